@@ -1,0 +1,126 @@
+import type { KeyObject } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { API_PATHS, SignedReceiver, headerValue, loadPrivateKey, loadPublicKey, result } from '../alipayplus/index.js';
+import { cancelPaymentRoute } from './api/cancel-payment.js';
+import { inquiryPaymentRoute } from './api/inquiry-payment.js';
+import { payRoute } from './api/pay.js';
+import { registerProtocolRoute } from './api/protocol-route.js';
+import { refundRoute } from './api/refund.js';
+import { systemClock, type Clock } from './clock.js';
+import { registerControlRoutes } from './control/routes.js';
+import type { SandboxContext } from './core/context.js';
+import { Notifier, type NotifierOptions } from './notifier/notifier.js';
+import { registerCashierPage } from './pages/cashier.js';
+import { registerWalletPages } from './pages/wallet.js';
+import { openSandboxDatabase } from './store/database.js';
+import { FaultRepository } from './store/faults.js';
+import { NotificationRepository } from './store/notifications.js';
+import { PaymentRepository } from './store/payments.js';
+import { RefundRepository } from './store/refunds.js';
+
+export const SANDBOX_PORT_DEFAULT = 4343;
+export const SANDBOX_BODY_BYTES_MAX = 1024 * 1024;
+const PROTOCOL_PATHS = new Set<string>(Object.values(API_PATHS));
+
+export interface SandboxOptions {
+  /** SQLite file of the sandbox's own state (`:memory:` for throwaway runs). */
+  databasePath: string;
+  /** The sandbox's (Alipay+'s) private key: signs responses and notifications. */
+  privateKey: string | KeyObject;
+  /** The acquirers (gateways) the sandbox accepts: Client-Id → their public key. */
+  clients: Record<string, string | KeyObject>;
+  host?: string;
+  port?: number;
+  /** Base URL shoppers' browsers use to reach the sandbox; default `http://<host>:<port>`. */
+  publicUrl?: string;
+  clock?: Clock;
+  notifier?: NotifierOptions;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export interface Sandbox {
+  app: FastifyInstance;
+  context: SandboxContext;
+  notifier: Notifier;
+  /** Starts listening (and the notifier); resolves with the base URL. */
+  listen(): Promise<string>;
+  url(): string;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded Alipay+ sandbox: the protocol API, the cashier and wallet pages, the notifier and
+ * the control API, over its own SQLite store. It shares nothing with the gateway but the
+ * protocol library.
+ */
+export function createSandbox(options: SandboxOptions): Sandbox {
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: SANDBOX_BODY_BYTES_MAX });
+  const db = openSandboxDatabase(options.databasePath);
+  let baseUrl = options.publicUrl?.replace(/\/+$/, '') ?? '';
+  const privateKey = loadPrivateKey(options.privateKey);
+  const clientKeys = new Map(Object.entries(options.clients).map(([id, key]) => [id, loadPublicKey(key)]));
+  const context: SandboxContext = {
+    db,
+    payments: new PaymentRepository(db),
+    refunds: new RefundRepository(db),
+    notifications: new NotificationRepository(db),
+    faults: new FaultRepository(db),
+    receiver: new SignedReceiver({ privateKey, peerPublicKeys: clientKeys, now: () => clock.now() }),
+    privateKey,
+    clientPublicKey: (clientId) => clientKeys.get(clientId),
+    clock: options.clock ?? systemClock,
+    log: app.log,
+    publicUrl: () => baseUrl,
+    wakeNotifier: () => notifier.wake(),
+  };
+  const clock = context.clock;
+  const notifier = new Notifier(context, options.notifier);
+
+  // Protocol bodies are verified against their exact bytes, so they are read raw, whatever the content type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.setErrorHandler((error: FastifyErrorLike, request, reply) => handleError(context, error, request, reply));
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+
+  for (const route of [payRoute(context), inquiryPaymentRoute(context), cancelPaymentRoute(context), refundRoute(context)]) {
+    registerProtocolRoute(app, context, route);
+  }
+  registerCashierPage(app, context);
+  registerWalletPages(app, context);
+  registerControlRoutes(app, context);
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  return {
+    app,
+    context,
+    notifier,
+    async listen() {
+      const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? SANDBOX_PORT_DEFAULT });
+      if (!baseUrl) baseUrl = address.replace('[::1]', 'localhost');
+      notifier.start();
+      return baseUrl;
+    },
+    url: () => baseUrl,
+    async close() {
+      await notifier.stop();
+      await app.close();
+      db.close();
+    },
+  };
+}
+
+type FastifyErrorLike = { statusCode?: number; code?: string; message: string };
+
+/** Protocol paths answer malformed or oversized requests with a signed F result; other routes with a 4xx JSON error. */
+function handleError(ctx: SandboxContext, error: FastifyErrorLike, request: FastifyRequest, reply: FastifyReply) {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  if (status === 500) ctx.log.error({ err: error }, 'sandbox request failed');
+  const path = request.url.split('?')[0] ?? '';
+  if (PROTOCOL_PATHS.has(path) && request.method === 'POST') {
+    const message = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body exceeds ${SANDBOX_BODY_BYTES_MAX} bytes` : error.message;
+    const code = status === 500 ? 'UNKNOWN_EXCEPTION' : 'PARAM_ILLEGAL';
+    const signed = ctx.receiver.reply(path, headerValue(request.headers, 'Client-Id') ?? '', { result: result(code, message) });
+    return reply.code(200).headers({ ...signed.headers }).send(signed.body);
+  }
+  return reply.code(status).send({ error: { code: error.code ?? 'error', message: status === 500 ? 'internal error' : error.message } });
+}
