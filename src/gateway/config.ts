@@ -1,0 +1,68 @@
+import path from 'node:path';
+
+/** The gateway's settings, read from the environment variables of api.md §8. */
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  /** Base URL for hosted pages and Alipay+ notify/return URLs, without a trailing slash. */
+  publicUrl: string;
+  dataDir: string;
+  /** `sqlite:<path>` or `postgres://…`. */
+  databaseUrl: string;
+  /** Pins the default account's test secret key instead of generating one. */
+  testSecretKey: string | null;
+  /** Pins the default account's test publishable key instead of generating one. */
+  testPublishableKey: string | null;
+}
+
+export const DEFAULT_PORT = 4242;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_DATA_DIR = './data';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads the configuration; throws ConfigError naming the variable when a value is malformed. */
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  const port = parsePort(env.ZHIFU_PORT);
+  const host = nonEmpty(env.ZHIFU_HOST) ?? DEFAULT_HOST;
+  const dataDir = nonEmpty(env.ZHIFU_DATA_DIR) ?? DEFAULT_DATA_DIR;
+  const publicUrl = (nonEmpty(env.ZHIFU_PUBLIC_URL) ?? `http://127.0.0.1:${port}`).replace(/\/+$/, '');
+  if (!/^https?:\/\//.test(publicUrl)) {
+    throw new ConfigError(`ZHIFU_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+  }
+  const databaseUrl = nonEmpty(env.ZHIFU_DATABASE_URL) ?? `sqlite:${path.join(dataDir, 'zhifu.db')}`;
+  databaseKind(databaseUrl);
+  const testSecretKey = nonEmpty(env.ZHIFU_TEST_SECRET_KEY);
+  const testPublishableKey = nonEmpty(env.ZHIFU_TEST_PUBLISHABLE_KEY);
+  if (testSecretKey !== null && !testSecretKey.startsWith('sk_test_')) {
+    throw new ConfigError('ZHIFU_TEST_SECRET_KEY must start with sk_test_');
+  }
+  if (testPublishableKey !== null && !testPublishableKey.startsWith('pk_test_')) {
+    throw new ConfigError('ZHIFU_TEST_PUBLISHABLE_KEY must start with pk_test_');
+  }
+  return { port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey };
+}
+
+/** Which store a database URL selects; throws ConfigError for anything else. */
+export function databaseKind(url: string): 'sqlite' | 'postgres' {
+  if (url.startsWith('sqlite:')) return 'sqlite';
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return 'postgres';
+  throw new ConfigError(`ZHIFU_DATABASE_URL must be sqlite:<path> or postgres://…, got "${url}"`);
+}
+
+function parsePort(raw: string | undefined): number {
+  const value = nonEmpty(raw);
+  if (value === null) return DEFAULT_PORT;
+  const port = Number(value);
+  // Port 0 asks the OS for a free port (tests, side-by-side instances).
+  if (!/^\d+$/.test(value) || port > 65535) throw new ConfigError(`ZHIFU_PORT must be 0–65535, got "${value}"`);
+  return port;
+}
+
+function nonEmpty(value: string | undefined): string | null {
+  return value === undefined || value.trim() === '' ? null : value.trim();
+}

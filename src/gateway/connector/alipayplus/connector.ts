@@ -1,0 +1,79 @@
+import { AlipayPlusError, type AlipayPlusClient, type InquiryPaymentResponse } from '../../../alipayplus/index.js';
+import type { ConnectorCancelOutcome, ConnectorCancelRequest, ConnectorPayOutcome, ConnectorPayRequest, PaymentConnector } from '../types.js';
+import { fromCancelError, fromInquiry, fromPayError, fromPayResponse, toCancelRequest, toPayRequest, type ExpectedPayment, type NotificationCheck } from './transformers.js';
+
+/**
+ * Sends of one request before leaving the outcome to the worker. Every re-send carries the same
+ * request id, so Alipay+ processes it at most once.
+ */
+export const SENDS_MAX = 3;
+export const RESEND_BACKOFF_MS = 200;
+
+export interface AlipayPlusConnectorOptions {
+  client: AlipayPlusClient;
+  /** Absolute URL of this mode's notifyPayment endpoint on the gateway. */
+  notifyUrl: string;
+  /** Builds the gateway's return-handler URL for a PaymentIntent. */
+  returnHandlerUrl: (paymentIntentId: string) => string;
+  merchantName?: (accountId: string) => string | null;
+  settlementCurrency?: (accountId: string) => string | null;
+  resendBackoffMs?: number;
+}
+
+/** The PaymentConnector over Alipay+: pay, cancel and inquire, each with bounded same-id re-sends. */
+export class AlipayPlusConnector implements PaymentConnector {
+  constructor(private readonly options: AlipayPlusConnectorOptions) {}
+
+  async confirm(request: ConnectorPayRequest): Promise<ConnectorPayOutcome> {
+    const body = toPayRequest(request, {
+      notifyUrl: this.options.notifyUrl,
+      redirectUrl: this.options.returnHandlerUrl(request.paymentIntentId),
+      merchantName: this.options.merchantName?.(request.accountId) ?? null,
+      settlementCurrency: this.options.settlementCurrency?.(request.accountId) ?? null,
+    });
+    try {
+      return fromPayResponse(request, await this.resend(() => this.options.client.pay(body)));
+    } catch (error) {
+      return fromPayError(error);
+    }
+  }
+
+  async cancel(request: ConnectorCancelRequest): Promise<ConnectorCancelOutcome> {
+    try {
+      await this.resend(() => this.options.client.cancelPayment(toCancelRequest(request)));
+      return { kind: 'canceled' };
+    } catch (error) {
+      return fromCancelError(error);
+    }
+  }
+
+  /** The payment's state at Alipay+; `unknown` when the inquiry itself did not get an answer. */
+  async inquire(expected: ExpectedPayment): Promise<NotificationCheck | { ok: false; reason: string; unknown: true }> {
+    let response: InquiryPaymentResponse;
+    try {
+      response = await this.resend(() => this.options.client.inquiryPayment({ paymentRequestId: expected.paymentRequestId }));
+    } catch (error) {
+      if (error instanceof AlipayPlusError && error.kind === 'F' && error.resultCode === 'ORDER_NOT_EXIST') {
+        // The pay never reached Alipay+: the attempt can be closed as failed.
+        return { ok: true, outcome: { kind: 'failed', code: 'ORDER_NOT_EXIST', message: 'Alipay+ has no such payment', externalPaymentId: null } };
+      }
+      return { ok: false, reason: error instanceof Error ? error.message : String(error), unknown: true };
+    }
+    return fromInquiry(response, expected);
+  }
+
+  /** Re-sends the identical request while the outcome is unknown (U or transport), then gives up. */
+  private async resend<T>(send: () => Promise<T>): Promise<T> {
+    let lastError: unknown;
+    for (let sendNumber = 1; sendNumber <= SENDS_MAX; sendNumber++) {
+      try {
+        return await send();
+      } catch (error) {
+        lastError = error;
+        if (!(error instanceof AlipayPlusError) || !error.retryable || sendNumber === SENDS_MAX) throw error;
+        await new Promise((resolve) => setTimeout(resolve, (this.options.resendBackoffMs ?? RESEND_BACKOFF_MS) * sendNumber));
+      }
+    }
+    throw lastError;
+  }
+}

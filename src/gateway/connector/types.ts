@@ -1,0 +1,72 @@
+/**
+ * The boundary between the gateway's core and the wallet network. The core records an attempt,
+ * commits, calls `confirm` outside any transaction, then records the outcome it returns. The
+ * implementation over Alipay+ lives beside this file; the core knows nothing of Alipay+ wire names.
+ *
+ * Implementations must not throw for a payment outcome: declines and unknown results are typed
+ * values. A thrown error is treated like `unknown` (the attempt is left for the worker).
+ */
+export interface PaymentConnector {
+  /** Starts the payment at the wallet network. Must be safe to repeat with the same paymentRequestId. */
+  confirm(request: ConnectorPayRequest): Promise<ConnectorPayOutcome>;
+  /** Cancels an open payment. Must be safe to repeat with the same paymentRequestId. */
+  cancel(request: ConnectorCancelRequest): Promise<ConnectorCancelOutcome>;
+}
+
+export type TerminalType = 'WEB' | 'WAP' | 'APP';
+export type OsType = 'IOS' | 'ANDROID';
+
+export interface ConnectorPayRequest {
+  accountId: string;
+  livemode: boolean;
+  paymentIntentId: string;
+  attemptId: string;
+  /** Derived from our ids and reused on every retry of this attempt. */
+  paymentRequestId: string;
+  /** Smallest currency unit. */
+  amountMinor: number;
+  /** ISO 4217, upper case. */
+  currency: string;
+  terminalType: TerminalType;
+  osType: OsType | null;
+  clientIp: string | null;
+  /** The merchant's return_url; the connector sends the shopper through the gateway's return handler first. */
+  returnUrl: string;
+  description: string | null;
+  merchantOrderId: string | null;
+  merchantUserId: string | null;
+  /** When the attempt was recorded, ms since the epoch. */
+  createdAtMs: number;
+}
+
+export type ConnectorPayOutcome =
+  /** The wallet network holds the payment; the shopper must go to `redirectUrl` (or scan `qrCode`). */
+  | {
+      kind: 'requires_action';
+      redirectUrl: string;
+      /** App link for WAP/APP terminals. */
+      nativeUrl: string | null;
+      qrCode: { data: string; expiresAtMs: number } | null;
+      externalPaymentId: string | null;
+      /** When the wallet network gives up on the payment, if it said. */
+      expiresAtMs: number | null;
+    }
+  | { kind: 'succeeded'; externalPaymentId: string | null; buyerId: string | null; wallet: string | null }
+  /** A final refusal: `declineCode` is the network's result code. */
+  | { kind: 'declined'; declineCode: string; message: string }
+  /** No final answer (timeout, status `U` after retries): a worker inquires later. */
+  | { kind: 'unknown'; reason: string };
+
+export interface ConnectorCancelRequest {
+  accountId: string;
+  livemode: boolean;
+  paymentIntentId: string;
+  attemptId: string;
+  paymentRequestId: string;
+}
+
+export type ConnectorCancelOutcome =
+  | { kind: 'canceled' }
+  /** The network would not cancel (e.g. already paid): the worker settles it (refund). */
+  | { kind: 'not_canceled'; reason: string }
+  | { kind: 'unknown'; reason: string };

@@ -1,0 +1,380 @@
+import { ApiError, parameterMissing, unexpectedState } from '../errors.js';
+import { transition } from '../domain/payment_intents.js';
+import type { PaymentIntentEventType, PaymentIntentStatus } from '../domain/payment_intents.js';
+import type { ConnectorPayOutcome, OsType, TerminalType } from '../connector/types.js';
+import { inTransaction } from '../store/database.js';
+import { findChargeByAttemptId, insertChargeForSucceededAttempt } from '../store/charges.js';
+import {
+  countAttemptsForIntent,
+  findAttemptById,
+  findAttemptByPaymentRequestId,
+  findOpenAttemptsForIntent,
+  insertPaymentAttempt,
+  markAttemptCanceled,
+  markAttemptCanceling,
+  markAttemptFailed,
+  markAttemptPending,
+  markAttemptSucceeded,
+} from '../store/payment_attempts.js';
+import { findPaymentIntentById, markCanceled, markPaymentFailed, markProcessing, markRequiresAction, markStillProcessing, markSucceeded } from '../store/payment_intents.js';
+import { findPaymentMethodByAccountAndId } from '../store/payment_methods.js';
+import type { ChargeRow, Executor, PaymentAttemptRow, PaymentIntentRow } from '../store/schema.js';
+import type { CoreDeps, RequestContext } from './context.js';
+import { recordEvent } from './events.js';
+import { claimInTransaction, completeIdempotentRequest } from './idempotency.js';
+import type { CancelPaymentIntentParams, ConfirmPaymentIntentParams } from './params.js';
+import { checkPaymentFields, findOwnedIntent, mergeAlipayOptions, resolvePaymentMethod, movedOrRetry, sameSecret, won, withCasRetries } from './payment_intent_rules.js';
+import { chargeView, paymentIntentView, paymentMethodView } from './views.js';
+import type { ApiObject } from './views.js';
+
+/**
+ * Confirms a PaymentIntent (DESIGN.md's pipeline): record an attempt in `sending` and commit;
+ * call the connector outside any transaction; record the outcome in a new transaction.
+ * A declined attempt is a 402 `card_error` carrying the PaymentIntent.
+ * @param clientSecret required when the caller used a publishable key.
+ */
+export async function confirmPaymentIntent(
+  deps: CoreDeps,
+  ctx: RequestContext,
+  id: string,
+  params: ConfirmPaymentIntentParams,
+  clientSecret?: string,
+): Promise<ApiObject> {
+  checkPaymentFields(params);
+  const started = await withCasRetries(() => inTransaction(deps.database, (tx) => startAttempt(tx, deps, ctx, id, params, clientSecret)));
+  const outcome = await payAtNetwork(deps, started.intent, started.attempt);
+  const recorded = await withCasRetries(() => inTransaction(deps.database, (tx) => recordPayOutcome(tx, deps, ctx, started.attempt.id, outcome)));
+  if (recorded.failure !== null) throw recorded.failure;
+  return recorded.view;
+}
+
+async function startAttempt(
+  tx: Executor,
+  deps: CoreDeps,
+  ctx: RequestContext,
+  id: string,
+  params: ConfirmPaymentIntentParams,
+  clientSecret: string | undefined,
+): Promise<{ intent: PaymentIntentRow; attempt: PaymentAttemptRow }> {
+  await claimInTransaction(tx, deps, ctx);
+  const current = await findOwnedIntent(tx, ctx.scope, id);
+  if (clientSecret !== undefined && !sameSecret(current.client_secret, clientSecret)) {
+    throw new ApiError({ status: 404, type: 'invalid_request_error', code: 'resource_missing', message: `No such payment_intent: '${id}'`, param: 'client_secret' });
+  }
+  const paymentMethod = (await resolvePaymentMethod(tx, deps, ctx.scope, params)) ?? current.payment_method;
+  const next = transition(current.status as PaymentIntentStatus, { kind: 'confirm_started', hasPaymentMethod: paymentMethod !== null });
+  if (!next.ok) throw unexpectedState(`You cannot confirm this PaymentIntent because ${next.message}.`, paymentIntentView(current));
+  const returnUrl = params.return_url ?? current.return_url;
+  if (returnUrl === null) throw parameterMissing('return_url', 'return_url is required to confirm an Alipay payment.');
+  const options = mergeAlipayOptions(current.payment_method_options, params.payment_method_options);
+  const alipay = (JSON.parse(options) as { alipay: { terminal_type: TerminalType; os_type: OsType | null; client_ip: string | null } }).alipay;
+  const now = deps.clock.now();
+  const sequence = (await countAttemptsForIntent(tx, id)) + 1;
+  const attempt: PaymentAttemptRow = {
+    id: deps.ids.next('pa'),
+    account_id: current.account_id,
+    livemode: current.livemode,
+    payment_intent_id: id,
+    payment_method_id: paymentMethod!,
+    payment_request_id: `${id}_${sequence}`,
+    status: 'sending',
+    amount: current.amount,
+    currency: current.currency,
+    terminal_type: alipay.terminal_type,
+    os_type: alipay.os_type,
+    client_ip: alipay.client_ip,
+    return_url: returnUrl,
+    created: now,
+    updated: now,
+    external_payment_id: null,
+    failure_code: null,
+    failure_message: null,
+    expires_at: null,
+  };
+  // The intent's compare-and-set goes first: a concurrent confirm loses there (and retries into
+  // a clean 400) instead of colliding on the attempt's unique payment_request_id.
+  const intent = won(
+    await markProcessing(tx, current, {
+      payment_method: paymentMethod,
+      payment_method_options: options,
+      return_url: returnUrl,
+      ...(params.shipping === undefined ? {} : { shipping: params.shipping === null ? null : JSON.stringify(params.shipping) }),
+      ...(params.receipt_email === undefined ? {} : { receipt_email: params.receipt_email }),
+    }, now),
+  );
+  await insertPaymentAttempt(tx, attempt);
+  return { intent, attempt };
+}
+
+/** The only network call of confirm; an exception is an unknown outcome, never a lost attempt. */
+async function payAtNetwork(deps: CoreDeps, intent: PaymentIntentRow, attempt: PaymentAttemptRow): Promise<ConnectorPayOutcome> {
+  try {
+    return await deps.connector.confirm({
+      accountId: attempt.account_id,
+      livemode: attempt.livemode === 1,
+      paymentIntentId: intent.id,
+      attemptId: attempt.id,
+      paymentRequestId: attempt.payment_request_id,
+      amountMinor: attempt.amount,
+      currency: attempt.currency,
+      terminalType: attempt.terminal_type as TerminalType,
+      osType: attempt.os_type as OsType | null,
+      clientIp: attempt.client_ip,
+      returnUrl: attempt.return_url,
+      description: intent.description,
+      merchantOrderId: intent.merchant_order_id,
+      merchantUserId: intent.merchant_user_id,
+      createdAtMs: attempt.created,
+    });
+  } catch (error) {
+    deps.logger.warn({ err: error, payment_request_id: attempt.payment_request_id }, 'connector confirm failed; attempt left for inquiry');
+    return { kind: 'unknown', reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+interface RecordedOutcome {
+  view: ApiObject;
+  /** The 402 to send when the attempt was declined. */
+  failure: ApiError | null;
+}
+
+async function recordPayOutcome(tx: Executor, deps: CoreDeps, ctx: RequestContext, attemptId: string, outcome: ConnectorPayOutcome): Promise<RecordedOutcome> {
+  const attempt = await findAttemptById(tx, attemptId);
+  const current = attempt === undefined ? undefined : await findPaymentIntentById(tx, attempt.payment_intent_id);
+  if (attempt === undefined || current === undefined) throw new Error(`attempt ${attemptId} or its PaymentIntent vanished`);
+  const now = deps.clock.now();
+  let intent = current;
+  // Only an attempt still `sending` takes this outcome. Otherwise a notification, inquiry or
+  // cancel got there first, and the response reports the state it left.
+  if (attempt.status === 'sending') {
+    switch (outcome.kind) {
+      case 'requires_action':
+        movedOrRetry(await markAttemptPending(tx, attempt.id, outcome.externalPaymentId, outcome.expiresAtMs, now));
+        intent = won(await markRequiresAction(tx, current, JSON.stringify(nextAction(outcome, attempt.return_url)), now));
+        await recordTransitionEvents(tx, deps, ctx, current, intent, 'attempt_requires_action');
+        break;
+      case 'declined':
+        intent = await recordDecline(tx, deps, ctx, current, attempt, outcome.declineCode, outcome.message);
+        break;
+      case 'succeeded':
+        intent = (await recordSuccessInTx(tx, deps, ctx, current, attempt, outcome))?.intent ?? current;
+        break;
+      case 'unknown':
+        intent = won(await markStillProcessing(tx, current, now));
+        await recordTransitionEvents(tx, deps, ctx, current, intent, 'attempt_unknown');
+        break;
+    }
+  }
+  const view = paymentIntentView(intent);
+  const failure = attempt.status === 'sending' && outcome.kind === 'declined' ? declineError(view, outcome.declineCode, outcome.message) : null;
+  if (failure === null) await completeIdempotentRequest(tx, ctx, 200, view);
+  else await completeIdempotentRequest(tx, ctx, failure.status, failure.toBody());
+  return { view, failure };
+}
+
+/** next_action of api.md §2: Stripe's redirect_to_url plus the seed's alipay_handle_redirect. */
+export function nextAction(outcome: Extract<ConnectorPayOutcome, { kind: 'requires_action' }>, returnUrl: string): ApiObject {
+  return {
+    type: 'redirect_to_url',
+    redirect_to_url: { url: outcome.redirectUrl, return_url: returnUrl },
+    alipay_handle_redirect: {
+      url: outcome.redirectUrl,
+      native_url: outcome.nativeUrl,
+      qr_code: outcome.qrCode === null ? null : { data: outcome.qrCode.data, expires_at: outcome.qrCode.expiresAtMs },
+    },
+  };
+}
+
+function declineError(view: ApiObject, declineCode: string, message: string): ApiError {
+  return new ApiError({
+    status: 402,
+    type: 'card_error',
+    code: 'payment_intent_payment_attempt_failed',
+    message: `The payment attempt failed: ${message}`,
+    declineCode,
+    paymentIntent: view,
+    shouldRetry: false,
+  });
+}
+
+async function recordDecline(tx: Executor, deps: CoreDeps, ctx: Pick<RequestContext, 'scope' | 'requestId' | 'idempotency'>, current: PaymentIntentRow, attempt: PaymentAttemptRow, declineCode: string, message: string): Promise<PaymentIntentRow> {
+  const now = deps.clock.now();
+  movedOrRetry(await markAttemptFailed(tx, attempt.id, declineCode, message, now));
+  const method = await findPaymentMethodByAccountAndId(tx, { accountId: attempt.account_id, livemode: attempt.livemode === 1 }, attempt.payment_method_id);
+  const lastPaymentError = {
+    type: 'card_error',
+    code: 'payment_intent_payment_attempt_failed',
+    decline_code: declineCode,
+    message,
+    payment_method: method === undefined ? null : paymentMethodView(method),
+  };
+  const intent = won(await markPaymentFailed(tx, current, JSON.stringify(lastPaymentError), now));
+  await recordTransitionEvents(tx, deps, ctx, current, intent, 'attempt_failed');
+  return intent;
+}
+
+/** Writes the Events the status machine prescribes for a transition already persisted. */
+async function recordTransitionEvents(
+  tx: Executor,
+  deps: CoreDeps,
+  ctx: Pick<RequestContext, 'scope' | 'requestId' | 'idempotency'>,
+  before: PaymentIntentRow,
+  after: PaymentIntentRow,
+  input: 'attempt_requires_action' | 'attempt_failed' | 'attempt_succeeded' | 'attempt_unknown' | 'cancel',
+): Promise<void> {
+  const next = transition(before.status as PaymentIntentStatus, input === 'cancel' ? { kind: 'cancel', createdByCheckoutSession: false } : { kind: input });
+  if (!next.ok) throw new Error(`recorded a transition the status machine refuses: ${before.status} + ${input}`);
+  const view = paymentIntentView(after);
+  for (const type of next.events) await recordEvent(tx, deps, ctx, type satisfies PaymentIntentEventType, view, { status: before.status });
+}
+
+export interface SuccessDetails {
+  externalPaymentId: string | null;
+  buyerId: string | null;
+  wallet: string | null;
+}
+
+/**
+ * Records a succeeded attempt: attempt, Charge, PaymentIntent and their Events in the caller's
+ * transaction. Returns null when the PaymentIntent no longer awaits this payment (canceled or
+ * failed meanwhile): money taken then must be returned, which the caller decides.
+ */
+async function recordSuccessInTx(
+  tx: Executor,
+  deps: CoreDeps,
+  ctx: Pick<RequestContext, 'scope' | 'requestId' | 'idempotency'>,
+  current: PaymentIntentRow,
+  attempt: PaymentAttemptRow,
+  details: SuccessDetails,
+): Promise<{ intent: PaymentIntentRow; charge: ChargeRow } | null> {
+  if (!transition(current.status as PaymentIntentStatus, { kind: 'attempt_succeeded' }).ok) return null;
+  const now = deps.clock.now();
+  movedOrRetry(await markAttemptSucceeded(tx, attempt.id, details.externalPaymentId, now));
+  const charge: ChargeRow = {
+    id: deps.ids.next('ch'),
+    account_id: attempt.account_id,
+    livemode: attempt.livemode,
+    created: now,
+    payment_intent_id: current.id,
+    payment_attempt_id: attempt.id,
+    payment_method_id: attempt.payment_method_id,
+    amount: attempt.amount,
+    amount_captured: attempt.amount,
+    amount_refunded: 0,
+    currency: attempt.currency,
+    status: 'succeeded',
+    buyer_id: details.buyerId,
+    transaction_id: details.externalPaymentId,
+    wallet: details.wallet,
+    balance_transaction: null,
+    disputed: 0,
+    description: current.description,
+    metadata: current.metadata,
+    customer: current.customer,
+  };
+  await insertChargeForSucceededAttempt(tx, charge);
+  const intent = won(await markSucceeded(tx, current, charge.id, now));
+  await recordTransitionEvents(tx, deps, ctx, current, intent, 'attempt_succeeded');
+  await recordEvent(tx, deps, ctx, 'charge.succeeded', chargeView(charge));
+  return { intent, charge };
+}
+
+export type AttemptSuccessResult =
+  | { kind: 'recorded'; paymentIntent: ApiObject; charge: ApiObject }
+  /** Reported before: the stored Charge is returned and nothing is written. */
+  | { kind: 'already_recorded'; paymentIntent: ApiObject; charge: ApiObject }
+  /** The PaymentIntent was canceled or failed first; nothing written, the payment must be returned. */
+  | { kind: 'not_awaited'; paymentIntent: ApiObject; attempt: PaymentAttemptRow }
+  | { kind: 'unknown_attempt' };
+
+/**
+ * Records that the wallet network reports the attempt with this paymentRequestId as paid
+ * (notification or inquiry). Idempotent: a duplicate report changes nothing.
+ */
+export async function recordAttemptSucceeded(deps: CoreDeps, paymentRequestId: string, details: SuccessDetails): Promise<AttemptSuccessResult> {
+  return withCasRetries(() =>
+    inTransaction(deps.database, async (tx): Promise<AttemptSuccessResult> => {
+      const attempt = await findAttemptByPaymentRequestId(tx, paymentRequestId);
+      const intent = attempt === undefined ? undefined : await findPaymentIntentById(tx, attempt.payment_intent_id);
+      if (attempt === undefined || intent === undefined) return { kind: 'unknown_attempt' };
+      if (attempt.status === 'succeeded') {
+        const charge = await findChargeByAttemptId(tx, attempt.id);
+        if (charge !== undefined) return { kind: 'already_recorded', paymentIntent: paymentIntentView(intent), charge: chargeView(charge) };
+      }
+      const ctx = { scope: { accountId: attempt.account_id, livemode: attempt.livemode === 1 }, requestId: null, idempotency: null };
+      const recorded = await recordSuccessInTx(tx, deps, ctx, intent, attempt, details);
+      if (recorded === null) return { kind: 'not_awaited', paymentIntent: paymentIntentView(intent), attempt };
+      return { kind: 'recorded', paymentIntent: paymentIntentView(recorded.intent), charge: chargeView(recorded.charge) };
+    }),
+  );
+}
+
+export type AttemptFailureResult =
+  | { kind: 'recorded'; paymentIntent: ApiObject }
+  /** The attempt was already final (succeeded, failed or canceled): nothing written. */
+  | { kind: 'already_final'; paymentIntent: ApiObject; attemptStatus: string }
+  | { kind: 'unknown_attempt' };
+
+/**
+ * Records that the wallet network reports the attempt with this paymentRequestId as failed
+ * (notification `F`, inquiry, expiry): the PaymentIntent returns to requires_payment_method
+ * with last_payment_error. Idempotent: a repeated report changes nothing.
+ */
+export async function recordAttemptFailed(deps: CoreDeps, paymentRequestId: string, failure: { declineCode: string; message: string }): Promise<AttemptFailureResult> {
+  return withCasRetries(() =>
+    inTransaction(deps.database, async (tx): Promise<AttemptFailureResult> => {
+      const attempt = await findAttemptByPaymentRequestId(tx, paymentRequestId);
+      const intent = attempt === undefined ? undefined : await findPaymentIntentById(tx, attempt.payment_intent_id);
+      if (attempt === undefined || intent === undefined) return { kind: 'unknown_attempt' };
+      const open = attempt.status === 'sending' || attempt.status === 'pending';
+      if (!open || !transition(intent.status as PaymentIntentStatus, { kind: 'attempt_failed' }).ok) {
+        return { kind: 'already_final', paymentIntent: paymentIntentView(intent), attemptStatus: attempt.status };
+      }
+      const ctx = { scope: { accountId: attempt.account_id, livemode: attempt.livemode === 1 }, requestId: null, idempotency: null };
+      const failed = await recordDecline(tx, deps, ctx, intent, attempt, failure.declineCode, failure.message);
+      return { kind: 'recorded', paymentIntent: paymentIntentView(failed) };
+    }),
+  );
+}
+
+/**
+ * Cancels a PaymentIntent: the status, its Event and the open attempts' move to `canceling`
+ * commit together; the cancel then goes to the wallet network outside the transaction, and
+ * attempts it did not confirm stay `canceling` for the worker.
+ */
+export async function cancelPaymentIntent(deps: CoreDeps, ctx: RequestContext, id: string, params: CancelPaymentIntentParams): Promise<ApiObject> {
+  const { view, attempts } = await withCasRetries(() =>
+    inTransaction(deps.database, async (tx) => {
+      await claimInTransaction(tx, deps, ctx);
+      const current = await findOwnedIntent(tx, ctx.scope, id);
+      const next = transition(current.status as PaymentIntentStatus, { kind: 'cancel', createdByCheckoutSession: current.checkout_session !== null });
+      if (!next.ok) throw unexpectedState(`You cannot cancel this PaymentIntent because ${next.message}.`, paymentIntentView(current));
+      const now = deps.clock.now();
+      const open = await findOpenAttemptsForIntent(tx, id);
+      for (const attempt of open) movedOrRetry(await markAttemptCanceling(tx, attempt.id, now));
+      const canceled = won(await markCanceled(tx, current, params.cancellation_reason ?? null, now));
+      await recordTransitionEvents(tx, deps, ctx, current, canceled, 'cancel');
+      const canceledView = paymentIntentView(canceled);
+      await completeIdempotentRequest(tx, ctx, 200, canceledView);
+      return { view: canceledView, attempts: open };
+    }),
+  );
+  for (const attempt of attempts) await cancelAtNetwork(deps, attempt);
+  return view;
+}
+
+async function cancelAtNetwork(deps: CoreDeps, attempt: PaymentAttemptRow): Promise<void> {
+  try {
+    const outcome = await deps.connector.cancel({
+      accountId: attempt.account_id,
+      livemode: attempt.livemode === 1,
+      paymentIntentId: attempt.payment_intent_id,
+      attemptId: attempt.id,
+      paymentRequestId: attempt.payment_request_id,
+    });
+    if (outcome.kind === 'canceled') await inTransaction(deps.database, (tx) => markAttemptCanceled(tx, attempt.id, deps.clock.now()));
+    else deps.logger.warn({ payment_request_id: attempt.payment_request_id, outcome }, 'cancel not confirmed by the network; left for the worker');
+  } catch (error) {
+    deps.logger.warn({ err: error, payment_request_id: attempt.payment_request_id }, 'connector cancel failed; left for the worker');
+  }
+}

@@ -1,0 +1,67 @@
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { GatewayConfig } from '../config.js';
+import type { PaymentConnector } from '../connector/types.js';
+import { ApiKeyAuthenticator } from '../core/accounts.js';
+import type { CoreDeps } from '../core/context.js';
+import { createIdGenerator } from '../ids.js';
+import type { IdGenerator } from '../ids.js';
+import type { Database } from '../store/database.js';
+import { installAuth } from './auth.js';
+import { BODY_LIMIT_BYTES, checkQuery, installBodyParsers, installGetBodies, parseQuery } from './body.js';
+import { clientErrorHandler, installErrorHandling } from './errors.js';
+import { installIdempotency } from './idempotency.js';
+import { serializeRequest, REDACT_PATHS } from './logging.js';
+import { registerChargeRoutes } from './routes/charges.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerPaymentIntentRoutes } from './routes/payment_intents.js';
+import { registerPaymentMethodRoutes } from './routes/payment_methods.js';
+import './context.js';
+
+export interface GatewayAppOptions {
+  config: GatewayConfig;
+  /** An open, migrated database (see openDatabase and migrate). */
+  database: Database;
+  clock: Clock;
+  logger: Logger;
+  connector: PaymentConnector;
+  /** Defaults to a generator over `clock`. */
+  ids?: IdGenerator;
+}
+
+/**
+ * Builds the merchant API (api.md §1–3) as a Fastify instance, not yet listening.
+ * Infrastructure hooks (request id, auth, body parsing, idempotency, errors) load before routes.
+ */
+export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
+  const ids = options.ids ?? createIdGenerator(options.clock);
+  const logger = options.logger.child({}, { serializers: { req: serializeRequest }, redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } });
+  const core: CoreDeps = { database: options.database, clock: options.clock, ids, connector: options.connector, logger };
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Request ids are ours (`req_…`); an inbound X-Request-Id is not trusted.
+    requestIdHeader: false,
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    genReqId: () => ids.next('req'),
+    clientErrorHandler,
+    routerOptions: { querystringParser: parseQuery, ignoreTrailingSlash: true },
+  });
+  app.decorate('core', core);
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.header('Request-Id', req.id);
+    checkQuery(req.query);
+  });
+  installErrorHandling(app);
+  installBodyParsers(app);
+  installAuth(app, new ApiKeyAuthenticator(options.database, options.clock));
+  installGetBodies(app);
+  installIdempotency(app);
+  registerHealthRoutes(app);
+  registerPaymentIntentRoutes(app);
+  registerPaymentMethodRoutes(app);
+  registerChargeRoutes(app);
+  return app;
+}

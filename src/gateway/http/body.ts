@@ -1,0 +1,92 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import qs from 'qs';
+import { ApiError, invalidRequest } from '../errors.js';
+
+/** api.md §1: larger bodies are refused with 413. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** Bounds for bracket notation, so a hostile body cannot build huge or deep objects. */
+const QS_OPTIONS: qs.IParseOptions = { depth: 8, arrayLimit: 100, parameterLimit: 1000, allowPrototypes: false, plainObjects: false, throwOnLimitExceeded: true };
+
+/** Parses a query string or form body with bracket notation (`metadata[k]=v`, `a[0]=x`). */
+export function parseBrackets(text: string): Record<string, unknown> {
+  try {
+    return qs.parse(text, QS_OPTIONS) as Record<string, unknown>;
+  } catch (error) {
+    // qs refuses more than the bounds above rather than silently dropping parameters.
+    throw invalidRequest('parameter_invalid', `Too many parameters: ${(error as Error).message}`);
+  }
+}
+
+/** Marks a query string qs refused; the router's parser must not throw (it would crash the server). */
+export const QUERY_ERROR = Symbol('query string error');
+
+/** The router's query parser: bracket notation, with a refused query reported by `checkQuery`. */
+export function parseQuery(text: string): Record<string | symbol, unknown> {
+  try {
+    return parseBrackets(text);
+  } catch (error) {
+    return { [QUERY_ERROR]: (error as Error).message };
+  }
+}
+
+/** Throws the 400 for a query string that parseQuery refused. */
+export function checkQuery(query: unknown): void {
+  const message = (query as Record<symbol, unknown> | null)?.[QUERY_ERROR];
+  if (typeof message === 'string') throw invalidRequest('parameter_invalid', message);
+}
+
+/** JSON and form bodies; an empty body is `{}` (stripe-node posts empty forms to /cancel). */
+export function installBodyParsers(app: FastifyInstance): void {
+  // Only the two documented encodings; anything else (text/plain included) is a 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(invalidRequest('parameter_invalid', `Invalid JSON in the request body: ${(error as Error).message}`), undefined);
+    }
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => {
+    try {
+      done(null, parseBrackets(typeof body === 'string' ? body : body.toString('utf8')));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+}
+
+/**
+ * Fastify does not parse bodies of GET requests, but WooshPay documents JSON bodies on some list
+ * GETs: read them here, under the same size limit and the same parsers.
+ */
+export function installGetBodies(app: FastifyInstance): void {
+  app.addHook('preHandler', async (req: FastifyRequest) => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (req.method !== 'GET' || (length === 0 && req.headers['transfer-encoding'] === undefined)) return;
+    if (length > BODY_LIMIT_BYTES) throw bodyTooLarge();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req.raw) {
+      size += (chunk as Buffer).length;
+      if (size > BODY_LIMIT_BYTES) throw bodyTooLarge();
+      chunks.push(chunk as Buffer);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    const type = req.headers['content-type'] ?? '';
+    if (text.trim() === '') return;
+    if (type.startsWith('application/x-www-form-urlencoded')) req.body = parseBrackets(text);
+    else if (type.startsWith('application/json')) {
+      try {
+        req.body = JSON.parse(text);
+      } catch (error) {
+        throw invalidRequest('parameter_invalid', `Invalid JSON in the request body: ${(error as Error).message}`);
+      }
+    } else throw new ApiError({ status: 415, type: 'invalid_request_error', message: 'Unsupported Content-Type; send application/json or application/x-www-form-urlencoded.' });
+  });
+}
+
+function bodyTooLarge(): ApiError {
+  return new ApiError({ status: 413, type: 'invalid_request_error', message: 'The request body is larger than the 1 MiB limit.', shouldRetry: false });
+}

@@ -1,0 +1,81 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { cancelPaymentIntent, confirmPaymentIntent } from '../../core/payment_attempts.js';
+import { createPaymentIntent, listPaymentIntents, retrievePaymentIntent, searchPaymentIntents, updatePaymentIntent } from '../../core/payment_intents.js';
+import { amount, array, boolean, currency, metadata, notUnsettable, object, oneOf, parseParams, required, string, integer } from '../schema.js';
+import { clientSecretFor, contextOf } from '../context.js';
+import { LIST_LIMIT_MAX } from '../../store/pagination.js';
+import { listEnvelope, listShape, objectId } from './schemas.js';
+
+const text = (max: number) => string({ max });
+const url = () => string({ max: 2048, pattern: /^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$/, patternHint: 'an absolute URL such as https://example.com/return' });
+const email = () => string({ max: 800, pattern: /^[^\s@]+@[^\s@]+$/, patternHint: 'an email address' });
+
+const address = object({ line1: text(200), line2: text(200), city: text(200), state: text(200), postal_code: text(20), country: text(2) });
+const shipping = object({ name: required(text(200)), phone: text(50), address: required(address), carrier: text(200), tracking_number: text(200) });
+const billingDetails = object({ name: text(200), email: email(), phone: text(50), address });
+const paymentMethodData = object({ type: required(oneOf(['alipay'])), billing_details: billingDetails, metadata: metadata() });
+const alipayOptions = object({
+  client_ip: text(64),
+  terminal_type: oneOf(['WEB', 'WAP', 'APP'], { upperCase: true }),
+  os_type: oneOf(['IOS', 'ANDROID'], { upperCase: true }),
+});
+
+/** Fields create, update and confirm share (api.md §2). */
+const paymentShape = {
+  payment_method: notUnsettable(objectId('pm')),
+  payment_method_data: paymentMethodData,
+  payment_method_options: object({ alipay: alipayOptions }),
+  return_url: url(),
+  shipping,
+  receipt_email: email(),
+};
+const merchantShape = {
+  ...paymentShape,
+  description: text(1000),
+  metadata: metadata(),
+  merchant_order_id: text(64),
+  merchant_user_id: text(64),
+  statement_descriptor: text(22),
+  customer: text(64),
+  payment_method_types: array(oneOf(['alipay']), { min: 1, max: 1 }),
+};
+
+export const createShape = {
+  ...merchantShape,
+  amount: required(amount()),
+  currency: required(currency()),
+  confirm: boolean(),
+  capture_method: oneOf(['automatic']),
+  confirmation_method: oneOf(['automatic']),
+};
+export const updateShape = { ...merchantShape, amount: notUnsettable(amount()), currency: notUnsettable(currency()) };
+export const confirmShape = { ...paymentShape, client_secret: text(200) };
+export const cancelShape = { cancellation_reason: oneOf(['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned']) };
+const retrieveShape = { client_secret: text(200) };
+const listIntentsShape = { ...listShape, customer: text(64) };
+const searchShape = { query: required(text(2000)), limit: notUnsettable(integer({ min: 1, max: LIST_LIMIT_MAX })), page: text(64) };
+
+const idOf = (req: FastifyRequest) => parseParams({ id: required(objectId('pi')) }, req.params).id;
+/** GET parameters come in the query string; WooshPay also documents JSON bodies on list GETs. */
+const queryOf = (req: FastifyRequest) => ({ ...((req.body as object | undefined) ?? {}), ...(req.query as object) });
+
+export function registerPaymentIntentRoutes(app: FastifyInstance): void {
+  const core = app.core;
+  app.post('/v1/payment_intents', async (req) => createPaymentIntent(core, contextOf(req), parseParams(createShape, req.body)));
+  app.get('/v1/payment_intents', async (req) => listEnvelope('/v1/payment_intents', await listPaymentIntents(core, contextOf(req).scope, parseParams(listIntentsShape, queryOf(req)))));
+  app.get('/v1/payment_intents/search', async (req) => {
+    const result = await searchPaymentIntents(core, contextOf(req).scope, parseParams(searchShape, queryOf(req)));
+    return { object: 'search_result', url: '/v1/payment_intents/search', has_more: result.hasMore, next_page: result.nextPage, data: result.data };
+  });
+  app.get('/v1/payment_intents/:id', { config: { publishableKeyAllowed: true } }, async (req) => {
+    const params = parseParams(retrieveShape, queryOf(req));
+    return retrievePaymentIntent(core, contextOf(req).scope, idOf(req), clientSecretFor(req, params.client_secret));
+  });
+  app.post('/v1/payment_intents/:id', async (req) => updatePaymentIntent(core, contextOf(req), idOf(req), parseParams(updateShape, req.body)));
+  app.post('/v1/payment_intents/:id/confirm', { config: { publishableKeyAllowed: true } }, async (req) => {
+    const id = idOf(req);
+    const params = parseParams(confirmShape, req.body);
+    return confirmPaymentIntent(core, contextOf(req), id, params, clientSecretFor(req, params.client_secret));
+  });
+  app.post('/v1/payment_intents/:id/cancel', async (req) => cancelPaymentIntent(core, contextOf(req), idOf(req), parseParams(cancelShape, req.body)));
+}

@@ -1,0 +1,12 @@
+import type { FastifyInstance } from 'fastify';
+import { retrievePaymentMethod } from '../../core/payment_methods.js';
+import { contextOf } from '../context.js';
+import { parseParams, required } from '../schema.js';
+import { objectId } from './schemas.js';
+
+export function registerPaymentMethodRoutes(app: FastifyInstance): void {
+  app.get('/v1/payment_methods/:id', async (req) => {
+    parseParams({}, req.query);
+    return retrievePaymentMethod(app.core, contextOf(req).scope, parseParams({ id: required(objectId('pm')) }, req.params).id);
+  });
+}

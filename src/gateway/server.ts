@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { systemClock } from './clock.js';
+import type { Clock } from './clock.js';
+import type { GatewayConfig } from './config.js';
+import type { PaymentConnector } from './connector/types.js';
+import { ensureDefaultAccount } from './core/accounts.js';
+import type { ApiKeyPair } from './core/accounts.js';
+import { buildGatewayApp } from './http/app.js';
+import { createGatewayLogger } from './http/logging.js';
+import { createIdGenerator } from './ids.js';
+import { openDatabase } from './store/database.js';
+import type { Database, OpenDatabaseOptions } from './store/database.js';
+import { migrate } from './store/migrations.js';
+import type { AccountRow } from './store/schema.js';
+
+export interface StartGatewayOptions {
+  config: GatewayConfig;
+  connector: PaymentConnector;
+  clock?: Clock;
+  logger?: Logger;
+  /** Use this database instead of opening `config.databaseUrl` (it is then not closed by stop). */
+  database?: Database;
+  /** Passed to openDatabase when the gateway opens its own database. */
+  databaseOptions?: OpenDatabaseOptions;
+}
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  database: Database;
+  /** `http://host:port` actually bound (port 0 resolves to the chosen port). */
+  url: string;
+  defaultAccount: AccountRow;
+  /** Keys generated on this first start: print them once; null when they existed or were pinned. */
+  generatedKeys: ApiKeyPair | null;
+  stop(): Promise<void>;
+}
+
+/** Opens and migrates the database, ensures the default account, and listens on config host:port. */
+export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createGatewayLogger();
+  const ownsDatabase = options.database === undefined;
+  const database = options.database ?? openDatabase(options.config.databaseUrl, options.databaseOptions);
+  try {
+    await migrate(database);
+    const ids = createIdGenerator(clock);
+    const { account, generatedKeys } = await ensureDefaultAccount(database, clock, ids, options.config);
+    const app = buildGatewayApp({ config: options.config, database, clock, logger, connector: options.connector, ids });
+    await app.listen({ port: options.config.port, host: options.config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : options.config.port;
+    const stop = async () => {
+      await app.close();
+      if (ownsDatabase) await database.close();
+    };
+    return { app, database, url: `http://${options.config.host}:${port}`, defaultAccount: account, generatedKeys, stop };
+  } catch (error) {
+    if (ownsDatabase) await database.close();
+    throw error;
+  }
+}

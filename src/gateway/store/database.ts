@@ -1,0 +1,116 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql } from 'kysely';
+import type { DatabaseConnection, Driver, Transaction } from 'kysely';
+import pg from 'pg';
+import { databaseKind } from '../config.js';
+import type { Tables } from './schema.js';
+
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+/** An open store: the Kysely instance plus what differs between the two databases. */
+export interface Database {
+  kind: DatabaseKind;
+  db: Kysely<Tables>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL only: the schema to use (tests give each server its own). */
+  searchPath?: string;
+  /** PostgreSQL only: pool size. */
+  poolMax?: number;
+}
+
+const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+const PG_POOL_MAX = 10;
+const PG_INT8_OID = 20;
+
+/** Opens `sqlite:<path>` or `postgres://…`; does not migrate (see `migrate`). */
+export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Database {
+  return databaseKind(url) === 'sqlite' ? openSqlite(url.slice('sqlite:'.length)) : openPostgres(url, options);
+}
+
+/**
+ * SQLite transactions start with BEGIN IMMEDIATE: the write lock is taken up front, so a
+ * transaction that reads then writes never fails to upgrade its lock when another process
+ * (the CLI, a second gateway) holds the file. Within one process Kysely's SQLite driver already
+ * serializes every use of its single connection behind a mutex, so two transactions never
+ * interleave their statements.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+function openSqlite(file: string): Database {
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const connection = new BetterSqlite3(file);
+  connection.pragma('journal_mode = WAL');
+  // FULL: a committed payment survives power loss, not only a process crash.
+  connection.pragma('synchronous = FULL');
+  connection.pragma('foreign_keys = ON');
+  connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect({ database: connection }) });
+  return { kind: 'sqlite', db, close: () => db.destroy() };
+}
+
+function openPostgres(url: string, options: OpenDatabaseOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolMax ?? PG_POOL_MAX,
+    ...(options.searchPath === undefined ? {} : { options: `-c search_path=${options.searchPath}` }),
+    types: { getTypeParser: pgTypeParser as typeof pg.types.getTypeParser },
+  });
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  return { kind: 'postgres', db, close: () => db.destroy() };
+}
+
+/** bigint columns (money, timestamps) come back as JS numbers; larger values are refused loudly. */
+function pgTypeParser(oid: number, format?: 'text' | 'binary'): unknown {
+  if (oid === PG_INT8_OID && format !== 'binary') {
+    return (text: string) => {
+      const value = Number(text);
+      if (!Number.isSafeInteger(value)) throw new RangeError(`bigint ${text} exceeds 2^53-1`);
+      return value;
+    };
+  }
+  return format === undefined ? pg.types.getTypeParser(oid) : pg.types.getTypeParser(oid, format);
+}
+
+/**
+ * Runs `work` in one transaction: everything it writes commits together or not at all.
+ * Never call the network inside `work` (DESIGN.md: record the attempt, commit, then call).
+ */
+export function inTransaction<T>(database: Database, work: (tx: Transaction<Tables>) => Promise<T>): Promise<T> {
+  return database.db.transaction().execute(work);
+}
+
+/** Whether the database answers a trivial query (for `/readyz`). */
+export async function isReachable(database: Database): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(database.db);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Unique-constraint violations on either database (used to detect lost insert races). */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

@@ -1,0 +1,130 @@
+import { sql } from 'kysely';
+import type { Expression, SqlBool, Updateable } from 'kysely';
+import type { Executor, NewPaymentIntentRow, PaymentIntentRow, PaymentIntentsTable } from './schema.js';
+import type { DatabaseKind } from './database.js';
+import { keysetConditions, keysetOrder, takePage } from './pagination.js';
+import type { ListWindow } from './pagination.js';
+import { bool } from './scope.js';
+import type { Scope } from './scope.js';
+
+export function insertPaymentIntent(ex: Executor, row: NewPaymentIntentRow): Promise<unknown> {
+  return ex.insertInto('payment_intents').values(row).execute();
+}
+
+export function findByAccountAndId(ex: Executor, scope: Scope, id: string): Promise<PaymentIntentRow | undefined> {
+  return ex
+    .selectFrom('payment_intents')
+    .selectAll()
+    .where('id', '=', id)
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', bool(scope.livemode))
+    .executeTakeFirst();
+}
+
+/** For the connector and workers, which act on ids they minted themselves. */
+export function findPaymentIntentById(ex: Executor, id: string): Promise<PaymentIntentRow | undefined> {
+  return ex.selectFrom('payment_intents').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+type Changes = Omit<Updateable<PaymentIntentsTable>, 'id' | 'account_id' | 'livemode' | 'created' | 'version' | 'updated'>;
+
+/**
+ * Compare-and-set on `version`: the write applies only if nobody changed the row since `current`
+ * was read, on both databases and without row locks. Returns the new row, or null on a lost race.
+ */
+async function writeIfUnchanged(ex: Executor, current: PaymentIntentRow, changes: Changes, nowMs: number): Promise<PaymentIntentRow | null> {
+  const result = await ex
+    .updateTable('payment_intents')
+    .set({ ...changes, version: current.version + 1, updated: nowMs })
+    .where('id', '=', current.id)
+    .where('version', '=', current.version)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) return null;
+  return { ...current, ...changes, version: current.version + 1, updated: nowMs } as PaymentIntentRow;
+}
+
+/** Merchant-editable fields (update endpoint), with the status the domain decided. */
+export type MerchantFields = Pick<
+  Changes,
+  | 'amount' | 'currency' | 'description' | 'metadata' | 'merchant_order_id' | 'merchant_user_id' | 'payment_method'
+  | 'payment_method_options' | 'payment_method_types' | 'return_url' | 'shipping' | 'receipt_email'
+  | 'statement_descriptor' | 'customer' | 'status'
+>;
+
+export function recordMerchantUpdate(ex: Executor, current: PaymentIntentRow, fields: MerchantFields, nowMs: number) {
+  return writeIfUnchanged(ex, current, fields, nowMs);
+}
+
+/** Confirm began: the attempt row exists in `sending`; confirm's parameters are now the intent's. */
+export function markProcessing(ex: Executor, current: PaymentIntentRow, fields: MerchantFields, nowMs: number) {
+  return writeIfUnchanged(ex, current, { ...fields, status: 'processing', next_action: null, last_payment_error: null }, nowMs);
+}
+
+export function markRequiresAction(ex: Executor, current: PaymentIntentRow, nextAction: string, nowMs: number) {
+  return writeIfUnchanged(ex, current, { status: 'requires_action', next_action: nextAction }, nowMs);
+}
+
+export function markStillProcessing(ex: Executor, current: PaymentIntentRow, nowMs: number) {
+  return writeIfUnchanged(ex, current, { status: 'processing' }, nowMs);
+}
+
+export function markPaymentFailed(ex: Executor, current: PaymentIntentRow, lastPaymentError: string, nowMs: number) {
+  return writeIfUnchanged(ex, current, { status: 'requires_payment_method', next_action: null, last_payment_error: lastPaymentError }, nowMs);
+}
+
+export function markSucceeded(ex: Executor, current: PaymentIntentRow, chargeId: string, nowMs: number) {
+  return writeIfUnchanged(ex, current, { status: 'succeeded', next_action: null, amount_received: current.amount, latest_charge: chargeId }, nowMs);
+}
+
+export function markCanceled(ex: Executor, current: PaymentIntentRow, reason: string | null, nowMs: number) {
+  return writeIfUnchanged(ex, current, { status: 'canceled', next_action: null, canceled_at: nowMs, cancellation_reason: reason }, nowMs);
+}
+
+export interface PaymentIntentFilters {
+  customer?: string;
+}
+
+export async function listByAccount(ex: Executor, scope: Scope, window: ListWindow, filters: PaymentIntentFilters) {
+  let query = ex
+    .selectFrom('payment_intents')
+    .selectAll()
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', bool(scope.livemode));
+  if (filters.customer !== undefined) query = query.where('customer', '=', filters.customer);
+  for (const condition of keysetConditions(window)) query = query.where(condition);
+  const order = keysetOrder(window);
+  const rows = await query.orderBy('created', order).orderBy('id', order).limit(window.limit + 1).execute();
+  return takePage(rows, window);
+}
+
+/** One `field:'value'` clause of the search query language. */
+export type SearchClause =
+  | { field: 'merchant_order_id'; value: string }
+  | { field: 'status'; value: string }
+  | { field: 'metadata'; key: string; value: string };
+
+/** The JSON text of one metadata key: the only place the two SQL dialects differ. */
+function metadataValue(kind: DatabaseKind, key: string): Expression<string> {
+  return kind === 'sqlite'
+    ? sql<string>`json_extract(${sql.ref('metadata')}, ${'$."' + key + '"'})`
+    : sql<string>`(${sql.ref('metadata')}::jsonb ->> ${key})`;
+}
+
+/** Search: clauses joined with AND, newest first, keyset-paged like lists. */
+export async function searchByAccount(ex: Executor, kind: DatabaseKind, scope: Scope, clauses: SearchClause[], window: ListWindow) {
+  let query = ex
+    .selectFrom('payment_intents')
+    .selectAll()
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', bool(scope.livemode));
+  for (const clause of clauses) {
+    const condition: Expression<SqlBool> =
+      clause.field === 'metadata'
+        ? sql<SqlBool>`${metadataValue(kind, clause.key)} = ${clause.value}`
+        : sql<SqlBool>`${sql.ref(clause.field)} = ${clause.value}`;
+    query = query.where(condition);
+  }
+  for (const condition of keysetConditions(window)) query = query.where(condition);
+  const rows = await query.orderBy('created', 'desc').orderBy('id', 'desc').limit(window.limit + 1).execute();
+  return takePage(rows, window);
+}
