@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { systemClock } from './clock.js';
 import type { Clock } from './clock.js';
 import type { GatewayConfig } from './config.js';
+import type { AlipayPlusGateway } from './connector/alipayplus/modes.js';
 import type { PaymentConnector } from './connector/types.js';
 import { ensureDefaultAccount } from './core/accounts.js';
 import type { ApiKeyPair } from './core/accounts.js';
@@ -17,6 +18,8 @@ import type { AccountRow } from './store/schema.js';
 export interface StartGatewayOptions {
   config: GatewayConfig;
   connector: PaymentConnector;
+  /** The gateway's Alipay+ side: serves notifications and returns (and is usually the connector too). */
+  alipayPlus?: AlipayPlusGateway;
   clock?: Clock;
   logger?: Logger;
   /** Use this database instead of opening `config.databaseUrl` (it is then not closed by stop). */
@@ -46,7 +49,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await migrate(database);
     const ids = createIdGenerator(clock);
     const { account, generatedKeys } = await ensureDefaultAccount(database, clock, ids, options.config);
-    const app = buildGatewayApp({ config: options.config, database, clock, logger, connector: options.connector, ids });
+    const app = buildGatewayApp({ config: options.config, database, clock, logger, connector: options.connector, ids, ...(options.alipayPlus ? { alipayPlus: options.alipayPlus } : {}) });
     await app.listen({ port: options.config.port, host: options.config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : options.config.port;

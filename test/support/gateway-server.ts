@@ -12,6 +12,7 @@ import {
   openDatabase,
   startGateway,
 } from '../../src/gateway/index.js';
+import type { AlipayPlusGateway } from '../../src/gateway/connector/alipayplus/modes.js';
 import type { Clock, ConnectorCancelOutcome, ConnectorPayOutcome, ConnectorPayRequest, ConnectorCancelRequest, Database, GatewayConfig, PaymentConnector, RunningGateway } from '../../src/gateway/index.js';
 
 /**
@@ -101,7 +102,9 @@ async function freshDatabase(): Promise<{ database: Database; cleanup: () => Pro
   return { database, cleanup: async () => { await database.close(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
-export async function startTestGateway(options: { clock?: Clock; connector?: ScriptedConnector; config?: Partial<GatewayConfig> } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  options: { clock?: Clock; connector?: ScriptedConnector; alipayPlus?: AlipayPlusGateway; config?: Partial<GatewayConfig> } = {},
+): Promise<TestGateway> {
   const clock = options.clock ?? { now: () => Date.now() };
   const connector = options.connector ?? new ScriptedConnector();
   const logs: string[] = [];
@@ -112,7 +115,8 @@ export async function startTestGateway(options: { clock?: Clock; connector?: Scr
     port: 0, host: '127.0.0.1', publicUrl: 'http://127.0.0.1:0', dataDir: '/nonexistent', databaseUrl: TEST_DATABASE_URL || 'sqlite::memory:',
     testSecretKey: null, testPublishableKey: null, ...options.config,
   };
-  const running = await startGateway({ config, connector, clock, logger, database });
+  // With `alipayPlus` the gateway pays through the real connector (and serves notifications and returns).
+  const running = await startGateway({ config, connector: options.alipayPlus ?? connector, clock, logger, database, ...(options.alipayPlus ? { alipayPlus: options.alipayPlus } : {}) });
   const keys = running.generatedKeys;
   if (keys === null) throw new Error('a fresh database must generate the default keys');
   const ids = createIdGenerator(clock);

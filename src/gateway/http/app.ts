@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { GatewayConfig } from '../config.js';
+import type { AlipayPlusGateway } from '../connector/alipayplus/modes.js';
 import type { PaymentConnector } from '../connector/types.js';
 import { ApiKeyAuthenticator } from '../core/accounts.js';
 import type { CoreDeps } from '../core/context.js';
@@ -14,6 +15,7 @@ import { BODY_LIMIT_BYTES, checkQuery, installBodyParsers, installGetBodies, par
 import { clientErrorHandler, installErrorHandling } from './errors.js';
 import { installIdempotency } from './idempotency.js';
 import { serializeRequest, REDACT_PATHS } from './logging.js';
+import { registerAlipayPlusRoutes } from './routes/alipayplus.js';
 import { registerChargeRoutes } from './routes/charges.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerPaymentIntentRoutes } from './routes/payment_intents.js';
@@ -29,6 +31,8 @@ export interface GatewayAppOptions {
   connector: PaymentConnector;
   /** Defaults to a generator over `clock`. */
   ids?: IdGenerator;
+  /** Serves the inbound Alipay+ routes (notifications, the shopper's return) when given. */
+  alipayPlus?: AlipayPlusGateway;
 }
 
 /**
@@ -63,5 +67,6 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   registerPaymentIntentRoutes(app);
   registerPaymentMethodRoutes(app);
   registerChargeRoutes(app);
+  if (options.alipayPlus) registerAlipayPlusRoutes(app, options.alipayPlus);
   return app;
 }

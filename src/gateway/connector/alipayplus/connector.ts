@@ -12,7 +12,7 @@ export const RESEND_BACKOFF_MS = 200;
 export interface AlipayPlusConnectorOptions {
   client: AlipayPlusClient;
   /** Absolute URL of this mode's notifyPayment endpoint on the gateway. */
-  notifyUrl: string;
+  notifyUrl: () => string;
   /** Builds the gateway's return-handler URL for a PaymentIntent. */
   returnHandlerUrl: (paymentIntentId: string) => string;
   merchantName?: (accountId: string) => string | null;
@@ -26,7 +26,7 @@ export class AlipayPlusConnector implements PaymentConnector {
 
   async confirm(request: ConnectorPayRequest): Promise<ConnectorPayOutcome> {
     const body = toPayRequest(request, {
-      notifyUrl: this.options.notifyUrl,
+      notifyUrl: this.options.notifyUrl(),
       redirectUrl: this.options.returnHandlerUrl(request.paymentIntentId),
       merchantName: this.options.merchantName?.(request.accountId) ?? null,
       settlementCurrency: this.options.settlementCurrency?.(request.accountId) ?? null,

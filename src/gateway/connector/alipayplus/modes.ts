@@ -1,0 +1,114 @@
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { AlipayPlusClient, SignedReceiver, loadPrivateKey } from '../../../alipayplus/index.js';
+import type { ConnectorCancelOutcome, ConnectorCancelRequest, ConnectorPayOutcome, ConnectorPayRequest, PaymentConnector } from '../types.js';
+import { AlipayPlusConnector } from './connector.js';
+import type { ExpectedPayment, NotificationCheck } from './transformers.js';
+
+/** Where an Alipay+ endpoint is and which keys speak to it. Test and live mode each have their own. */
+export interface AlipayPlusEndpoint {
+  baseUrl: string;
+  clientId: string;
+  /** The gateway's private key for this mode (PKCS#8 PEM). */
+  privateKey: string | KeyObject;
+  /** Alipay+'s public key for this mode (X.509 PEM). */
+  alipayPublicKey: string | KeyObject;
+  timeoutMs?: number;
+}
+
+export type Mode = 'test' | 'live';
+
+/** Inbound Alipay+ paths on the gateway; one per mode, so each is verified with that mode's key. */
+export const NOTIFY_PATHS: Record<Mode, string> = { test: '/alipayplus/test/notify', live: '/alipayplus/live/notify' };
+export const RETURN_PATH_PREFIX = '/alipayplus/return/';
+
+export const modeOf = (livemode: boolean): Mode => (livemode ? 'live' : 'test');
+
+interface ModeSide {
+  client: AlipayPlusClient;
+  connector: AlipayPlusConnector;
+  receiver: SignedReceiver;
+  clientId: string;
+  /** Keys the return-handler tokens, so only the wallet's redirect (not a guessed URL) reveals a client_secret. */
+  returnTokenKey: Buffer;
+}
+
+export type InquiryResult = NotificationCheck | { ok: false; reason: string; unknown: true };
+
+/**
+ * The gateway's whole Alipay+ side: a connector per mode behind one PaymentConnector, and the
+ * receivers that verify notifications and sign their acknowledgements. A mode without an
+ * endpoint declines payments with a clear message instead of calling anywhere.
+ */
+export class AlipayPlusGateway implements PaymentConnector {
+  private readonly sides: Partial<Record<Mode, ModeSide>> = {};
+
+  /**
+   * @param publicUrl the gateway's base URL as Alipay+ and shoppers reach it; a function when it is
+   *   only known once the server listens (port 0).
+   */
+  constructor(endpoints: Partial<Record<Mode, AlipayPlusEndpoint | null>>, publicUrl: string | (() => string), options: { resendBackoffMs?: number } = {}) {
+    const baseUrl = typeof publicUrl === 'string' ? () => publicUrl : publicUrl;
+    for (const mode of ['test', 'live'] as const) {
+      const endpoint = endpoints[mode];
+      if (!endpoint) continue;
+      const client = new AlipayPlusClient({ ...endpoint });
+      const privateKeyDer = loadPrivateKey(endpoint.privateKey).export({ format: 'der', type: 'pkcs8' });
+      const returnTokenKey = createHmac('sha256', privateKeyDer).update('zhifu return handler').digest();
+      const connector = new AlipayPlusConnector({
+        client,
+        notifyUrl: () => baseUrl() + NOTIFY_PATHS[mode],
+        returnHandlerUrl: (paymentIntentId) => `${baseUrl()}${RETURN_PATH_PREFIX}${paymentIntentId}?token=${returnToken(returnTokenKey, paymentIntentId)}`,
+        ...(options.resendBackoffMs === undefined ? {} : { resendBackoffMs: options.resendBackoffMs }),
+      });
+      const receiver = new SignedReceiver({ privateKey: endpoint.privateKey, peerPublicKeys: { [endpoint.clientId]: endpoint.alipayPublicKey } });
+      this.sides[mode] = { client, connector, receiver, clientId: endpoint.clientId, returnTokenKey };
+    }
+  }
+
+  confirm(request: ConnectorPayRequest): Promise<ConnectorPayOutcome> {
+    const side = this.sides[modeOf(request.livemode)];
+    if (!side) return Promise.resolve({ kind: 'declined', declineCode: 'MERCHANT_NOT_REGISTERED', message: notConfigured(request.livemode) });
+    return side.connector.confirm(request);
+  }
+
+  cancel(request: ConnectorCancelRequest): Promise<ConnectorCancelOutcome> {
+    const side = this.sides[modeOf(request.livemode)];
+    if (!side) return Promise.resolve({ kind: 'not_canceled', reason: notConfigured(request.livemode) });
+    return side.connector.cancel(request);
+  }
+
+  inquire(livemode: boolean, expected: ExpectedPayment): Promise<InquiryResult> {
+    const side = this.sides[modeOf(livemode)];
+    if (!side) return Promise.resolve({ ok: false, reason: notConfigured(livemode), unknown: true });
+    return side.connector.inquire(expected);
+  }
+
+  /** Verifies and acknowledges inbound calls for a mode; null when the mode has no endpoint. */
+  receiver(mode: Mode): { receiver: SignedReceiver; clientId: string } | null {
+    const side = this.sides[mode];
+    return side ? { receiver: side.receiver, clientId: side.clientId } : null;
+  }
+
+  /** Whether `token` is the one this gateway put in the redirect URL it gave Alipay+ for this PaymentIntent. */
+  isReturnTokenValid(livemode: boolean, paymentIntentId: string, token: string): boolean {
+    const side = this.sides[modeOf(livemode)];
+    if (!side) return false;
+    const expected = Buffer.from(returnToken(side.returnTokenKey, paymentIntentId));
+    const given = Buffer.from(token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.sides).map((side) => side.client.close()));
+  }
+}
+
+function returnToken(key: Buffer, paymentIntentId: string): string {
+  return createHmac('sha256', key).update(paymentIntentId).digest('base64url').slice(0, 32);
+}
+
+function notConfigured(livemode: boolean): string {
+  return livemode
+    ? 'Live-mode Alipay+ is not configured on this gateway (set ZHIFU_ALIPAYPLUS_BASE_URL, ZHIFU_ALIPAYPLUS_CLIENT_ID and the key files).'
+    : 'Test-mode Alipay+ (the sandbox) is not configured on this gateway.';
+}

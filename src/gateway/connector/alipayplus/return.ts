@@ -1,0 +1,35 @@
+import type { CoreDeps } from '../../core/context.js';
+import { findOpenAttemptsForIntent } from '../../store/payment_attempts.js';
+import { findPaymentIntentById } from '../../store/payment_intents.js';
+import { inquireAndRecord } from './inquiry.js';
+import type { AlipayPlusGateway } from './modes.js';
+
+export type RedirectStatus = 'succeeded' | 'failed' | 'processing';
+
+/**
+ * Where the shopper goes back to after the wallet: the merchant's return_url with
+ * `payment_intent`, `payment_intent_client_secret` and `redirect_status`. The redirect itself is
+ * never proof of payment: if no outcome is recorded yet, Alipay+ is asked first. Returns null for
+ * an unknown PaymentIntent or a token this gateway did not issue.
+ */
+export async function returnRedirect(deps: CoreDeps, alipayPlus: AlipayPlusGateway, paymentIntentId: string, token: string): Promise<string | null> {
+  const db = deps.database.db;
+  let intent = await findPaymentIntentById(db, paymentIntentId);
+  if (!intent || !alipayPlus.isReturnTokenValid(intent.livemode === 1, intent.id, token)) return null;
+  if (intent.status === 'requires_action' || intent.status === 'processing') {
+    for (const attempt of await findOpenAttemptsForIntent(db, intent.id)) await inquireAndRecord(deps, alipayPlus, attempt);
+    intent = (await findPaymentIntentById(db, paymentIntentId)) ?? intent;
+  }
+  if (intent.return_url === null) return null;
+  const target = new URL(intent.return_url);
+  target.searchParams.set('payment_intent', intent.id);
+  target.searchParams.set('payment_intent_client_secret', intent.client_secret);
+  target.searchParams.set('redirect_status', redirectStatus(intent.status));
+  return target.toString();
+}
+
+function redirectStatus(status: string): RedirectStatus {
+  if (status === 'succeeded') return 'succeeded';
+  if (status === 'requires_payment_method' || status === 'canceled') return 'failed';
+  return 'processing';
+}
