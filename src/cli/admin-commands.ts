@@ -1,0 +1,79 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { createAccount, createApiKeys, createIdGenerator, loadConfig, migrate, openDatabase, systemClock, type Database } from '../gateway/index.js';
+import { findAccountById } from '../gateway/store/accounts.js';
+
+/** Operator commands over the configured database (ZHIFU_DATABASE_URL / ZHIFU_DATA_DIR). */
+export function registerAdminCommands(program: Command): void {
+  program
+    .command('migrate')
+    .description('apply pending database migrations (start does this too)')
+    .action(() =>
+      withDatabase({ migrateFirst: false }, async (database) => {
+        const { results, error } = await migrate(database);
+        for (const result of results ?? []) console.log(`${result.status === 'Success' ? 'applied' : result.status}: ${result.migrationName}`);
+        if (error) throw error;
+        if (!results?.length) console.log('database is up to date');
+      }),
+    );
+
+  const accounts = program.command('accounts').description('merchant accounts');
+  accounts
+    .command('create')
+    .description('create an account with test-mode keys (and live-mode keys with --live)')
+    .option('--name <name>', 'the business name shoppers see')
+    .option('--business-category <category>', 'what the business sells')
+    .option('--settlement-currency <currency>', 'GBP, HKD or EUR', 'HKD')
+    .option('--live', 'also create live-mode keys')
+    .action((options: { name?: string; businessCategory?: string; settlementCurrency: string; live?: boolean }) =>
+      withDatabase({ migrateFirst: true }, async (database) => {
+        const ids = createIdGenerator(systemClock);
+        const account = await createAccount(database.db, systemClock, ids, {
+          name: options.name ?? null,
+          businessCategory: options.businessCategory ?? null,
+          settlementCurrency: options.settlementCurrency,
+        });
+        console.log(`account: ${account.id} (settles in ${account.settlement_currency})`);
+        await printNewKeys(database, account.id, false);
+        if (options.live) await printNewKeys(database, account.id, true);
+      }),
+    );
+
+  program
+    .command('keys')
+    .description('API keys')
+    .command('create')
+    .description('create a new secret and publishable key pair for an account')
+    .requiredOption('--account <id>', 'the account (acct_…)', accountId)
+    .option('--live', 'live-mode keys (default: test mode)')
+    .action((options: { account: string; live?: boolean }) =>
+      withDatabase({ migrateFirst: true }, async (database) => {
+        if (!(await findAccountById(database.db, options.account))) throw new Error(`no such account: ${options.account}`);
+        await printNewKeys(database, options.account, options.live === true);
+      }),
+    );
+}
+
+async function printNewKeys(database: Database, account: string, livemode: boolean): Promise<void> {
+  const keys = await createApiKeys(database.db, systemClock, createIdGenerator(systemClock), account, livemode);
+  // Printed once: only their hashes are stored.
+  console.log(`${livemode ? 'live' : 'test'} secret key:      ${keys.secretKey}`);
+  console.log(`${livemode ? 'live' : 'test'} publishable key: ${keys.publishableKey}`);
+}
+
+async function withDatabase(options: { migrateFirst: boolean }, work: (database: Database) => Promise<void>): Promise<void> {
+  const database = openDatabase(loadConfig().databaseUrl);
+  try {
+    if (options.migrateFirst) await migrate(database);
+    await work(database);
+  } catch (error) {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  } finally {
+    await database.close();
+  }
+}
+
+function accountId(value: string): string {
+  if (!/^acct_\d{19}$/.test(value)) throw new InvalidArgumentError(`${value} is not an account id (acct_ followed by 19 digits)`);
+  return value;
+}

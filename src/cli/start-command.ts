@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { AlipayPlusGateway, type AlipayPlusEndpoint } from '../gateway/connector/alipayplus/modes.js';
+import { loadConfig, startGateway, type GatewayConfig } from '../gateway/index.js';
+import type { Sandbox } from '../sandbox/server.js';
+import { SANDBOX_PORT_DEFAULT } from '../sandbox/server.js';
+import { endpointFromEnv } from './alipayplus-endpoints.js';
+import { ensureKeyPair } from './keyring.js';
+import { envPort, onShutdown, SANDBOX_CLIENT_ID_DEFAULT, startSandboxFromOptions } from './sandbox-command.js';
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('run the gateway (ZHIFU_PORT, default 4242) with its database and, for test mode, the embedded Alipay+ sandbox (ZHIFU_SANDBOX_PORT, default 4343)')
+    .action(async () => {
+      const config = loadConfig();
+      const { test, sandbox } = await testModeEndpoint(config);
+      const live = endpointFromEnv(process.env, 'ZHIFU_ALIPAYPLUS_');
+      const alipayPlus = new AlipayPlusGateway({ test, live }, config.publicUrl);
+      const running = await startGateway({ config, connector: alipayPlus, alipayPlus });
+      console.log(`Zhifu gateway listening on ${running.url} (public URL ${config.publicUrl}, database ${config.databaseUrl.split('://')[0]})`);
+      console.log(sandbox ? `Alipay+ sandbox (test mode) on ${sandbox.url()} — wallet: ${sandbox.url()}/wallet` : `Alipay+ test mode: ${test.baseUrl}`);
+      console.log(live ? `Alipay+ live mode: ${live.baseUrl}` : 'Alipay+ live mode: not configured (ZHIFU_ALIPAYPLUS_*)');
+      if (running.generatedKeys) {
+        // Shown once, on the first start only: the gateway stores nothing but their hashes.
+        console.log('Default test account created. Its keys (shown only now; pin them with ZHIFU_TEST_SECRET_KEY / ZHIFU_TEST_PUBLISHABLE_KEY):');
+        console.log(`  secret key:      ${running.generatedKeys.secretKey}`);
+        console.log(`  publishable key: ${running.generatedKeys.publishableKey}`);
+      }
+      onShutdown(async () => {
+        await running.stop();
+        await alipayPlus.close();
+        await sandbox?.close();
+      });
+    });
+}
+
+/**
+ * Test mode talks to a real Alipay+ test endpoint when ZHIFU_ALIPAYPLUS_TEST_* is set, and
+ * otherwise to the embedded sandbox, with key pairs generated on first start under the data dir.
+ */
+async function testModeEndpoint(config: GatewayConfig): Promise<{ test: AlipayPlusEndpoint; sandbox: Sandbox | null }> {
+  const external = endpointFromEnv(process.env, 'ZHIFU_ALIPAYPLUS_TEST_');
+  if (external) return { test: external, sandbox: null };
+  const clientId = process.env.ZHIFU_SANDBOX_CLIENT_ID?.trim() || SANDBOX_CLIENT_ID_DEFAULT;
+  const sandbox = startSandboxFromOptions({
+    port: envPort('ZHIFU_SANDBOX_PORT', SANDBOX_PORT_DEFAULT),
+    host: config.host,
+    dataDir: config.dataDir,
+    ...(process.env.ZHIFU_SANDBOX_PUBLIC_URL ? { publicUrl: process.env.ZHIFU_SANDBOX_PUBLIC_URL } : {}),
+    clientId,
+    client: [],
+  });
+  await sandbox.listen();
+  const gatewayKeys = ensureKeyPair(config.dataDir, 'gateway');
+  const sandboxKeys = ensureKeyPair(config.dataDir, 'alipayplus-sandbox');
+  return { test: { baseUrl: sandbox.url(), clientId, privateKey: gatewayKeys.privateKey, alipayPublicKey: sandboxKeys.publicKey }, sandbox };
+}
