@@ -158,7 +158,7 @@ export class AlipayPlusClient {
         dispatcher: this.agent,
         signal: AbortSignal.timeout(this.timeoutMs),
       });
-      const text = await readCapped(response.body);
+      const text = await readBodyCapped(response.body, RESPONSE_BYTES_MAX);
       return { statusCode: response.statusCode, responseHeaders: response.headers, text };
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError' || /timeout/i.test(error.message));
@@ -173,12 +173,13 @@ function hasPaymentDestination(response: PayResponse): boolean {
   return Boolean(response.normalUrl || response.applinkUrl || response.schemeUrl || response.orderCodeForm?.codeDetails?.length);
 }
 
-async function readCapped(body: AsyncIterable<Buffer | Uint8Array>): Promise<string> {
+/** Reads a response body as UTF-8, refusing to buffer more than `maxBytes` of it. */
+export async function readBodyCapped(body: AsyncIterable<Buffer | Uint8Array>, maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     size += chunk.length;
-    if (size > RESPONSE_BYTES_MAX) throw new Error(`response larger than ${RESPONSE_BYTES_MAX} bytes`);
+    if (size > maxBytes) throw new Error(`response larger than ${maxBytes} bytes`);
     chunks.push(Buffer.from(chunk));
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -1,5 +1,5 @@
 import { request, type Agent } from 'undici';
-import { readResultStatus, signedHeaders, verifySignedMessage } from '../../alipayplus/index.js';
+import { readBodyCapped, readResultStatus, signedHeaders, verifySignedMessage } from '../../alipayplus/index.js';
 import type { SandboxContext } from '../core/context.js';
 import type { NotificationRow, SendOutcome } from '../store/notifications.js';
 
@@ -51,7 +51,7 @@ async function sendOnce(row: NotificationRow, path: string, headers: Record<stri
   }
   let text: string;
   try {
-    text = await readCapped(response.body);
+    text = await readBodyCapped(response.body, ACK_BYTES_MAX);
   } catch (error) {
     return { outcome: 'failed', httpStatus: response.statusCode, detail: transportDetail(error, options) };
   }
@@ -87,16 +87,6 @@ function transportDetail(error: unknown, options: DeliveryOptions): string {
   return truncate(error instanceof Error ? error.message : String(error));
 }
 
-async function readCapped(body: AsyncIterable<Buffer | Uint8Array>): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > ACK_BYTES_MAX) throw new Error(`acknowledgement larger than ${ACK_BYTES_MAX} bytes`);
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 function truncate(text: string): string {
   return text.length > DETAIL_CHARS_MAX ? `${text.slice(0, DETAIL_CHARS_MAX)}…` : text;
