@@ -1,0 +1,639 @@
+/**
+ * Zhifu benchmark: bare Fastify vs the gateway's durable `POST /v1/payment_intents`, create+confirm
+ * through the Alipay+ sandbox, and full payments to `succeeded` — all in one process and one run,
+ * each reported as a ratio against the bare Fastify baseline measured in the same run.
+ *
+ *   npm run build && node dist/bench/run.js [--duration 5] [--connections 20] …   (see --help)
+ *
+ * The servers run in a worker thread (bench/stack.ts); this thread generates the load with
+ * autocannon (scenarios 1–3) and with undici (scenario 4). Progress goes to stderr; the table and
+ * a JSON document of the results go to stdout.
+ */
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import autocannon, { type AutocannonResult } from 'autocannon';
+import { Agent, request } from 'undici';
+import type { StackMessage, StackOptions, StackReady, StackStats } from './stack.js';
+import { fixed, ratio, round, Samples, table } from './stats.js';
+
+const HELP = `Usage: node dist/bench/run.js [options]
+
+  --duration <s>        measured seconds per scenario (default 5)
+  --warmup <s>          unmeasured warm-up seconds before each scenario run (default 1; 0 = none)
+  --rounds <n>          run all scenarios n times, alternating; medians are reported (default 1)
+  --connections <n>     concurrent connections (autocannon) / shoppers (full payments) (default 20)
+  --scenarios <list>    comma-separated subset of: baseline,create,create-nokey,confirm,payment
+                        (default: all; the baseline always runs, the ratios need it)
+  --payments-max <n>    at most this many full payments in scenario 4 (default 20000)
+  --database <url>      sqlite (default: a temp file) or postgres://user:pass@host/db (a fresh
+                        schema is created and dropped)
+  --log-level <level>   gateway and sandbox log level, lines written to /dev/null (default info,
+                        as shipped; "silent" to leave logging out)
+  --sqlite-synchronous <full|normal>
+                        diagnostic: the gateway database's SQLite synchronous pragma (default
+                        full, as shipped; normal skips the fsync per commit)
+  --keep-data           keep the temp data directory (SQLite files) after the run
+  --help                this text
+`;
+
+const ALL_SCENARIOS = ['baseline', 'create', 'create-nokey', 'confirm', 'payment'] as const;
+type ScenarioName = (typeof ALL_SCENARIOS)[number];
+
+interface Settings {
+  durationS: number;
+  warmupS: number;
+  rounds: number;
+  connections: number;
+  scenarios: Set<ScenarioName>;
+  paymentsMax: number;
+  database: string;
+  logLevel: string;
+  keepData: boolean;
+  sqliteSynchronous: 'full' | 'normal';
+}
+
+interface ScenarioResult {
+  name: ScenarioName;
+  label: string;
+  /** Successful operations per second (2xx responses with the expected body; payments succeeded). */
+  perSecond: number;
+  unit: 'req/s' | 'payments/s';
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  ok: number;
+  /** Non-2xx responses, bodies not as expected, connection errors, timeouts. */
+  failures: { non2xx: number; mismatches: number; errors: number; timeouts: number; statusCodes: Record<string, number> };
+  elapsedS: number;
+  /** CPU time of the server thread (gateway + sandbox, or the bare app) per successful operation. */
+  serverCpuMsPerOp: number | null;
+  /** Server-thread CPU time / wall time: near 1 = CPU-bound; lower = waiting (fsync, network, a busy machine). */
+  serverBusy: number | null;
+  /** Requests the sandbox received per successful operation, by path (gateway scenarios). */
+  sandboxCallsPerOp?: Record<string, number>;
+  notes?: Record<string, number | string>;
+}
+
+/** A bad command line: reported as one line, without a stack trace. */
+class UsageError extends Error {}
+
+function parseSettings(argv: string[]): Settings {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        duration: { type: 'string', default: '5' },
+        warmup: { type: 'string', default: '1' },
+        rounds: { type: 'string', default: '1' },
+        connections: { type: 'string', default: '20' },
+        scenarios: { type: 'string', default: ALL_SCENARIOS.join(',') },
+        'payments-max': { type: 'string', default: '20000' },
+        database: { type: 'string', default: 'sqlite' },
+        'log-level': { type: 'string', default: 'info' },
+        'keep-data': { type: 'boolean', default: false },
+        'sqlite-synchronous': { type: 'string', default: 'full' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const values = parsed.values;
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const number = (name: string, raw: string, min: number, max: number) => {
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min || value > max) throw new UsageError(`--${name} must be a number in ${min}–${max}, got "${raw}"`);
+    return value;
+  };
+  const scenarios = new Set<ScenarioName>(['baseline']);
+  for (const name of values.scenarios.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (!(ALL_SCENARIOS as readonly string[]).includes(name)) throw new UsageError(`--scenarios: unknown scenario "${name}" (known: ${ALL_SCENARIOS.join(', ')})`);
+    scenarios.add(name as ScenarioName);
+  }
+  const database = values.database;
+  if (database !== 'sqlite' && !/^postgres(ql)?:\/\//.test(database)) throw new UsageError('--database must be "sqlite" or a postgres:// URL');
+  const sqliteSynchronous = values['sqlite-synchronous'];
+  if (sqliteSynchronous !== 'full' && sqliteSynchronous !== 'normal') throw new UsageError('--sqlite-synchronous must be full or normal');
+  if (sqliteSynchronous !== 'full' && database !== 'sqlite') throw new UsageError('--sqlite-synchronous applies to the sqlite database only');
+  return {
+    durationS: number('duration', values.duration, 1, 300),
+    warmupS: number('warmup', values.warmup, 0, 60),
+    rounds: Math.floor(number('rounds', values.rounds, 1, 20)),
+    connections: Math.floor(number('connections', values.connections, 1, 1000)),
+    scenarios,
+    paymentsMax: Math.floor(number('payments-max', values['payments-max'], 1, 1_000_000)),
+    database,
+    logLevel: values['log-level'],
+    keepData: values['keep-data'],
+    sqliteSynchronous,
+  };
+}
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+function machine() {
+  let cpuModel = os.cpus()[0]?.model ?? 'unknown';
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    if (line) cpuModel = line.split(':').slice(1).join(':').trim();
+  } catch {
+    // not Linux: os.cpus() it is
+  }
+  const require = createRequire(import.meta.url);
+  const version = (pkg: string) => {
+    try {
+      return (require(`${pkg}/package.json`) as { version: string }).version;
+    } catch {
+      return 'unknown';
+    }
+  };
+  return {
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    cpus: os.availableParallelism(),
+    cpuModel,
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    loadAverageAtStart: os.loadavg().map((v) => round(v, 2)),
+    autocannon: version('autocannon'),
+    fastify: version('fastify'),
+    undici: version('undici'),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server thread
+
+interface Stack {
+  ready: StackReady;
+  /** CPU ms the server thread has used so far (null off Linux) and the sandbox's request counts. */
+  stats(): Promise<StackStats>;
+  stop(): Promise<void>;
+}
+
+async function startStack(options: StackOptions): Promise<Stack> {
+  const worker = new Worker(new URL('./stack.js', import.meta.url), { workerData: options });
+  const [first] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => Promise.reject(e as Error))])) as [StackMessage];
+  if (first.type !== 'ready') {
+    await worker.terminate();
+    throw new Error(`the server thread failed to start: ${first.type === 'error' ? first.message : first.type}`);
+  }
+  return {
+    ready: first,
+    async stats() {
+      worker.postMessage({ type: 'stats' });
+      const [answer] = (await once(worker, 'message')) as [StackMessage];
+      if (answer.type !== 'stats') throw new Error(`server thread answered ${answer.type} to stats`);
+      return answer;
+    },
+    async stop() {
+      worker.postMessage({ type: 'stop' });
+      const stopped = await Promise.race([
+        once(worker, 'message').then(([m]) => m as StackMessage),
+        new Promise<StackMessage>((resolve) => setTimeout(() => resolve({ type: 'error', message: 'no answer in 15 s' }), 15_000).unref()),
+      ]);
+      if (stopped.type === 'error') log(`server thread did not stop cleanly: ${stopped.message}`);
+      await worker.terminate();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios 1–3: autocannon
+
+interface LoadSpec {
+  name: ScenarioName;
+  label: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  /** A new Idempotency-Key on every request, as stripe-node sends one on every POST. */
+  idempotencyKey: boolean;
+  /** Substrings every successful response body must contain. */
+  expect: string[];
+}
+
+function autocannonRun(spec: LoadSpec, durationS: number, connections: number, samples: Samples | null): Promise<{ result: AutocannonResult; ok: number; mismatches: number }> {
+  return new Promise((resolve, reject) => {
+    let ok = 0;
+    let mismatches = 0;
+    // Set by onResponse, read by the tracker's `response` event that follows it synchronously.
+    let verdict = false;
+    const expect = spec.expect;
+    const instance = autocannon(
+      {
+        url: spec.url,
+        connections,
+        duration: durationS,
+        timeout: 10,
+        requests: [
+          {
+            method: 'POST',
+            headers: spec.headers,
+            body: spec.body,
+            ...(spec.idempotencyKey
+              ? {
+                  setupRequest: (req) => {
+                    req.headers = { ...req.headers, 'idempotency-key': `stripe-node-retry-${randomUUID()}` };
+                    return req;
+                  },
+                }
+              : {}),
+            onResponse: (status, body) => {
+              const is2xx = status >= 200 && status < 300;
+              verdict = is2xx && expect.every((s) => body.includes(s));
+              if (is2xx && !verdict) mismatches += 1;
+            },
+          },
+        ],
+        renderProgressBar: false,
+        renderResultsTable: false,
+        renderLatencyTable: false,
+      },
+      (error, result) => (error ? reject(error) : resolve({ result, ok, mismatches })),
+    );
+    // autocannon's own latency histogram has 1 ms resolution; keep the exact (fractional) times.
+    instance.on('response', (_client: unknown, _statusCode: number, _bytes: number, responseTimeMs: number) => {
+      if (verdict) {
+        ok += 1;
+        samples?.add(responseTimeMs);
+      }
+      verdict = false;
+    });
+  });
+}
+
+type ServerFigures = Pick<ScenarioResult, 'serverCpuMsPerOp' | 'serverBusy' | 'sandboxCallsPerOp'>;
+
+/** Runs `work` and adds the server thread's CPU ms per operation, busy share and sandbox calls per operation. */
+async function withServerStats<T extends { ok: number; elapsedS: number }>(stack: Stack, work: () => Promise<T>): Promise<T & ServerFigures> {
+  const before = await stack.stats();
+  const result = await work();
+  const after = await stack.stats();
+  const cpu = before.cpuMs === null || after.cpuMs === null ? null : after.cpuMs - before.cpuMs;
+  const calls: Record<string, number> = {};
+  for (const [path, count] of Object.entries(after.sandboxCalls)) {
+    const delta = count - (before.sandboxCalls[path] ?? 0);
+    if (delta > 0 && result.ok > 0) calls[path] = round(delta / result.ok, 3);
+  }
+  return {
+    ...result,
+    serverCpuMsPerOp: cpu === null || result.ok === 0 ? null : cpu / result.ok,
+    serverBusy: cpu === null ? null : cpu / 1000 / result.elapsedS,
+    ...(Object.keys(calls).length > 0 ? { sandboxCallsPerOp: calls } : {}),
+  };
+}
+
+async function runLoad(spec: LoadSpec, settings: Settings, stack: Stack): Promise<ScenarioResult> {
+  // One request by hand first: a wrong key or body fails here, loudly, not as a table of 4xx.
+  const probe = await fetch(spec.url, { method: 'POST', headers: { ...spec.headers, ...(spec.idempotencyKey ? { 'idempotency-key': randomUUID() } : {}) }, body: spec.body });
+  const probeText = await probe.text();
+  if (probe.status !== 200 || !spec.expect.every((s) => probeText.includes(s))) {
+    throw new Error(`${spec.label}: probe request answered ${probe.status}: ${probeText.slice(0, 500)}`);
+  }
+  if (settings.warmupS > 0) {
+    log(`${spec.label}: warm-up ${settings.warmupS} s`);
+    await autocannonRun(spec, settings.warmupS, settings.connections, null);
+  }
+  log(`${spec.label}: measuring ${settings.durationS} s × ${settings.connections} connections`);
+  const samples = new Samples();
+  const { result, ok, mismatches, elapsedS, serverCpuMsPerOp, serverBusy, sandboxCallsPerOp } = await withServerStats(stack, async () => {
+    const run = await autocannonRun(spec, settings.durationS, settings.connections, samples);
+    return { ...run, elapsedS: (run.result.finish.getTime() - run.result.start.getTime()) / 1000 };
+  });
+  const statusCodes: Record<string, number> = {};
+  for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCodes[code] = count;
+  const latency = samples.summary();
+  return {
+    name: spec.name,
+    label: spec.label,
+    perSecond: ok / elapsedS,
+    unit: 'req/s',
+    latencyMs: { p50: latency.p50, p90: latency.p90, p99: latency.p99, max: latency.max, mean: latency.mean },
+    ok,
+    failures: { non2xx: result.non2xx, mismatches, errors: result.errors, timeouts: result.timeouts, statusCodes },
+    elapsedS,
+    serverCpuMsPerOp,
+    serverBusy,
+    ...(sandboxCallsPerOp ? { sandboxCallsPerOp } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 4: full payments (undici)
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The seed's WEB request (api.md §2; test/support/gateway-server.ts seedWebRequest). */
+function seedWebRequest(): Record<string, unknown> {
+  return {
+    amount: 20,
+    currency: 'CNY',
+    confirm: true,
+    payment_method_options: { alipay: { client_ip: '192.168.0.1', terminal_type: 'WEB', os_type: 'IOS' } },
+    payment_method_data: { type: 'alipay' },
+    payment_method_types: ['alipay'],
+    return_url: 'https://wooshpay.com',
+  };
+}
+
+/** Poll delays after the wallet pay call: immediately, then backing off to every 25 ms. */
+const POLL_DELAYS_MS = [0, 2, 4, 8, 16, 25];
+const PAYMENT_TIMEOUT_MS = 15_000;
+
+async function runPayments(stack: StackReady, settings: Settings, durationS: number, paymentsMax: number, samples: Samples | null): Promise<Omit<ScenarioResult, keyof ServerFigures>> {
+  const agent = new Agent({ connections: settings.connections * 2, keepAliveTimeout: 30_000 });
+  const auth = { authorization: `Bearer ${stack.secretKey}` };
+  const body = JSON.stringify(seedWebRequest());
+  const call = async (url: string, method: 'GET' | 'POST', headers: Record<string, string>, payload?: string) => {
+    const response = await request(url, { method, headers, dispatcher: agent, ...(payload === undefined ? {} : { body: payload }), headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const text = await response.body.text();
+    return { status: response.statusCode, text };
+  };
+  let started = 0;
+  let succeeded = 0;
+  let polls = 0;
+  const failures = { non2xx: 0, mismatches: 0, errors: 0, timeouts: 0, statusCodes: {} as Record<string, number> };
+  const firstFailures: string[] = [];
+  const fail = (what: string, status: number, text: string) => {
+    if (status >= 300 || status < 200) {
+      failures.non2xx += 1;
+      failures.statusCodes[String(status)] = (failures.statusCodes[String(status)] ?? 0) + 1;
+    } else {
+      failures.mismatches += 1;
+    }
+    if (firstFailures.length < 3) firstFailures.push(`${what}: ${status} ${text.slice(0, 300)}`);
+  };
+
+  const begin = performance.now();
+  const deadline = begin + durationS * 1000;
+  const shopper = async () => {
+    while (performance.now() < deadline && started < paymentsMax) {
+      started += 1;
+      const t0 = performance.now();
+      try {
+        const created = await call(`${stack.gatewayUrl}/v1/payment_intents`, 'POST', { ...auth, 'content-type': 'application/json', 'idempotency-key': `stripe-node-retry-${randomUUID()}` }, body);
+        const intent = created.status === 200 ? (JSON.parse(created.text) as { id?: string; status?: string; next_action?: { alipay_handle_redirect?: { qr_code?: { data?: string } } } }) : null;
+        const codeValue = intent?.next_action?.alipay_handle_redirect?.qr_code?.data;
+        if (!intent?.id || intent.status !== 'requires_action' || !codeValue) {
+          fail('create+confirm', created.status, created.text);
+          continue;
+        }
+        const paid = await call(`${stack.sandboxUrl}/sandbox/v1/wallet/pay`, 'POST', { 'content-type': 'application/json' }, JSON.stringify({ codeValue, outcome: 'success' }));
+        if (paid.status !== 200) {
+          fail('wallet pay', paid.status, paid.text);
+          continue;
+        }
+        let done = false;
+        for (let attempt = 0; performance.now() - t0 < PAYMENT_TIMEOUT_MS; attempt += 1) {
+          const delay = POLL_DELAYS_MS[Math.min(attempt, POLL_DELAYS_MS.length - 1)] ?? 25;
+          if (delay > 0) await sleep(delay);
+          polls += 1;
+          const got = await call(`${stack.gatewayUrl}/v1/payment_intents/${intent.id}`, 'GET', auth);
+          if (got.status !== 200) {
+            fail('retrieve', got.status, got.text);
+            break;
+          }
+          const status = (JSON.parse(got.text) as { status?: string }).status;
+          if (status === 'succeeded') {
+            done = true;
+            break;
+          }
+          if (status !== 'requires_action' && status !== 'processing') {
+            fail(`status ${status}`, got.status, got.text);
+            break;
+          }
+        }
+        if (done) {
+          succeeded += 1;
+          samples?.add(performance.now() - t0);
+        } else if (performance.now() - t0 >= PAYMENT_TIMEOUT_MS) {
+          failures.timeouts += 1;
+        }
+      } catch (error) {
+        failures.errors += 1;
+        if (firstFailures.length < 3) firstFailures.push(String(error));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: settings.connections }, () => shopper()));
+  const elapsedS = (performance.now() - begin) / 1000;
+  await agent.close();
+  for (const line of firstFailures) log(`full payment failure: ${line}`);
+  const latency = samples?.summary() ?? { p50: NaN, p90: NaN, p99: NaN, max: NaN, mean: NaN };
+  return {
+    name: 'payment',
+    label: 'full payment → succeeded',
+    perSecond: succeeded / elapsedS,
+    unit: 'payments/s',
+    latencyMs: { p50: latency.p50, p90: latency.p90, p99: latency.p99, max: latency.max, mean: latency.mean },
+    ok: succeeded,
+    failures,
+    elapsedS,
+    notes: { started, succeeded, pollsPerPayment: started === 0 ? 0 : round(polls / started, 2) },
+  };
+}
+
+async function runPaymentScenario(stack: Stack, settings: Settings): Promise<ScenarioResult> {
+  if (settings.warmupS > 0) {
+    log(`full payments: warm-up ${settings.warmupS} s`);
+    await runPayments(stack.ready, settings, settings.warmupS, settings.paymentsMax, null);
+  }
+  log(`full payments: measuring ${settings.durationS} s × ${settings.connections} shoppers (at most ${settings.paymentsMax})`);
+  return withServerStats(stack, () => runPayments(stack.ready, settings, settings.durationS, settings.paymentsMax, new Samples()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function median(values: Array<number | null>): number {
+  const finite = values.filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
+  if (finite.length === 0) return Number.NaN;
+  const mid = Math.floor(finite.length / 2);
+  return finite.length % 2 === 1 ? (finite[mid] ?? Number.NaN) : ((finite[mid - 1] ?? 0) + (finite[mid] ?? 0)) / 2;
+}
+
+/** One scenario over all rounds: medians of the per-round figures, sums of the counts. */
+function aggregate(runs: ScenarioResult[]): ScenarioResult {
+  const first = runs[0];
+  if (!first) throw new Error('no runs to aggregate');
+  const statusCodes: Record<string, number> = {};
+  for (const run of runs) for (const [code, count] of Object.entries(run.failures.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  const sum = (pick: (r: ScenarioResult) => number) => runs.reduce((total, r) => total + pick(r), 0);
+  const cpu = median(runs.map((r) => r.serverCpuMsPerOp));
+  const busy = median(runs.map((r) => r.serverBusy));
+  return {
+    name: first.name,
+    label: first.label,
+    unit: first.unit,
+    perSecond: median(runs.map((r) => r.perSecond)),
+    latencyMs: {
+      p50: median(runs.map((r) => r.latencyMs.p50)),
+      p90: median(runs.map((r) => r.latencyMs.p90)),
+      p99: median(runs.map((r) => r.latencyMs.p99)),
+      max: Math.max(...runs.map((r) => r.latencyMs.max)),
+      mean: median(runs.map((r) => r.latencyMs.mean)),
+    },
+    ok: sum((r) => r.ok),
+    failures: { non2xx: sum((r) => r.failures.non2xx), mismatches: sum((r) => r.failures.mismatches), errors: sum((r) => r.failures.errors), timeouts: sum((r) => r.failures.timeouts), statusCodes },
+    elapsedS: sum((r) => r.elapsedS),
+    serverCpuMsPerOp: Number.isFinite(cpu) ? cpu : null,
+    serverBusy: Number.isFinite(busy) ? busy : null,
+    ...(first.sandboxCallsPerOp ? { sandboxCallsPerOp: Object.fromEntries(Object.keys(first.sandboxCallsPerOp).map((path) => [path, round(median(runs.map((r) => r.sandboxCallsPerOp?.[path] ?? 0)), 3)])) } : {}),
+    ...(first.notes ? { notes: first.notes } : {}),
+  };
+}
+
+interface RunInfo {
+  databaseKind: StackReady['databaseKind'];
+  /** The fsync probe of each server thread started. */
+  fsyncMs: Array<{ p50: number; p99: number }>;
+}
+
+function report(settings: Settings, env: ReturnType<typeof machine>, info: RunInfo, rounds: ScenarioResult[][]): void {
+  const names = [...new Set(rounds.flat().map((r) => r.name))];
+  const results = names.map((name) => aggregate(rounds.flat().filter((r) => r.name === name)));
+  const baseline = results.find((r) => r.name === 'baseline');
+  if (!baseline) throw new Error('no baseline result');
+  const cpuRatio = (r: ScenarioResult) => (r.serverCpuMsPerOp === null || baseline.serverCpuMsPerOp === null ? '—' : ratio(r.serverCpuMsPerOp, baseline.serverCpuMsPerOp));
+  const rows = results.map((r) => {
+    const failed = r.failures.non2xx + r.failures.mismatches + r.failures.errors + r.failures.timeouts;
+    const isBase = r === baseline;
+    return [
+      r.label,
+      `${fixed(r.perSecond, 0)} ${r.unit}`,
+      isBase ? '1.00×' : ratio(r.perSecond, baseline.perSecond),
+      fixed(r.latencyMs.p50, 2),
+      fixed(r.latencyMs.p99, 2),
+      isBase ? '1.00×' : ratio(r.latencyMs.p50, baseline.latencyMs.p50),
+      isBase ? '1.00×' : ratio(r.latencyMs.p99, baseline.latencyMs.p99),
+      r.serverCpuMsPerOp === null ? '—' : fixed(r.serverCpuMsPerOp, 3),
+      isBase ? '1.00×' : cpuRatio(r),
+      r.serverBusy === null ? '—' : `${fixed(r.serverBusy * 100, 0)}%`,
+      String(r.ok),
+      String(failed),
+    ];
+  });
+  const loadAtEnd = os.loadavg().map((v) => round(v, 2));
+  const out: string[] = [];
+  out.push('');
+  out.push(`Zhifu benchmark — ${new Date().toISOString()}`);
+  out.push(`machine: ${env.cpus} CPUs (${env.cpuModel}), ${env.memoryGiB} GiB, ${env.platform}; load average ${env.loadAverageAtStart.join(' ')} at start, ${loadAtEnd.join(' ')} at end`);
+  out.push(`node ${env.node}, fastify ${env.fastify}, autocannon ${env.autocannon}, undici ${env.undici}`);
+  out.push(
+    `settings: ${settings.rounds} round(s) × ${settings.durationS} s per scenario run (+${settings.warmupS} s warm-up each), ${settings.connections} connections, ` +
+      `database ${info.databaseKind}${info.databaseKind === 'sqlite' ? ` (synchronous=${settings.sqliteSynchronous}${settings.sqliteSynchronous === 'full' ? ', as shipped' : ', DIAGNOSTIC — not the shipped setting'})` : ''}, ` +
+      `log level ${settings.logLevel} (to /dev/null)`,
+  );
+  const fsync = { p50: median(info.fsyncMs.map((f) => f.p50)), p99: median(info.fsyncMs.map((f) => f.p99)) };
+  out.push(`disk: 4 KiB write+fsync in the data directory p50 ${fixed(fsync.p50, 3)} ms, p99 ${fixed(fsync.p99, 3)} ms (median of ${info.fsyncMs.length} probes, one before each scenario run)`);
+  out.push('servers: a fresh worker thread and fresh databases per scenario run (the bare app alone; gateway + sandbox together, as `npm start`); load: the main thread');
+  if (settings.rounds > 1) out.push(`figures are medians over ${settings.rounds} rounds; baseline req/s per round: ${rounds.map((round) => fixed(round.find((r) => r.name === 'baseline')?.perSecond ?? NaN, 0)).join(', ')}`);
+  out.push('');
+  out.push(table(['scenario', 'throughput', 'vs bare', 'p50 ms', 'p99 ms', 'p50 vs bare', 'p99 vs bare', 'srv CPU ms/op', 'vs bare', 'srv busy', 'ok', 'failed'], rows));
+  out.push('');
+  for (const r of results) {
+    if (r === baseline) continue;
+    out.push(`${r.label} = ${ratio(r.perSecond, baseline.perSecond)} bare Fastify (${r.unit === 'payments/s' ? 'payments/s vs req/s' : 'req/s'}); server CPU per op ${cpuRatio(r)} bare`);
+  }
+  for (const r of results) {
+    if (!r.sandboxCallsPerOp) continue;
+    const calls = Object.entries(r.sandboxCallsPerOp).map(([path, perOp]) => `${path} ${fixed(perOp, 2)}`).join(', ');
+    out.push(`sandbox requests per ${r.unit === 'payments/s' ? 'payment' : 'request'}, ${r.label}: ${calls}`);
+  }
+  const payment = results.find((r) => r.name === 'payment');
+  if (payment) {
+    out.push(`full payment: create+confirm, wallet pay (sandbox control API), notification, then GET polling until succeeded; p50/p99 time-to-succeeded ${fixed(payment.latencyMs.p50, 1)} / ${fixed(payment.latencyMs.p99, 1)} ms, ${payment.notes?.pollsPerPayment ?? '?'} polls/payment`);
+  }
+  for (const r of results) {
+    const f = r.failures;
+    if (f.non2xx + f.mismatches + f.errors + f.timeouts > 0) {
+      out.push(`! ${r.label}: non-2xx ${f.non2xx} ${JSON.stringify(f.statusCodes)}, unexpected bodies ${f.mismatches}, errors ${f.errors}, timeouts ${f.timeouts}`);
+    }
+  }
+  out.push('');
+  const shape = (r: ScenarioResult) => ({
+    ...r,
+    perSecond: round(r.perSecond, 1),
+    ratioToBaseline: round(r.perSecond / baseline.perSecond, 4),
+    latencyMs: Object.fromEntries(Object.entries(r.latencyMs).map(([k, v]) => [k, round(v, 3)])),
+    elapsedS: round(r.elapsedS, 3),
+    serverCpuMsPerOp: r.serverCpuMsPerOp === null ? null : round(r.serverCpuMsPerOp, 4),
+    serverBusy: r.serverBusy === null ? null : round(r.serverBusy, 3),
+  });
+  const json = {
+    timestamp: new Date().toISOString(),
+    machine: { ...env, loadAverageAtEnd: loadAtEnd, fsyncMs: { p50: round(fsync.p50, 3), p99: round(fsync.p99, 3) } },
+    settings: { ...settings, scenarios: [...settings.scenarios], database: info.databaseKind },
+    results: results.map(shape),
+    ...(settings.rounds > 1 ? { rounds: rounds.map((round) => round.map(shape)) } : {}),
+  };
+  out.push(JSON.stringify(json, null, 2));
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const settings = parseSettings(process.argv.slice(2));
+  const env = machine();
+  // A hard stop if anything hangs: every scenario is bounded by its duration; this bounds the rest.
+  const budgetS = settings.rounds * settings.scenarios.size * (settings.durationS + settings.warmupS + 30) + 60;
+  setTimeout(() => {
+    log(`gave up after ${budgetS} s`);
+    process.exit(2);
+  }, budgetS * 1000).unref();
+
+  const info: RunInfo = { databaseKind: settings.database === 'sqlite' ? 'sqlite' : 'postgres', fsyncMs: [] };
+  const createBody = JSON.stringify({ amount: 2000, currency: 'usd' });
+  const specFor = (name: Exclude<ScenarioName, 'payment'>, ready: StackReady): LoadSpec => {
+    const gatewayHeaders = { authorization: `Bearer ${ready.secretKey}`, 'content-type': 'application/json' };
+    const intents = `${ready.gatewayUrl}/v1/payment_intents`;
+    const created = ['"object":"payment_intent"', '"status":"requires_payment_method"'];
+    switch (name) {
+      case 'baseline':
+        return { name, label: 'bare Fastify POST /json', url: `${ready.baselineUrl}/json`, headers: { 'content-type': 'application/json' }, body: createBody, idempotencyKey: false, expect: ['"ok":true'] };
+      case 'create':
+        return { name, label: 'durable create (Idempotency-Key)', url: intents, headers: gatewayHeaders, body: createBody, idempotencyKey: true, expect: created };
+      case 'create-nokey':
+        return { name, label: 'durable create (no key)', url: intents, headers: gatewayHeaders, body: createBody, idempotencyKey: false, expect: created };
+      case 'confirm':
+        return { name, label: 'create+confirm via sandbox', url: intents, headers: gatewayHeaders, body: JSON.stringify(seedWebRequest()), idempotencyKey: true, expect: ['"status":"requires_action"', '"alipay_handle_redirect"'] };
+    }
+  };
+  const rounds: ScenarioResult[][] = [];
+  for (let round = 1; round <= settings.rounds; round += 1) {
+    if (settings.rounds > 1) log(`round ${round} of ${settings.rounds}`);
+    const results: ScenarioResult[] = [];
+    for (const name of ALL_SCENARIOS) {
+      if (!settings.scenarios.has(name)) continue;
+      const role = name === 'baseline' ? 'baseline' : 'gateway';
+      log(`${name}: starting ${role === 'baseline' ? 'the bare app' : `gateway + sandbox (${info.databaseKind})`}`);
+      const stack = await startStack({ role, database: settings.database, logLevel: settings.logLevel, keepData: settings.keepData, sqliteSynchronous: settings.sqliteSynchronous });
+      info.fsyncMs.push(stack.ready.fsyncMs);
+      try {
+        results.push(name === 'payment' ? await runPaymentScenario(stack, settings) : await runLoad(specFor(name, stack.ready), settings, stack));
+      } finally {
+        await stack.stop();
+      }
+    }
+    rounds.push(results);
+  }
+  report(settings, env, info, rounds);
+}
+
+try {
+  await main();
+} catch (error) {
+  log(error instanceof UsageError ? `${error.message} (see --help)` : error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+}

@@ -1,0 +1,240 @@
+/**
+ * The servers under test, run in a worker thread of the benchmark process (so the load generator
+ * on the main thread and the servers each get an event loop, and on a 2-core machine a core).
+ * A fresh thread (and fresh databases) per scenario run, so no run inherits another's background
+ * work (e.g. the attempt worker inquiring the unpaid payments the create+confirm run left open):
+ *
+ * - role `baseline`: a bare Fastify app with one `POST /json` route, alone;
+ * - role `gateway`: the real gateway (startGateway over a temp SQLite file, or a fresh schema of a
+ *   PostgreSQL database, with its attempt and webhook workers as startGateway starts them), paying
+ *   through the real Alipay+ connector over signed HTTP to a real in-process Alipay+ sandbox (own
+ *   SQLite file) with freshly generated RSA keys — gateway and sandbox in one thread, as
+ *   `npm start` runs them.
+ *
+ * Protocol with the main thread: workerData is a StackOptions; the worker posts
+ * `{ type: 'ready', ... }` (or `{ type: 'error' }`); answers `{ type: 'stats' }` with the CPU time
+ * its thread used so far and the sandbox's request counts; on `{ type: 'stop' }` closes everything, posts `{ type: 'stopped' }`
+ * and ends.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import Fastify from 'fastify';
+import pg from 'pg';
+import pino from 'pino';
+import { sql } from 'kysely';
+import { generateRsaKeyPair } from '../src/alipayplus/index.js';
+import { AlipayPlusGateway } from '../src/gateway/connector/alipayplus/modes.js';
+import { createGatewayLogger, openDatabase, startGateway } from '../src/gateway/index.js';
+import type { Database, GatewayConfig, RunningGateway } from '../src/gateway/index.js';
+import { createSandbox } from '../src/sandbox/server.js';
+
+export interface StackOptions {
+  /** `baseline`: the bare Fastify app alone; `gateway`: the gateway and the sandbox. */
+  role: 'baseline' | 'gateway';
+  /** `sqlite` (a temp file) or a `postgres://…` URL (a fresh schema, dropped at the end). */
+  database: string;
+  /** Log level of the gateway and sandbox loggers; lines go to /dev/null (their cost is kept). */
+  logLevel: string;
+  keepData: boolean;
+  /**
+   * Diagnostic only: SQLite `synchronous` for the gateway's database. The product ships FULL (a
+   * committed payment survives power loss); NORMAL shows how much of the cost is the fsync.
+   */
+  sqliteSynchronous: 'full' | 'normal';
+}
+
+export interface StackReady {
+  type: 'ready';
+  /** Set for the `baseline` role; the gateway fields are set for the `gateway` role. */
+  baselineUrl: string;
+  gatewayUrl: string;
+  sandboxUrl: string;
+  secretKey: string;
+  databaseKind: 'sqlite' | 'postgres' | 'none';
+  dataDir: string;
+  /** 4 KiB write + fsync in the data directory, ms: what one durable SQLite commit waits for at least. */
+  fsyncMs: { p50: number; p99: number };
+}
+
+/** CPU ms the thread used so far, and the requests the sandbox received so far by path. */
+export interface StackStats {
+  type: 'stats';
+  cpuMs: number | null;
+  sandboxCalls: Record<string, number>;
+}
+
+export type StackMessage = StackReady | StackStats | { type: 'error'; message: string } | { type: 'stopped' };
+
+/**
+ * CPU time (user + system, ms) this thread has used so far, from /proc/thread-self/stat (Linux;
+ * clock ticks assumed 100/s, so 10 ms resolution); null elsewhere. Node 20 has no per-thread API.
+ */
+function threadCpuMs(): number | null {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The Client-Id the gateway has at the sandbox (an Alipay+ client id is 16 digits). */
+const CLIENT_ID = '2026000000000077';
+
+async function freshPostgres(url: string): Promise<{ database: Database; cleanup: () => Promise<void> }> {
+  const schema = `bench_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const database = openDatabase(url, { searchPath: schema, poolMax: 20 });
+  return {
+    database,
+    cleanup: async () => {
+      await database.close();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`drop schema ${schema} cascade`);
+      await client.end();
+    },
+  };
+}
+
+/** Times `count` 4 KiB write + fsync pairs on a scratch file in `dir` (the SQLite files' disk). */
+function probeFsync(dir: string, count = 100): { p50: number; p99: number } {
+  const file = path.join(dir, 'fsync-probe.bin');
+  const fd = openSync(file, 'w');
+  const page = Buffer.alloc(4096, 1);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < count; i += 1) {
+      const t0 = performance.now();
+      writeSync(fd, page, 0, page.length, (i % 16) * page.length);
+      fsyncSync(fd);
+      times.push(performance.now() - t0);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(file, { force: true });
+  }
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(count / 2)] ?? Number.NaN, p99: times[Math.ceil(count * 0.99) - 1] ?? Number.NaN };
+}
+
+async function main(options: StackOptions): Promise<void> {
+  const port = parentPort;
+  if (port === null) throw new Error('bench/stack.js runs as a worker thread of bench/run.js');
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+  try {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'zhifu-bench-'));
+    if (!options.keepData) cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const fsyncMs = probeFsync(dataDir);
+    const devNull = () => pino.destination({ dest: '/dev/null', sync: true });
+
+    const sandboxCalls: Record<string, number> = {};
+    const answer = (ready: StackReady) => {
+      port.on('message', (message: { type?: string }) => {
+        if (message.type === 'stats') port.postMessage({ type: 'stats', cpuMs: threadCpuMs(), sandboxCalls: { ...sandboxCalls } } satisfies StackMessage);
+        if (message.type !== 'stop') return;
+        void stopAll().then(
+          () => port.postMessage({ type: 'stopped' } satisfies StackMessage),
+          (error: unknown) => port.postMessage({ type: 'error', message: `stopping: ${String(error)}` } satisfies StackMessage),
+        ).finally(() => port.close());
+      });
+      port.postMessage(ready);
+    };
+
+    if (options.role === 'baseline') {
+      // The baseline: bare Fastify, JSON body in, small JSON object out — alone in its thread.
+      const baseline = Fastify({ logger: false });
+      baseline.post('/json', async (request) => {
+        const body = request.body as { amount?: unknown; currency?: unknown };
+        return { object: 'echo', ok: true, amount: body.amount ?? null, currency: body.currency ?? null };
+      });
+      const baselineUrl = await baseline.listen({ host: '127.0.0.1', port: 0 });
+      cleanups.push(() => baseline.close());
+      answer({ type: 'ready', baselineUrl, gatewayUrl: '', sandboxUrl: '', secretKey: '', databaseKind: 'none', dataDir, fsyncMs });
+      return;
+    }
+
+    // The sandbox, with real generated keys on both sides.
+    const gatewayKeys = generateRsaKeyPair();
+    const sandboxKeys = generateRsaKeyPair();
+    const sandbox = createSandbox({
+      databasePath: path.join(dataDir, 'sandbox.db'),
+      privateKey: sandboxKeys.privateKey,
+      clients: { [CLIENT_ID]: gatewayKeys.publicKey },
+      host: '127.0.0.1',
+      port: 0,
+      logger: { level: options.logLevel, stream: devNull() },
+    });
+    // Counts what reaches the sandbox (pay, inquiries, cancels, wallet actions), by path.
+    sandbox.app.addHook('onRequest', async (request) => {
+      const path = request.url.split('?')[0] ?? '';
+      sandboxCalls[path] = (sandboxCalls[path] ?? 0) + 1;
+    });
+    const sandboxUrl = await sandbox.listen();
+    cleanups.push(() => sandbox.close());
+
+    // The gateway, paying through the real connector.
+    let gatewayUrl = '';
+    const alipayPlus = new AlipayPlusGateway(
+      { test: { baseUrl: sandboxUrl, clientId: CLIENT_ID, privateKey: gatewayKeys.privateKey, alipayPublicKey: sandboxKeys.publicKey } },
+      () => gatewayUrl,
+    );
+    cleanups.push(() => alipayPlus.close());
+    const secretKey = `sk_test_bench${randomBytes(16).toString('hex')}`;
+    const onPostgres = options.database.startsWith('postgres');
+    let database: Database | undefined;
+    if (onPostgres) {
+      const fresh = await freshPostgres(options.database);
+      database = fresh.database;
+      cleanups.push(fresh.cleanup);
+    } else if (options.sqliteSynchronous !== 'full') {
+      // Opened here (as startGateway would) only to change the pragma on its single connection.
+      const own = openDatabase(`sqlite:${path.join(dataDir, 'zhifu.db')}`);
+      await sql.raw(`pragma synchronous = ${options.sqliteSynchronous}`).execute(own.db);
+      database = own;
+      cleanups.push(() => own.close());
+    }
+    const config: GatewayConfig = {
+      port: 0,
+      host: '127.0.0.1',
+      publicUrl: 'http://127.0.0.1:0',
+      dataDir,
+      databaseUrl: onPostgres ? options.database : `sqlite:${path.join(dataDir, 'zhifu.db')}`,
+      testSecretKey: secretKey,
+      testPublishableKey: null,
+    };
+    const logger = createGatewayLogger({ level: options.logLevel }, devNull());
+    const running: RunningGateway = await startGateway({ config, connector: alipayPlus, alipayPlus, logger, ...(database ? { database } : {}) });
+    gatewayUrl = running.url;
+    // Closed before the connector and the sandbox (cleanups run in reverse).
+    cleanups.push(() => running.stop());
+
+    answer({
+      type: 'ready',
+      baselineUrl: '',
+      gatewayUrl,
+      sandboxUrl,
+      secretKey,
+      databaseKind: onPostgres ? 'postgres' : 'sqlite',
+      dataDir,
+      fsyncMs,
+    });
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    port.postMessage({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies StackMessage);
+    port.close();
+  }
+}
+
+await main(workerData as StackOptions);
