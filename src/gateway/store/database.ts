@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql } from 'kysely';
-import type { DatabaseConnection, Driver, Transaction } from 'kysely';
+import type { DatabaseConnection, Driver, SqliteDatabase, Transaction } from 'kysely';
 import pg from 'pg';
 import { databaseKind } from '../config.js';
 import type { Tables } from './schema.js';
@@ -64,8 +64,31 @@ function openSqlite(file: string): Database {
   connection.pragma('synchronous = FULL');
   connection.pragma('foreign_keys = ON');
   connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect({ database: connection }) });
+  const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(connection) }) });
   return { kind: 'sqlite', db, close: () => db.destroy() };
+}
+
+/** Distinct SQL texts kept prepared; `IN (…)` lists of other lengths are the only source of variety. */
+const SQLITE_STATEMENTS_CACHED_MAX = 512;
+
+/**
+ * Kysely prepares every query afresh; the hot paths run the same few dozen SQL texts, so they are
+ * prepared once and reused. Safe because the driver runs one statement at a time to completion.
+ */
+function withStatementCache(connection: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => connection.close(),
+    prepare(text: string) {
+      let statement = statements.get(text);
+      if (statement === undefined) {
+        statement = connection.prepare(text);
+        if (statements.size >= SQLITE_STATEMENTS_CACHED_MAX) statements.delete(statements.keys().next().value as string);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 function openPostgres(url: string, options: OpenDatabaseOptions): Database {
