@@ -21,3 +21,5 @@ export type { GatewayAppOptions } from './http/app.js';
 export { createGatewayLogger } from './http/logging.js';
 export { startGateway } from './server.js';
 export type { RunningGateway, StartGatewayOptions } from './server.js';
+export { GatewayWorker } from './workers/worker.js';
+export type { GatewayWorkerOptions } from './workers/worker.js';

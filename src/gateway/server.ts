@@ -14,6 +14,10 @@ import { openDatabase } from './store/database.js';
 import type { Database, OpenDatabaseOptions } from './store/database.js';
 import { migrate } from './store/migrations.js';
 import type { AccountRow } from './store/schema.js';
+import { GatewayWorker } from './workers/worker.js';
+import type { GatewayWorkerOptions } from './workers/worker.js';
+import { WebhookDeliveryWorker } from './webhooks/worker.js';
+import type { WebhookWorkerOptions } from './webhooks/worker.js';
 
 export interface StartGatewayOptions {
   config: GatewayConfig;
@@ -26,6 +30,10 @@ export interface StartGatewayOptions {
   database?: Database;
   /** Passed to openDatabase when the gateway opens its own database. */
   databaseOptions?: OpenDatabaseOptions;
+  /** The attempt worker (runs only with `alipayPlus`); false: none in this process. */
+  worker?: GatewayWorkerOptions | false;
+  /** The webhook delivery worker; `autostart: false` leaves it to the caller (tests drive runOnce with a manual clock). */
+  webhooks?: WebhookWorkerOptions & { autostart?: boolean };
 }
 
 export interface RunningGateway {
@@ -36,6 +44,11 @@ export interface RunningGateway {
   defaultAccount: AccountRow;
   /** Keys generated on this first start: print them once; null when they existed or were pinned. */
   generatedKeys: ApiKeyPair | null;
+  /** The attempt worker, when this process runs one. */
+  worker: GatewayWorker | null;
+  /** Delivers webhooks from the database; every process runs one (they share the work by leases). */
+  webhooks: WebhookDeliveryWorker;
+  /** Stops the worker (waiting for checks in flight), then the server, then the database it opened. */
   stop(): Promise<void>;
 }
 
@@ -53,11 +66,20 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await app.listen({ port: options.config.port, host: options.config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : options.config.port;
+    const worker = options.alipayPlus && options.worker !== false
+      ? new GatewayWorker({ database, clock, ids, connector: options.connector, logger: logger.child({ component: 'worker' }) }, options.alipayPlus, options.worker ?? {})
+      : null;
+    worker?.start();
+    const { autostart = true, ...webhookOptions } = options.webhooks ?? {};
+    const webhooks = new WebhookDeliveryWorker({ database, clock, ids, logger: logger.child({ component: 'webhooks' }) }, webhookOptions);
+    if (autostart) webhooks.start();
     const stop = async () => {
+      await worker?.stop();
+      await webhooks.stop();
       await app.close();
       if (ownsDatabase) await database.close();
     };
-    return { app, database, url: `http://${options.config.host}:${port}`, defaultAccount: account, generatedKeys, stop };
+    return { app, database, url: `http://${options.config.host}:${port}`, defaultAccount: account, generatedKeys, worker, webhooks, stop };
   } catch (error) {
     if (ownsDatabase) await database.close();
     throw error;

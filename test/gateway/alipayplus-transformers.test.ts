@@ -28,9 +28,11 @@ const attempt: ConnectorPayRequest = {
   description: null,
   merchantOrderId: null,
   merchantUserId: null,
+  merchantName: 'Tea Shop',
+  settlementCurrency: 'GBP',
   createdAtMs: CREATED_MS,
 };
-const context = { notifyUrl: 'http://gw/notify', redirectUrl: 'http://gw/return/pi_1', merchantName: 'Tea Shop', settlementCurrency: 'GBP' };
+const context = { notifyUrl: 'http://gw/notify', redirectUrl: 'http://gw/return/pi_1' };
 
 describe('toPayRequest', () => {
   it('maps an attempt to a cashier pay with string amounts, env, URLs and a 14-minute expiry', () => {
@@ -50,11 +52,10 @@ describe('toPayRequest', () => {
   });
 
   it('uses merchant_order_id as the order reference and omits absent optional fields', () => {
-    const request = toPayRequest({ ...attempt, merchantOrderId: 'order-9', osType: null, clientIp: null, description: 'x'.repeat(300) }, { ...context, merchantName: null, settlementCurrency: null });
+    const request = toPayRequest({ ...attempt, merchantOrderId: 'order-9', osType: null, clientIp: null, description: 'x'.repeat(300), merchantName: null }, context);
     assert.equal(request.order.referenceOrderId, 'order-9');
     assert.deepEqual(request.order.env, { terminalType: 'WEB' });
     assert.equal(request.order.orderDescription.length, 256);
-    assert.equal('settlementStrategy' in request, false);
     assert.equal('merchantName' in request.order.merchant, false);
   });
 });

@@ -13,6 +13,7 @@ import {
   startGateway,
 } from '../../src/gateway/index.js';
 import type { AlipayPlusGateway } from '../../src/gateway/connector/alipayplus/modes.js';
+import type { GatewayWorkerOptions } from '../../src/gateway/index.js';
 import type { Clock, ConnectorCancelOutcome, ConnectorPayOutcome, ConnectorPayRequest, ConnectorCancelRequest, Database, GatewayConfig, PaymentConnector, RunningGateway } from '../../src/gateway/index.js';
 
 /**
@@ -75,6 +76,11 @@ export interface TestGateway {
   logs: string[];
   /** Creates another account with test (and live) keys on the same database. */
   newAccount(): Promise<{ accountId: string; test: { secretKey: string; publishableKey: string }; live: { secretKey: string; publishableKey: string } }>;
+  /**
+   * A process restart: stops the server (and its worker), runs `whileDown`, then starts a new
+   * gateway on the same database and port. `running` is the new one afterwards.
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -103,7 +109,7 @@ async function freshDatabase(): Promise<{ database: Database; cleanup: () => Pro
 }
 
 export async function startTestGateway(
-  options: { clock?: Clock; connector?: ScriptedConnector; alipayPlus?: AlipayPlusGateway; config?: Partial<GatewayConfig> } = {},
+  options: { clock?: Clock; connector?: ScriptedConnector; alipayPlus?: AlipayPlusGateway; config?: Partial<GatewayConfig>; worker?: GatewayWorkerOptions | false } = {},
 ): Promise<TestGateway> {
   const clock = options.clock ?? { now: () => Date.now() };
   const connector = options.connector ?? new ScriptedConnector();
@@ -116,18 +122,31 @@ export async function startTestGateway(
     testSecretKey: null, testPublishableKey: null, ...options.config,
   };
   // With `alipayPlus` the gateway pays through the real connector (and serves notifications and returns).
-  const running = await startGateway({ config, connector: options.alipayPlus ?? connector, clock, logger, database, ...(options.alipayPlus ? { alipayPlus: options.alipayPlus } : {}) });
+  const start = (port: number) =>
+    startGateway({
+      config: { ...config, port }, connector: options.alipayPlus ?? connector, clock, logger, database,
+      ...(options.alipayPlus ? { alipayPlus: options.alipayPlus } : {}),
+      ...(options.worker === undefined ? {} : { worker: options.worker }),
+    });
+  let running = await start(config.port);
   const keys = running.generatedKeys;
   if (keys === null) throw new Error('a fresh database must generate the default keys');
   const ids = createIdGenerator(clock);
+  const port = Number(new URL(running.url).port);
   return {
-    running, url: running.url, port: Number(new URL(running.url).port), database, connector, clock, logs,
+    get running() { return running; },
+    url: running.url, port, database, connector, clock, logs,
     secretKey: keys.secretKey, publishableKey: keys.publishableKey, accountId: running.defaultAccount.id,
     async newAccount() {
       const account = await createAccount(database.db, clock, ids, { name: 'Other' });
       const test = await createApiKeys(database.db, clock, ids, account.id, false);
       const live = await createApiKeys(database.db, clock, ids, account.id, true);
       return { accountId: account.id, test, live };
+    },
+    async restart(whileDown) {
+      await running.stop();
+      await whileDown?.();
+      running = await start(port);
     },
     async stop() {
       await running.stop();

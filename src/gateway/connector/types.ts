@@ -35,6 +35,10 @@ export interface ConnectorPayRequest {
   description: string | null;
   merchantOrderId: string | null;
   merchantUserId: string | null;
+  /** The account's business name, shown to the shopper by the cashier and wallet. */
+  merchantName: string | null;
+  /** The account's settlement currency (GBP, HKD or EUR): the network settles this payment in it. */
+  settlementCurrency: string;
   /** When the attempt was recorded, ms since the epoch. */
   createdAtMs: number;
 }
@@ -67,6 +71,23 @@ export interface ConnectorCancelRequest {
 
 export type ConnectorCancelOutcome =
   | { kind: 'canceled' }
-  /** The network would not cancel (e.g. already paid): the worker settles it (refund). */
-  | { kind: 'not_canceled'; reason: string }
+  /** The network would not cancel (`code` is its result code, e.g. CANCEL_WINDOW_EXCEED): the worker reverses it. */
+  | { kind: 'not_canceled'; code: string; reason: string }
+  | { kind: 'unknown'; reason: string };
+
+/** Returns a payment's money whatever its state: the whole amount, in its currency. */
+export interface ConnectorReverseRequest extends ConnectorCancelRequest {
+  /** Smallest currency unit; the full amount of the attempt. */
+  amountMinor: number;
+  currency: string;
+}
+
+export type ConnectorReverseOutcome =
+  /** Cancelled at the network: unpaid, it can no longer be paid; paid, the payment was reversed. */
+  | { kind: 'canceled' }
+  /** Too late to cancel, so the full amount was refunded under `refundRequestId` (derived from the paymentRequestId). */
+  | { kind: 'refunded'; refundRequestId: string; refundId: string | null }
+  /** A final refusal of the cancel or the refund; `code` is the network's result code. */
+  | { kind: 'refused'; code: string; reason: string }
+  /** No final answer: try again later with the same request ids. */
   | { kind: 'unknown'; reason: string };

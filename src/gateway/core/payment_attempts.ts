@@ -2,12 +2,14 @@ import { ApiError, parameterMissing, unexpectedState } from '../errors.js';
 import { transition } from '../domain/payment_intents.js';
 import type { PaymentIntentEventType, PaymentIntentStatus } from '../domain/payment_intents.js';
 import type { ConnectorPayOutcome, OsType, TerminalType } from '../connector/types.js';
+import { findAccountById } from '../store/accounts.js';
 import { inTransaction } from '../store/database.js';
 import { findChargeByAttemptId, insertChargeForSucceededAttempt } from '../store/charges.js';
 import {
   countAttemptsForIntent,
   findAttemptById,
   findAttemptByPaymentRequestId,
+  findLatestAttemptForIntent,
   findOpenAttemptsForIntent,
   insertPaymentAttempt,
   markAttemptCanceled,
@@ -15,7 +17,9 @@ import {
   markAttemptFailed,
   markAttemptPending,
   markAttemptSucceeded,
+  recordAttemptReversal,
 } from '../store/payment_attempts.js';
+import type { AttemptReversal } from '../store/payment_attempts.js';
 import { findPaymentIntentById, markCanceled, markPaymentFailed, markProcessing, markRequiresAction, markStillProcessing, markSucceeded } from '../store/payment_intents.js';
 import { findPaymentMethodByAccountAndId } from '../store/payment_methods.js';
 import type { ChargeRow, Executor, PaymentAttemptRow, PaymentIntentRow } from '../store/schema.js';
@@ -90,6 +94,13 @@ async function startAttempt(
     failure_code: null,
     failure_message: null,
     expires_at: null,
+    next_check_at: null,
+    checks: 0,
+    lease_owner: null,
+    lease_until: null,
+    reversal: null,
+    reversal_refund_request_id: null,
+    reversal_refund_id: null,
   };
   // The intent's compare-and-set goes first: a concurrent confirm loses there (and retries into
   // a clean 400) instead of colliding on the attempt's unique payment_request_id.
@@ -109,7 +120,11 @@ async function startAttempt(
 /** The only network call of confirm; an exception is an unknown outcome, never a lost attempt. */
 async function payAtNetwork(deps: CoreDeps, intent: PaymentIntentRow, attempt: PaymentAttemptRow): Promise<ConnectorPayOutcome> {
   try {
+    const account = await findAccountById(deps.database.db, attempt.account_id);
+    if (account === undefined) throw new Error(`account ${attempt.account_id} of attempt ${attempt.id} vanished`);
     return await deps.connector.confirm({
+      merchantName: account.name,
+      settlementCurrency: account.settlement_currency,
       accountId: attempt.account_id,
       livemode: attempt.livemode === 1,
       paymentIntentId: intent.id,
@@ -247,6 +262,8 @@ async function recordSuccessInTx(
   attempt: PaymentAttemptRow,
   details: SuccessDetails,
 ): Promise<{ intent: PaymentIntentRow; charge: ChargeRow } | null> {
+  // A canceling, failed or canceled attempt is no longer awaited, whatever the PaymentIntent says.
+  if (attempt.status !== 'sending' && attempt.status !== 'pending') return null;
   if (!transition(current.status as PaymentIntentStatus, { kind: 'attempt_succeeded' }).ok) return null;
   const now = deps.clock.now();
   movedOrRetry(await markAttemptSucceeded(tx, attempt.id, details.externalPaymentId, now));
@@ -303,7 +320,11 @@ export async function recordAttemptSucceeded(deps: CoreDeps, paymentRequestId: s
       }
       const ctx = { scope: { accountId: attempt.account_id, livemode: attempt.livemode === 1 }, requestId: null, idempotency: null };
       const recorded = await recordSuccessInTx(tx, deps, ctx, intent, attempt, details);
-      if (recorded === null) return { kind: 'not_awaited', paymentIntent: paymentIntentView(intent), attempt };
+      if (recorded === null) {
+        // Paid although we recorded it failed: reopen it as `canceling`, so the worker returns the money.
+        if (attempt.status === 'failed') movedOrRetry(await markAttemptCanceling(tx, attempt.id, deps.clock.now(), ['failed']));
+        return { kind: 'not_awaited', paymentIntent: paymentIntentView(intent), attempt };
+      }
       return { kind: 'recorded', paymentIntent: paymentIntentView(recorded.intent), charge: chargeView(recorded.charge) };
     }),
   );
@@ -333,6 +354,33 @@ export async function recordAttemptFailed(deps: CoreDeps, paymentRequestId: stri
       const ctx = { scope: { accountId: attempt.account_id, livemode: attempt.livemode === 1 }, requestId: null, idempotency: null };
       const failed = await recordDecline(tx, deps, ctx, intent, attempt, failure.declineCode, failure.message);
       return { kind: 'recorded', paymentIntent: paymentIntentView(failed) };
+    }),
+  );
+}
+
+/**
+ * Records that a `canceling` attempt is closed at the wallet network (cancelled, or its money
+ * returned by `reversal`). If its PaymentIntent still awaits it (the worker closed it at expiry
+ * or because its outcome was lost), the attempt fails with the reason stored when it was closed
+ * and the PaymentIntent returns to requires_payment_method; otherwise (the PaymentIntent was
+ * canceled, or moved on) the attempt ends `canceled`. Idempotent.
+ */
+export async function recordAttemptClosed(deps: CoreDeps, attemptId: string, reversal: AttemptReversal | null): Promise<'failed' | 'canceled' | 'already_final'> {
+  return withCasRetries(() =>
+    inTransaction(deps.database, async (tx) => {
+      const attempt = await findAttemptById(tx, attemptId);
+      const intent = attempt === undefined ? undefined : await findPaymentIntentById(tx, attempt.payment_intent_id);
+      if (attempt === undefined || intent === undefined) throw new Error(`attempt ${attemptId} or its PaymentIntent vanished`);
+      if (attempt.status !== 'canceling') return 'already_final';
+      if (reversal !== null) await recordAttemptReversal(tx, attempt.id, reversal);
+      const latest = await findLatestAttemptForIntent(tx, intent.id);
+      if (latest?.id === attempt.id && transition(intent.status as PaymentIntentStatus, { kind: 'attempt_failed' }).ok) {
+        const ctx = { scope: { accountId: attempt.account_id, livemode: attempt.livemode === 1 }, requestId: null, idempotency: null };
+        await recordDecline(tx, deps, ctx, intent, attempt, attempt.failure_code ?? 'ORDER_IS_CLOSED', attempt.failure_message ?? 'The payment was closed before it was paid.');
+        return 'failed';
+      }
+      movedOrRetry(await markAttemptCanceled(tx, attempt.id, deps.clock.now()));
+      return 'canceled';
     }),
   );
 }
@@ -372,7 +420,11 @@ async function cancelAtNetwork(deps: CoreDeps, attempt: PaymentAttemptRow): Prom
       attemptId: attempt.id,
       paymentRequestId: attempt.payment_request_id,
     });
-    if (outcome.kind === 'canceled') await inTransaction(deps.database, (tx) => markAttemptCanceled(tx, attempt.id, deps.clock.now()));
+    // A `sending` attempt's pay may still be on its way (a same-id re-send), and Alipay+ answers a
+    // cancel that overtakes it with ORDER_NOT_EXIST: only the worker, once the request path is
+    // surely done, may call that final.
+    if (outcome.kind === 'canceled' && attempt.status === 'pending') await inTransaction(deps.database, (tx) => markAttemptCanceled(tx, attempt.id, deps.clock.now()));
+    else if (outcome.kind === 'canceled') deps.logger.info({ payment_request_id: attempt.payment_request_id }, 'cancel of an attempt still sending; the worker confirms it');
     else deps.logger.warn({ payment_request_id: attempt.payment_request_id, outcome }, 'cancel not confirmed by the network; left for the worker');
   } catch (error) {
     deps.logger.warn({ err: error, payment_request_id: attempt.payment_request_id }, 'connector cancel failed; left for the worker');

@@ -1,6 +1,7 @@
 import { Migrator, sql } from 'kysely';
 import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from 'kysely';
 import type { Database } from './database.js';
+import { webhooks } from './migrations_webhooks.js';
 
 /* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -169,18 +170,51 @@ async function createEvents(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('events_list').on('events').columns(['account_id', 'livemode', 'created', 'id']).execute();
 }
 
+/**
+ * The worker's bookkeeping on each attempt (src/gateway/workers): when it is next due, how many
+ * checks it had in its current status, the lease that keeps two gateway processes from working
+ * it at once, and how money taken after a cancel was returned.
+ */
+const attemptWorker: Migration = {
+  async up(db: Kysely<any>) {
+    const columns: Array<[string, 'bigint' | 'text']> = [
+      ['next_check_at', 'bigint'], ['lease_owner', 'text'], ['lease_until', 'bigint'],
+      ['reversal', 'text'], ['reversal_refund_request_id', 'text'], ['reversal_refund_id', 'text'],
+    ];
+    for (const [name, type] of columns) await db.schema.alterTable('payment_attempts').addColumn(name, type).execute();
+    await db.schema.alterTable('payment_attempts').addColumn('checks', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    // Attempts left open before this migration become due at once.
+    await db.updateTable('payment_attempts').set({ next_check_at: sql.ref('updated') }).where('status', 'in', ['sending', 'pending', 'canceling']).execute();
+    await db.schema.createIndex('payment_attempts_due').on('payment_attempts').columns(['status', 'next_check_at']).execute();
+  },
+};
+
 /** Every migration, in order. Names sort lexically: never rename or reorder a released one. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_accounts_and_keys': accountsAndKeys,
   '0002_payments': payments,
+  '0003_attempt_worker': attemptWorker,
+  '0010_webhooks': webhooks,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
 /** Brings the schema up to date; safe to run concurrently with itself (Kysely takes a lock). */
 export async function migrate(database: Database): Promise<MigrationResultSet> {
-  const migrator = new Migrator({ db: database.db, provider });
+  const migrator = new Migrator({ db: database.db, provider, ...(await migrationTableSchema(database)) });
   const result = await migrator.migrateToLatest();
   if (result.error !== undefined) throw result.error;
   return result;
+}
+
+/**
+ * PostgreSQL: Kysely looks for its bookkeeping tables in every schema unless told which, so a
+ * database whose other schema already holds them (side-by-side test schemas, or one deployment per
+ * schema) would skip creating its own. Naming the connection's current schema keeps each apart.
+ */
+async function migrationTableSchema(database: Database): Promise<{ migrationTableSchema?: string }> {
+  if (database.kind !== 'postgres') return {};
+  const result = await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db);
+  const schema = result.rows[0]?.schema;
+  return schema === undefined ? {} : { migrationTableSchema: schema };
 }

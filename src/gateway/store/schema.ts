@@ -103,6 +103,17 @@ export interface PaymentAttemptsTable {
   failure_code: string | null;
   failure_message: string | null;
   expires_at: number | null;
+  /** When the worker next looks at this attempt (ms); only open and canceling attempts are due. */
+  next_check_at: number | null;
+  /** The worker's checks since the attempt last changed status (drives the retry backoff). */
+  checks: number;
+  /** The worker process holding this attempt, until `lease_until` (ms). */
+  lease_owner: string | null;
+  lease_until: number | null;
+  /** How money taken after the attempt stopped being awaited went back: `cancel` or `refund`. */
+  reversal: string | null;
+  reversal_refund_request_id: string | null;
+  reversal_refund_id: string | null;
 }
 
 export interface PaymentMethodsTable {
@@ -150,6 +161,63 @@ export interface EventsTable {
   request_id: string | null;
   idempotency_key: string | null;
   pending_webhooks: ColumnType<number, number | undefined, number>;
+  /** The whole event JSON as first delivered (null only for events written before webhooks). */
+  body: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  account_id: string;
+  livemode: Bool;
+  created: number;
+  url: string;
+  /** JSON array of event types, or `["*"]`. */
+  enabled_events: string;
+  status: 'enabled' | 'disabled';
+  /**
+   * `whsec_…` in plaintext: signing needs the key itself (HMAC), so unlike API keys it cannot be
+   * stored as a one-way hash. Never logged, returned only by the create call.
+   */
+  secret: string;
+  description: string | null;
+  api_version: string | null;
+  metadata: string;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'canceled';
+
+/** One event owed to one endpoint, worked by the delivery workers under a lease. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  account_id: string;
+  livemode: Bool;
+  created: number;
+  event_id: string;
+  event_type: string;
+  endpoint_id: string;
+  status: WebhookDeliveryStatus;
+  attempt_count: number;
+  /** When the next attempt is due; null once the delivery is no longer pending. */
+  next_attempt_at: number | null;
+  /** A worker holds the delivery until then; an expired lease (a crashed process) frees it. */
+  lease_until: number | null;
+  lease_token: string | null;
+  last_attempt_at: number | null;
+  last_status_code: number | null;
+  last_latency_ms: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+}
+
+export interface WebhookDeliveryAttemptsTable {
+  id: string;
+  delivery_id: string;
+  attempted_at: number;
+  /** null when no HTTP response came back (refused, timed out). */
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+  next_retry_at: number | null;
 }
 
 export interface Tables {
@@ -161,6 +229,9 @@ export interface Tables {
   payment_methods: PaymentMethodsTable;
   charges: ChargesTable;
   events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
 }
 
 /** Either the database or an open transaction: repository functions accept both. */
@@ -175,3 +246,6 @@ export type PaymentMethodRow = Selectable<PaymentMethodsTable>;
 export type ChargeRow = Selectable<ChargesTable>;
 export type EventRow = Selectable<EventsTable>;
 export type IdempotencyRow = Selectable<IdempotencyKeysTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type WebhookDeliveryAttemptRow = Selectable<WebhookDeliveryAttemptsTable>;

@@ -1,6 +1,26 @@
 import { AlipayPlusError, type AlipayPlusClient, type InquiryPaymentResponse } from '../../../alipayplus/index.js';
-import type { ConnectorCancelOutcome, ConnectorCancelRequest, ConnectorPayOutcome, ConnectorPayRequest, PaymentConnector } from '../types.js';
-import { fromCancelError, fromInquiry, fromPayError, fromPayResponse, toCancelRequest, toPayRequest, type ExpectedPayment, type NotificationCheck } from './transformers.js';
+import type {
+  ConnectorCancelOutcome,
+  ConnectorCancelRequest,
+  ConnectorPayOutcome,
+  ConnectorPayRequest,
+  ConnectorReverseOutcome,
+  ConnectorReverseRequest,
+  PaymentConnector,
+} from '../types.js';
+import {
+  fromCancelError,
+  fromInquiry,
+  fromPayError,
+  fromPayResponse,
+  fromReversalRefundError,
+  fromReversalRefundResponse,
+  toCancelRequest,
+  toPayRequest,
+  toReversalRefundRequest,
+  type ExpectedPayment,
+  type NotificationCheck,
+} from './transformers.js';
 
 /**
  * Sends of one request before leaving the outcome to the worker. Every re-send carries the same
@@ -15,8 +35,6 @@ export interface AlipayPlusConnectorOptions {
   notifyUrl: () => string;
   /** Builds the gateway's return-handler URL for a PaymentIntent. */
   returnHandlerUrl: (paymentIntentId: string) => string;
-  merchantName?: (accountId: string) => string | null;
-  settlementCurrency?: (accountId: string) => string | null;
   resendBackoffMs?: number;
 }
 
@@ -28,8 +46,6 @@ export class AlipayPlusConnector implements PaymentConnector {
     const body = toPayRequest(request, {
       notifyUrl: this.options.notifyUrl(),
       redirectUrl: this.options.returnHandlerUrl(request.paymentIntentId),
-      merchantName: this.options.merchantName?.(request.accountId) ?? null,
-      settlementCurrency: this.options.settlementCurrency?.(request.accountId) ?? null,
     });
     try {
       return fromPayResponse(request, await this.resend(() => this.options.client.pay(body)));
@@ -44,6 +60,28 @@ export class AlipayPlusConnector implements PaymentConnector {
       return { kind: 'canceled' };
     } catch (error) {
       return fromCancelError(error);
+    }
+  }
+
+  /**
+   * Returns the money of a payment nobody awaits any more (alipayplus.md §5–6): cancelPayment
+   * first, which closes an unpaid order and reverses a paid one; past the cancel window
+   * (`F / CANCEL_WINDOW_EXCEED`) a full refund under a refundRequestId derived from the
+   * paymentRequestId, so a retry never refunds twice.
+   */
+  async reverse(request: ConnectorReverseRequest): Promise<ConnectorReverseOutcome> {
+    const canceled = await this.cancel(request);
+    switch (canceled.kind) {
+      case 'canceled':
+      case 'unknown':
+        return canceled;
+      case 'not_canceled':
+        if (canceled.code !== 'CANCEL_WINDOW_EXCEED') return { kind: 'refused', code: canceled.code, reason: canceled.reason };
+    }
+    try {
+      return fromReversalRefundResponse(request, await this.resend(() => this.options.client.refund(toReversalRefundRequest(request))));
+    } catch (error) {
+      return fromReversalRefundError(error);
     }
   }
 

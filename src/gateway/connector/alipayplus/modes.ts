@@ -1,6 +1,14 @@
 import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { AlipayPlusClient, SignedReceiver, loadPrivateKey } from '../../../alipayplus/index.js';
-import type { ConnectorCancelOutcome, ConnectorCancelRequest, ConnectorPayOutcome, ConnectorPayRequest, PaymentConnector } from '../types.js';
+import type {
+  ConnectorCancelOutcome,
+  ConnectorCancelRequest,
+  ConnectorPayOutcome,
+  ConnectorPayRequest,
+  ConnectorReverseOutcome,
+  ConnectorReverseRequest,
+  PaymentConnector,
+} from '../types.js';
 import { AlipayPlusConnector } from './connector.js';
 import type { ExpectedPayment, NotificationCheck } from './transformers.js';
 
@@ -73,8 +81,15 @@ export class AlipayPlusGateway implements PaymentConnector {
 
   cancel(request: ConnectorCancelRequest): Promise<ConnectorCancelOutcome> {
     const side = this.sides[modeOf(request.livemode)];
-    if (!side) return Promise.resolve({ kind: 'not_canceled', reason: notConfigured(request.livemode) });
+    if (!side) return Promise.resolve({ kind: 'not_canceled', code: 'MERCHANT_NOT_REGISTERED', reason: notConfigured(request.livemode) });
     return side.connector.cancel(request);
+  }
+
+  /** Cancel, or past the cancel window refund in full (see AlipayPlusConnector.reverse). */
+  reverse(request: ConnectorReverseRequest): Promise<ConnectorReverseOutcome> {
+    const side = this.sides[modeOf(request.livemode)];
+    if (!side) return Promise.resolve({ kind: 'unknown', reason: notConfigured(request.livemode) });
+    return side.connector.reverse(request);
   }
 
   inquire(livemode: boolean, expected: ExpectedPayment): Promise<InquiryResult> {

@@ -17,7 +17,11 @@ export async function returnRedirect(deps: CoreDeps, alipayPlus: AlipayPlusGatew
   let intent = await findPaymentIntentById(db, paymentIntentId);
   if (!intent || !alipayPlus.isReturnTokenValid(intent.livemode === 1, intent.id, token)) return null;
   if (intent.status === 'requires_action' || intent.status === 'processing') {
-    for (const attempt of await findOpenAttemptsForIntent(db, intent.id)) await inquireAndRecord(deps, alipayPlus, attempt);
+    // Only `pending` attempts: a `sending` one may still be mid re-send, and an inquiry then would
+    // wrongly find no order. The worker settles those once the sends are over.
+    for (const attempt of await findOpenAttemptsForIntent(db, intent.id)) {
+      if (attempt.status === 'pending') await inquireAndRecord(deps, alipayPlus, attempt);
+    }
     intent = (await findPaymentIntentById(db, paymentIntentId)) ?? intent;
   }
   if (intent.return_url === null) return null;

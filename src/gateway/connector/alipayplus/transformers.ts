@@ -9,9 +9,18 @@ import {
   type NotifyPaymentRequest,
   type PayRequest,
   type PayResponse,
+  type RefundRequest,
+  type RefundResponse,
   type SettlementQuote,
 } from '../../../alipayplus/index.js';
-import type { ConnectorCancelOutcome, ConnectorCancelRequest, ConnectorPayOutcome, ConnectorPayRequest } from '../types.js';
+import type {
+  ConnectorCancelOutcome,
+  ConnectorCancelRequest,
+  ConnectorPayOutcome,
+  ConnectorPayRequest,
+  ConnectorReverseOutcome,
+  ConnectorReverseRequest,
+} from '../types.js';
 
 /**
  * Pure mappings between the gateway's payment attempts and Alipay+ wire types. No I/O, clock or
@@ -29,8 +38,6 @@ export interface PayContext {
   notifyUrl: string;
   /** The gateway's return handler for this attempt; it checks the real status before sending the shopper to return_url. */
   redirectUrl: string;
-  merchantName: string | null;
-  settlementCurrency: string | null;
 }
 
 export function toPayRequest(attempt: ConnectorPayRequest, context: PayContext): PayRequest {
@@ -42,7 +49,7 @@ export function toPayRequest(attempt: ConnectorPayRequest, context: PayContext):
       referenceOrderId: attempt.merchantOrderId ?? attempt.paymentIntentId,
       orderDescription: (attempt.description ?? `Payment ${attempt.paymentIntentId}`).slice(0, ORDER_DESCRIPTION_MAX),
       orderAmount: paymentAmount,
-      merchant: { referenceMerchantId: attempt.accountId, ...(context.merchantName ? { merchantName: context.merchantName } : {}) },
+      merchant: { referenceMerchantId: attempt.accountId, ...(attempt.merchantName ? { merchantName: attempt.merchantName } : {}) },
       env: {
         terminalType: attempt.terminalType,
         ...(attempt.osType ? { osType: attempt.osType } : {}),
@@ -54,8 +61,8 @@ export function toPayRequest(attempt: ConnectorPayRequest, context: PayContext):
     paymentNotifyUrl: context.notifyUrl,
     paymentRedirectUrl: context.redirectUrl,
     paymentExpiryTime: formatDateTime(attempt.createdAtMs + ATTEMPT_TTL_MS),
+    settlementStrategy: { settlementCurrency: attempt.settlementCurrency },
   };
-  if (context.settlementCurrency) request.settlementStrategy = { settlementCurrency: context.settlementCurrency };
   return request;
 }
 
@@ -107,7 +114,35 @@ export function fromCancelError(error: unknown): ConnectorCancelOutcome {
   if (error instanceof AlipayPlusError && error.kind === 'F') {
     // ORDER_NOT_EXIST: the pay never reached Alipay+, so there is nothing to cancel.
     if (error.resultCode === 'ORDER_NOT_EXIST') return { kind: 'canceled' };
-    return { kind: 'not_canceled', reason: `${error.resultCode}: ${error.response?.result.resultMessage ?? error.message}` };
+    return { kind: 'not_canceled', code: error.resultCode, reason: `${error.resultCode}: ${error.response?.result.resultMessage ?? error.message}` };
+  }
+  return { kind: 'unknown', reason: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * The refundRequestId of the one full refund that reverses an attempt: derived from its
+ * paymentRequestId, so every retry (by any gateway process) is the same refund at Alipay+.
+ */
+export function reversalRefundRequestId(paymentRequestId: string): string {
+  return `${paymentRequestId}_reversal`;
+}
+
+export function toReversalRefundRequest(request: ConnectorReverseRequest): RefundRequest {
+  return {
+    refundRequestId: reversalRefundRequestId(request.paymentRequestId),
+    paymentRequestId: request.paymentRequestId,
+    refundAmount: amount(request.currency, request.amountMinor),
+    refundReason: 'Paid after the payment was canceled or closed; returned in full',
+  };
+}
+
+export function fromReversalRefundResponse(request: ConnectorReverseRequest, response: RefundResponse): ConnectorReverseOutcome {
+  return { kind: 'refunded', refundRequestId: reversalRefundRequestId(request.paymentRequestId), refundId: response.refundId ?? null };
+}
+
+export function fromReversalRefundError(error: unknown): ConnectorReverseOutcome {
+  if (error instanceof AlipayPlusError && error.kind === 'F') {
+    return { kind: 'refused', code: error.resultCode, reason: `${error.resultCode}: ${error.response?.result.resultMessage ?? error.message}` };
   }
   return { kind: 'unknown', reason: error instanceof Error ? error.message : String(error) };
 }

@@ -1,0 +1,140 @@
+import { inquireAndRecord } from '../connector/alipayplus/inquiry.js';
+import type { AlipayPlusGateway } from '../connector/alipayplus/modes.js';
+import type { CoreDeps } from '../core/context.js';
+import { recordAttemptClosed } from '../core/payment_attempts.js';
+import { inTransaction } from '../store/database.js';
+import { markAttemptClosing, type AttemptReversal, type PaymentAttemptStatus } from '../store/payment_attempts.js';
+import type { PaymentAttemptRow } from '../store/schema.js';
+import { SENDING_CHECK_DELAY_MS, attemptDeadline, nextInquiryAt, nextRetryAt } from './schedule.js';
+
+/** What a check of one attempt needs: the core's dependencies and the gateway's Alipay+ side. */
+export interface AttemptWork {
+  deps: CoreDeps;
+  alipayPlus: AlipayPlusGateway;
+}
+
+/** Why the worker closes an open attempt; the decline code is what Alipay+ says of a closed order. */
+export const CLOSE_REASONS = {
+  expired: { code: 'ORDER_IS_CLOSED', message: 'The shopper did not pay before the payment expired.' },
+  outcomeLost: { code: 'ORDER_IS_CLOSED', message: 'The payment request was not confirmed by Alipay+ in time, so the order was closed.' },
+} as const;
+
+type PaymentState = 'succeeded' | 'failed' | 'pending' | 'unknown';
+
+/**
+ * Checks one attempt the worker holds a lease on and moves it toward a final state. Returns
+ * when it is next due, or null when no more checks are needed (it is final, or its new status
+ * already carries its next check).
+ */
+export async function checkAttempt(work: AttemptWork, attempt: PaymentAttemptRow): Promise<number | null> {
+  const status = attempt.status as PaymentAttemptStatus;
+  switch (status) {
+    case 'sending':
+    case 'pending':
+      return checkOpenAttempt(work, attempt, status);
+    case 'canceling':
+      return checkCancelingAttempt(work, attempt);
+    case 'succeeded':
+    case 'failed':
+    case 'canceled':
+      return null;
+  }
+}
+
+/**
+ * An attempt with no final outcome: inquire and record what Alipay+ says (exactly as a
+ * notification would). Still unpaid at its deadline: close it. A `sending` attempt that Alipay+
+ * holds as unpaid is closed at once: the request path gave up on it, so no shopper ever got its
+ * cashier URL or code and nobody can pay it. One that Alipay+ does not know (ORDER_NOT_EXIST,
+ * after SENDING_CHECK_DELAY_MS) is recorded failed by inquireAndRecord: the pay never arrived,
+ * and re-sending it now would open an order the shopper was already told is processing.
+ */
+async function checkOpenAttempt(work: AttemptWork, attempt: PaymentAttemptRow, status: 'sending' | 'pending'): Promise<number | null> {
+  const applied = await inquireAndRecord(work.deps, work.alipayPlus, attempt);
+  const now = work.deps.clock.now();
+  const deadline = attemptDeadline(attempt);
+  switch (applied) {
+    case 'succeeded':
+    case 'failed':
+      return null;
+    case 'unknown':
+      return nextInquiryAt(attempt.created, deadline, now);
+    case 'pending':
+      if (status === 'sending') return closeOpenAttempt(work, attempt, status, CLOSE_REASONS.outcomeLost);
+      if (now >= deadline) return closeOpenAttempt(work, attempt, status, CLOSE_REASONS.expired);
+      return nextInquiryAt(attempt.created, deadline, now);
+  }
+}
+
+/**
+ * Moves the attempt to `canceling` first (a compare-and-set on the status we saw), so that a
+ * success reported while the cancel is on its way is never recorded: once a cancel is requested
+ * the order can only end cancelled, and money taken meanwhile is returned by the reversal.
+ */
+async function closeOpenAttempt(work: AttemptWork, attempt: PaymentAttemptRow, status: 'sending' | 'pending', reason: { code: string; message: string }): Promise<number | null> {
+  const now = work.deps.clock.now();
+  const moved = await inTransaction(work.deps.database, (tx) => markAttemptClosing(tx, attempt.id, status, reason, now));
+  // Someone else moved it (the request path, a notification, a cancel): look again soon.
+  if (!moved) return now;
+  work.deps.logger.info({ payment_request_id: attempt.payment_request_id, reason: reason.message }, 'closing payment attempt at Alipay+');
+  return reverseAndRecord(work, { ...attempt, status: 'canceling' }, 'pending');
+}
+
+/** A cancel that has not reached the network yet, or money taken after the cancel: finish both. */
+async function checkCancelingAttempt(work: AttemptWork, attempt: PaymentAttemptRow): Promise<number | null> {
+  const state = await paymentState(work, attempt);
+  if (state.kind === 'failed') {
+    // No order yet while the request path may still be re-sending the pay: it may yet appear.
+    const sendsOverAt = attempt.created + SENDING_CHECK_DELAY_MS;
+    if (state.code === 'ORDER_NOT_EXIST' && work.deps.clock.now() < sendsOverAt) return sendsOverAt;
+    // Closed at the network (declined, expired, cancelled, or never created): nothing was taken.
+    await recordAttemptClosed(work.deps, attempt.id, null);
+    return null;
+  }
+  return reverseAndRecord(work, attempt, state.kind);
+}
+
+/**
+ * Cancels at Alipay+ or, past the cancel window, refunds in full (AlipayPlusGateway.reverse), and
+ * records the attempt closed with how any money went back. Without a final answer it is retried
+ * later with the same request ids.
+ */
+async function reverseAndRecord(work: AttemptWork, attempt: PaymentAttemptRow, state: PaymentState): Promise<number | null> {
+  const outcome = await work.alipayPlus.reverse({
+    accountId: attempt.account_id,
+    livemode: attempt.livemode === 1,
+    paymentIntentId: attempt.payment_intent_id,
+    attemptId: attempt.id,
+    paymentRequestId: attempt.payment_request_id,
+    amountMinor: attempt.amount,
+    currency: attempt.currency,
+  });
+  const log = { payment_request_id: attempt.payment_request_id, payment_intent_id: attempt.payment_intent_id, amount: attempt.amount, currency: attempt.currency };
+  switch (outcome.kind) {
+    case 'canceled': {
+      const reversal: AttemptReversal | null = state === 'succeeded' ? { kind: 'cancel', refundRequestId: null, refundId: null } : null;
+      await recordAttemptClosed(work.deps, attempt.id, reversal);
+      if (reversal) work.deps.logger.warn(log, 'payment made after its cancel was reversed by cancelPayment');
+      return null;
+    }
+    case 'refunded':
+      await recordAttemptClosed(work.deps, attempt.id, { kind: 'refund', refundRequestId: outcome.refundRequestId, refundId: outcome.refundId });
+      work.deps.logger.warn({ ...log, refund_request_id: outcome.refundRequestId, refund_id: outcome.refundId }, 'payment made after its cancel was refunded in full (cancel window exceeded)');
+      return null;
+    case 'refused':
+      // e.g. a refund refused because the order is still unpaid past the cancel window: it
+      // closes at its expiry, which a later check sees.
+      work.deps.logger.error({ ...log, code: outcome.code, reason: outcome.reason }, 'Alipay+ refused to cancel or refund; retrying');
+      return nextRetryAt(attempt.checks, work.deps.clock.now());
+    case 'unknown':
+      work.deps.logger.warn({ ...log, reason: outcome.reason }, 'cancel or refund not confirmed; retrying with the same request ids');
+      return nextRetryAt(attempt.checks, work.deps.clock.now());
+  }
+}
+
+/** The payment's state at Alipay+ without recording it (a canceling attempt is not awaited). */
+async function paymentState(work: AttemptWork, attempt: PaymentAttemptRow): Promise<{ kind: PaymentState; code: string | null }> {
+  const inquiry = await work.alipayPlus.inquire(attempt.livemode === 1, { paymentRequestId: attempt.payment_request_id, currency: attempt.currency, amountMinor: attempt.amount });
+  if (!inquiry.ok) return { kind: 'unknown', code: null };
+  return { kind: inquiry.outcome.kind, code: inquiry.outcome.kind === 'failed' ? inquiry.outcome.code : null };
+}

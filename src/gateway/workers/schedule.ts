@@ -1,0 +1,53 @@
+/**
+ * When the worker looks at an attempt again (pure: times in, times out). The numbers follow
+ * alipayplus.md §5: Antom advises an inquiry every 2 s while the shopper is on the cashier, then
+ * backing off, until the payment's expiry; cancels and refunds are retried with the same request
+ * id on a backoff until the network gives a final answer.
+ */
+
+/** How long the shopper is likely on the cashier page: inquire fast while they are. */
+export const INQUIRY_FAST_WINDOW_MS = 2 * 60_000;
+export const INQUIRY_INTERVAL_FAST_MS = 2_000;
+/** After the fast window, by the attempt's age: a slower inquiry the longer it has been open. */
+export const INQUIRY_BACKOFF_STEPS: readonly { untilAgeMs: number; intervalMs: number }[] = [
+  { untilAgeMs: INQUIRY_FAST_WINDOW_MS, intervalMs: INQUIRY_INTERVAL_FAST_MS },
+  { untilAgeMs: 5 * 60_000, intervalMs: 10_000 },
+  { untilAgeMs: 10 * 60_000, intervalMs: 30_000 },
+  { untilAgeMs: 30 * 60_000, intervalMs: 60_000 },
+];
+export const INQUIRY_INTERVAL_MAX_MS = 5 * 60_000;
+
+/**
+ * A `sending` attempt is left alone this long: the request path may still be re-sending the pay
+ * (SENDS_MAX sends of up to 10 s each plus backoff), and an inquiry racing it would see
+ * ORDER_NOT_EXIST for an order that is about to exist.
+ */
+export const SENDING_CHECK_DELAY_MS = 60_000;
+/** A `canceling` attempt waits this long first, so the request path's own cancel usually settles it. */
+export const CANCEL_CHECK_DELAY_MS = 2_000;
+/** Cancel and refund retries (same request ids), by the number of checks so far; the last repeats. */
+export const RETRY_BACKOFF_MS: readonly number[] = [2_000, 10_000, 30_000, 60_000, 5 * 60_000];
+
+/** A `sending` attempt with no expiry from the network gets the cashier's default (our pay request's paymentExpiryTime). */
+export const SENDING_ATTEMPT_TTL_MS = 14 * 60_000;
+
+export function inquiryIntervalMs(ageMs: number): number {
+  for (const step of INQUIRY_BACKOFF_STEPS) if (ageMs < step.untilAgeMs) return step.intervalMs;
+  return INQUIRY_INTERVAL_MAX_MS;
+}
+
+/** The next inquiry of an open attempt: on the age-based schedule, but never later than its expiry. */
+export function nextInquiryAt(createdMs: number, deadlineMs: number, nowMs: number): number {
+  const next = nowMs + inquiryIntervalMs(nowMs - createdMs);
+  return deadlineMs > nowMs ? Math.min(next, deadlineMs) : next;
+}
+
+export function nextRetryAt(checks: number, nowMs: number): number {
+  const index = Math.min(Math.max(checks, 0), RETRY_BACKOFF_MS.length - 1);
+  return nowMs + (RETRY_BACKOFF_MS[index] as number);
+}
+
+/** When an open attempt stops waiting for the shopper and is closed at the network. */
+export function attemptDeadline(attempt: { expires_at: number | null; created: number }): number {
+  return attempt.expires_at ?? attempt.created + SENDING_ATTEMPT_TTL_MS;
+}
