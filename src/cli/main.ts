@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../gateway/index.js';
 import { registerAdminCommands } from './admin-commands.js';
+import { registerListenCommand } from './listen-command.js';
 import { registerSandboxCommand } from './sandbox-command.js';
 import { registerStartCommand } from './start-command.js';
 
@@ -10,12 +11,13 @@ const program = new Command('zhifu').description('Zhifu 支付 — self-hosted A
 registerStartCommand(program);
 registerSandboxCommand(program);
 registerAdminCommands(program);
+registerListenCommand(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   // A misconfiguration is the operator's to fix: say what, without a stack trace.
-  if (error instanceof ConfigError || (error instanceof Error && /configuration|must be/.test(error.message))) {
+  if (error instanceof ConfigError || (error instanceof Error && /configuration|must be|needs a|could not register/.test(error.message))) {
     console.error(`zhifu: ${error.message}`);
     process.exit(2);
   }

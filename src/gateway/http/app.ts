@@ -17,9 +17,11 @@ import { installIdempotency } from './idempotency.js';
 import { serializeRequest, REDACT_PATHS } from './logging.js';
 import { registerAlipayPlusRoutes } from './routes/alipayplus.js';
 import { registerChargeRoutes } from './routes/charges.js';
+import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerPaymentIntentRoutes } from './routes/payment_intents.js';
 import { registerPaymentMethodRoutes } from './routes/payment_methods.js';
+import { registerWebhookEndpointRoutes } from './routes/webhook_endpoints.js';
 import './context.js';
 
 export interface GatewayAppOptions {
@@ -67,6 +69,8 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   registerPaymentIntentRoutes(app);
   registerPaymentMethodRoutes(app);
   registerChargeRoutes(app);
+  registerEventRoutes(app);
+  registerWebhookEndpointRoutes(app);
   if (options.alipayPlus) registerAlipayPlusRoutes(app, options.alipayPlus);
   return app;
 }

@@ -1,0 +1,62 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { listEndpointDeliveries } from '../../core/webhook_deliveries.js';
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  listWebhookEndpoints,
+  retrieveWebhookEndpoint,
+  updateWebhookEndpoint,
+} from '../../core/webhook_endpoints.js';
+import { array, boolean, metadata, notUnsettable, oneOf, parseParams, required, string } from '../schema.js';
+import { contextOf } from '../context.js';
+import { listEnvelope, listShape, objectId } from './schemas.js';
+
+/** Event types and `*`; which ones exist is the core's rule (it names every unknown one). */
+const eventType = () => string({ max: 100 });
+/** Every type of api.md §5 fits, with room for `*`. */
+const ENABLED_EVENTS_MAX = 64;
+const url = () => string({ max: 2048 });
+
+export const createEndpointShape = {
+  url: required(url()),
+  enabled_events: required(array(eventType(), { min: 1, max: ENABLED_EVENTS_MAX })),
+  description: string({ max: 5000 }),
+  metadata: metadata(),
+  api_version: string({ max: 64 }),
+};
+export const updateEndpointShape = {
+  url: notUnsettable(url()),
+  enabled_events: notUnsettable(array(eventType(), { min: 1, max: ENABLED_EVENTS_MAX })),
+  disabled: notUnsettable(boolean()),
+  description: string({ max: 5000 }),
+  metadata: metadata(),
+};
+const listDeliveriesShape = {
+  ...listShape,
+  status: oneOf(['pending', 'delivered', 'failed', 'canceled']),
+  event: objectId('evt'),
+};
+
+const idOf = (req: FastifyRequest) => parseParams({ id: required(objectId('we')) }, req.params).id;
+/** GET parameters come in the query string; WooshPay also documents JSON bodies on list GETs. */
+const queryOf = (req: FastifyRequest) => ({ ...((req.body as object | undefined) ?? {}), ...(req.query as object) });
+
+export function registerWebhookEndpointRoutes(app: FastifyInstance): void {
+  const core = app.core;
+  app.post('/v1/webhook_endpoints', async (req) => createWebhookEndpoint(core, contextOf(req), parseParams(createEndpointShape, req.body)));
+  app.get('/v1/webhook_endpoints', async (req) => listEnvelope('/v1/webhook_endpoints', await listWebhookEndpoints(core, contextOf(req).scope, parseParams(listShape, queryOf(req)))));
+  app.get('/v1/webhook_endpoints/:id', async (req) => {
+    parseParams({}, queryOf(req));
+    return retrieveWebhookEndpoint(core, contextOf(req).scope, idOf(req));
+  });
+  app.post('/v1/webhook_endpoints/:id', async (req) => updateWebhookEndpoint(core, contextOf(req), idOf(req), parseParams(updateEndpointShape, req.body)));
+  app.delete('/v1/webhook_endpoints/:id', async (req) => {
+    parseParams({}, queryOf(req));
+    return deleteWebhookEndpoint(core, contextOf(req).scope, idOf(req));
+  });
+  app.get('/v1/webhook_endpoints/:id/deliveries', async (req) => {
+    const id = idOf(req);
+    const page = await listEndpointDeliveries(core, contextOf(req).scope, id, parseParams(listDeliveriesShape, queryOf(req)));
+    return listEnvelope(`/v1/webhook_endpoints/${id}/deliveries`, page);
+  });
+}

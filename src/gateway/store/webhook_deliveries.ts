@@ -1,0 +1,166 @@
+import { sql } from 'kysely';
+import type { Executor, WebhookDeliveryAttemptRow, WebhookDeliveryRow, WebhookDeliveryStatus } from './schema.js';
+import { keysetConditions, keysetOrder, takePage } from './pagination.js';
+import type { ListWindow } from './pagination.js';
+
+/* Deliveries are worked under a lease: every write after the claim compares the lease token, so a
+   worker whose lease expired (and was taken over by another process) cannot overwrite the outcome. */
+
+export async function insertDeliveries(ex: Executor, rows: WebhookDeliveryRow[]): Promise<void> {
+  if (rows.length > 0) await ex.insertInto('webhook_deliveries').values(rows).execute();
+}
+
+/**
+ * Ids of pending deliveries due at `nowMs` and not leased, soonest first. Every process claims in
+ * this one order (ties broken by id), so on PostgreSQL two claiming transactions wait on each
+ * other's row locks in the same order and never deadlock.
+ */
+export function findDueDeliveries(ex: Executor, nowMs: number, limit: number, excludedEndpointIds: string[] = []): Promise<Pick<WebhookDeliveryRow, 'id' | 'endpoint_id'>[]> {
+  let query = ex
+    .selectFrom('webhook_deliveries')
+    .select(['id', 'endpoint_id'])
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '<=', nowMs)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', nowMs)]));
+  if (excludedEndpointIds.length > 0) query = query.where('endpoint_id', 'not in', excludedEndpointIds);
+  return query
+    .orderBy('next_attempt_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+/**
+ * Compare-and-set claim: succeeds for exactly one worker, on both databases, even when several
+ * gateway processes saw the same due row. An expired lease counts as free.
+ */
+export async function claimDelivery(ex: Executor, id: string, nowMs: number, leaseUntilMs: number, token: string): Promise<boolean> {
+  const result = await ex
+    .updateTable('webhook_deliveries')
+    .set({ lease_until: leaseUntilMs, lease_token: token })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '<=', nowMs)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', nowMs)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** What one attempt needs: the delivery, its endpoint (if it still exists) and the event's bytes. */
+export function findDeliveryWork(ex: Executor, id: string) {
+  return ex
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('events as e', 'e.id', 'd.event_id')
+    .leftJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
+    .select(['d.id', 'd.event_id', 'd.endpoint_id', 'd.attempt_count', 'e.body', 'w.url', 'w.secret', 'w.status as endpoint_status'])
+    .where('d.id', '=', id)
+    .executeTakeFirst();
+}
+
+export interface AttemptRecord {
+  attemptedAtMs: number;
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+}
+
+/** Moves a leased delivery to its next state; false when the lease was lost meanwhile. */
+export async function recordDeliveryOutcome(
+  ex: Executor,
+  id: string,
+  token: string,
+  attempt: AttemptRecord,
+  next: { status: WebhookDeliveryStatus; nextAttemptAtMs: number | null },
+): Promise<boolean> {
+  const result = await ex
+    .updateTable('webhook_deliveries')
+    .set({
+      status: next.status,
+      next_attempt_at: next.nextAttemptAtMs,
+      attempt_count: sql<number>`attempt_count + 1`,
+      lease_until: null,
+      lease_token: null,
+      last_attempt_at: attempt.attemptedAtMs,
+      last_status_code: attempt.statusCode,
+      last_latency_ms: attempt.latencyMs,
+      last_error: attempt.error,
+      ...(next.status === 'delivered' ? { delivered_at: attempt.attemptedAtMs } : {}),
+    })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .where('lease_token', '=', token)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export function insertDeliveryAttempt(ex: Executor, row: WebhookDeliveryAttemptRow): Promise<unknown> {
+  return ex.insertInto('webhook_delivery_attempts').values(row).execute();
+}
+
+/** Cancels a delivery whose endpoint vanished or was disabled while it was leased. */
+export async function cancelLeasedDelivery(ex: Executor, id: string, token: string, reason: string): Promise<boolean> {
+  const result = await ex
+    .updateTable('webhook_deliveries')
+    .set({ status: 'canceled', next_attempt_at: null, lease_until: null, lease_token: null, last_error: reason })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .where('lease_token', '=', token)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Cancels an endpoint's pending deliveries (disabled or deleted); returns their event ids. */
+export async function cancelPendingDeliveriesOfEndpoint(ex: Executor, endpointId: string, reason: string): Promise<string[]> {
+  const rows = await ex
+    .updateTable('webhook_deliveries')
+    .set({ status: 'canceled', next_attempt_at: null, lease_until: null, lease_token: null, last_error: reason })
+    .where('endpoint_id', '=', endpointId)
+    .where('status', '=', 'pending')
+    .returning('event_id')
+    .execute();
+  return rows.map((row) => row.event_id);
+}
+
+/** Supersedes the undelivered deliveries of one event to one endpoint (a manual retry); returns how many. */
+export async function supersedeUndelivered(ex: Executor, eventId: string, endpointId: string): Promise<number> {
+  const rows = await ex
+    .updateTable('webhook_deliveries')
+    .set({ status: 'canceled', next_attempt_at: null, lease_until: null, lease_token: null, last_error: 'superseded by a manual retry' })
+    .where('event_id', '=', eventId)
+    .where('endpoint_id', '=', endpointId)
+    .where('status', 'in', ['pending', 'failed'])
+    .returning('id')
+    .execute();
+  return rows.length;
+}
+
+export interface DeliveryFilters {
+  status?: WebhookDeliveryStatus;
+  eventId?: string;
+}
+
+export async function listDeliveriesByEndpoint(ex: Executor, endpointId: string, window: ListWindow, filters: DeliveryFilters) {
+  let query = ex.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId);
+  if (filters.status !== undefined) query = query.where('status', '=', filters.status);
+  if (filters.eventId !== undefined) query = query.where('event_id', '=', filters.eventId);
+  for (const condition of keysetConditions(window)) query = query.where(condition);
+  const order = keysetOrder(window);
+  const rows = await query.orderBy('created', order).orderBy('id', order).limit(window.limit + 1).execute();
+  return takePage(rows, window);
+}
+
+export function findDeliveryOfEndpoint(ex: Executor, endpointId: string, id: string): Promise<WebhookDeliveryRow | undefined> {
+  return ex.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).where('endpoint_id', '=', endpointId).executeTakeFirst();
+}
+
+/** The attempts of some deliveries, oldest first (one query for a whole page). */
+export function findAttemptsOfDeliveries(ex: Executor, deliveryIds: string[]): Promise<WebhookDeliveryAttemptRow[]> {
+  if (deliveryIds.length === 0) return Promise.resolve([]);
+  return ex
+    .selectFrom('webhook_delivery_attempts')
+    .selectAll()
+    .where('delivery_id', 'in', deliveryIds)
+    .orderBy('attempted_at')
+    .orderBy('id')
+    .execute();
+}

@@ -1,0 +1,296 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Agent, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { IdGenerator } from '../ids.js';
+import { newDeliveryAttemptId } from '../core/webhook_deliveries.js';
+import { inTransaction } from '../store/database.js';
+import type { Database } from '../store/database.js';
+import { adjustPendingWebhooks } from '../store/events.js';
+import { cancelLeasedDelivery, claimDelivery, findDeliveryWork, findDueDeliveries, insertDeliveryAttempt, recordDeliveryOutcome } from '../store/webhook_deliveries.js';
+import type { WebhookDeliveryStatus } from '../store/schema.js';
+import { retryDelayMs } from './schedule.js';
+import type { RandomSource } from './schedule.js';
+import { signatureHeader } from './signing.js';
+
+export const WEBHOOK_TIMEOUT_MS = 10_000;
+/** Longer than any attempt (timeout plus recording), so a live worker never loses its lease. */
+export const WEBHOOK_LEASE_MS = 60_000;
+export const WEBHOOK_CONCURRENCY_MAX = 64;
+export const WEBHOOK_ENDPOINT_CONCURRENCY_MAX = 8;
+export const WEBHOOK_POLL_INTERVAL_MS = 100;
+/** Due rows read per claim round, per free slot: some are taken by other processes or held back per endpoint. */
+const CANDIDATES_PER_SLOT = 2;
+/** runOnce keeps claiming while work is due, at most this many rounds. */
+const RUN_ONCE_ROUNDS_MAX = 100;
+/** How much of a refusing receiver's answer is kept as the attempt's error text. */
+const ERROR_TEXT_MAX = 500;
+
+export interface WebhookWorkerOptions {
+  /** Attempts in flight in this process (default WEBHOOK_CONCURRENCY_MAX). */
+  concurrency?: number;
+  /** Attempts in flight to one endpoint in this process (default WEBHOOK_ENDPOINT_CONCURRENCY_MAX). */
+  endpointConcurrency?: number;
+  timeoutMs?: number;
+  leaseMs?: number;
+  pollIntervalMs?: number;
+  /** Jitter source (default Math.random); tests pass a constant to know every due time. */
+  random?: RandomSource;
+  /** HTTP client; by default a keep-alive undici Agent owned (and closed) by the worker. */
+  dispatcher?: Dispatcher;
+}
+
+export interface WebhookWorkerDeps {
+  database: Database;
+  clock: Clock;
+  ids: IdGenerator;
+  logger: Logger;
+}
+
+interface Claimed {
+  id: string;
+  endpointId: string;
+  token: string;
+}
+
+interface AttemptResult {
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+}
+
+/**
+ * Delivers webhooks from the database (DESIGN.md workers): claims due deliveries with a lease,
+ * POSTs the event's stored bytes signed for this attempt, and records every attempt with the
+ * next due time of the schedule (schedule.ts). Several gateway processes over one database share
+ * the work: the compare-and-set claim gives each attempt to one of them.
+ */
+export class WebhookDeliveryWorker {
+  readonly #deps: WebhookWorkerDeps;
+  readonly #concurrency: number;
+  readonly #endpointConcurrency: number;
+  readonly #timeoutMs: number;
+  readonly #leaseMs: number;
+  readonly #pollIntervalMs: number;
+  readonly #random: RandomSource;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+  readonly #workerId = randomUUID();
+  #claims = 0;
+  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #perEndpoint = new Map<string, number>();
+  #running = false;
+  #timer: NodeJS.Timeout | null = null;
+  #ticking: Promise<void> | null = null;
+  #wokenSoon = false;
+
+  constructor(deps: WebhookWorkerDeps, options: WebhookWorkerOptions = {}) {
+    this.#deps = deps;
+    this.#concurrency = options.concurrency ?? WEBHOOK_CONCURRENCY_MAX;
+    this.#endpointConcurrency = options.endpointConcurrency ?? WEBHOOK_ENDPOINT_CONCURRENCY_MAX;
+    this.#timeoutMs = options.timeoutMs ?? WEBHOOK_TIMEOUT_MS;
+    this.#leaseMs = options.leaseMs ?? WEBHOOK_LEASE_MS;
+    this.#pollIntervalMs = options.pollIntervalMs ?? WEBHOOK_POLL_INTERVAL_MS;
+    this.#random = options.random ?? Math.random;
+    this.#ownsDispatcher = options.dispatcher === undefined;
+    // Keep-alive pool per receiver origin, as wide as the per-endpoint bound.
+    this.#dispatcher = options.dispatcher ?? new Agent({ connections: this.#endpointConcurrency, keepAliveTimeout: 30_000 });
+  }
+
+  /** Polls for due deliveries until stop(). */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#wake(0);
+  }
+
+  /** Stops claiming, waits for attempts in flight (bounded by the timeout), closes the HTTP pool. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    // A round that was claiming when stop() came launches its attempts; wait for those too.
+    await this.#ticking;
+    await this.#idle();
+    if (this.#ownsDispatcher) await this.#dispatcher.close();
+  }
+
+  /**
+   * Makes every attempt due now (by the injected clock) and waits for their outcomes: tests drive
+   * the schedule with a manual clock through this. Returns how many attempts were made.
+   */
+  async runOnce(): Promise<number> {
+    let attempts = 0;
+    for (let round = 0; round < RUN_ONCE_ROUNDS_MAX; round++) {
+      const launched = await this.#launchDue();
+      await this.#idle();
+      if (launched === 0) break;
+      attempts += launched;
+    }
+    return attempts;
+  }
+
+  #wake(delayMs: number): void {
+    if (!this.#running) return;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#wokenSoon = delayMs === 0;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#wokenSoon = false;
+      if (this.#ticking === null) this.#ticking = this.#tick().finally(() => (this.#ticking = null));
+    }, delayMs);
+  }
+
+  async #tick(): Promise<void> {
+    let launched = 0;
+    try {
+      launched = await this.#launchDue();
+    } catch (error) {
+      this.#deps.logger.error({ err: error }, 'webhook worker could not claim deliveries');
+    }
+    // A full round may have left more due work; otherwise completions wake the loop early.
+    const more = launched > 0 && this.#inFlight.size < this.#concurrency;
+    if (this.#timer === null) this.#wake(more ? 0 : this.#pollIntervalMs);
+  }
+
+  /** Claims what is due within the concurrency bounds and starts those attempts. */
+  async #launchDue(): Promise<number> {
+    const claimed = await this.#claimDue();
+    for (const claim of claimed) {
+      this.#perEndpoint.set(claim.endpointId, (this.#perEndpoint.get(claim.endpointId) ?? 0) + 1);
+      const attempt = this.#attempt(claim)
+        .catch((error: unknown) => this.#deps.logger.error({ err: error, delivery: claim.id }, 'webhook attempt could not be recorded; it is retried when its lease expires'))
+        .finally(() => this.#settle(claim));
+      this.#inFlight.set(claim.id, attempt);
+    }
+    return claimed.length;
+  }
+
+  async #claimDue(): Promise<Claimed[]> {
+    const free = this.#concurrency - this.#inFlight.size;
+    if (free <= 0) return [];
+    const { database, clock } = this.#deps;
+    const now = clock.now();
+    // Endpoints already at their bound are left out of the scan, so one endpoint's backlog (an
+    // outage) cannot fill every candidate slot and hold up the other endpoints' deliveries.
+    const full = [...this.#perEndpoint].filter(([, busy]) => busy >= this.#endpointConcurrency).map(([endpointId]) => endpointId);
+    const candidates = await findDueDeliveries(database.db, now, free * CANDIDATES_PER_SLOT, full);
+    if (candidates.length === 0) return [];
+    // One transaction for the round: one commit (one fsync on SQLite) however many are claimed.
+    return inTransaction(database, async (tx) => {
+      const claimed: Claimed[] = [];
+      const held = new Map(this.#perEndpoint);
+      for (const candidate of candidates) {
+        if (claimed.length >= free) break;
+        const busy = held.get(candidate.endpoint_id) ?? 0;
+        if (busy >= this.#endpointConcurrency || this.#inFlight.has(candidate.id)) continue;
+        const token = `${this.#workerId}:${++this.#claims}`;
+        if (!(await claimDelivery(tx, candidate.id, now, now + this.#leaseMs, token))) continue;
+        held.set(candidate.endpoint_id, busy + 1);
+        claimed.push({ id: candidate.id, endpointId: candidate.endpoint_id, token });
+      }
+      return claimed;
+    });
+  }
+
+  #settle(claim: Claimed): void {
+    this.#inFlight.delete(claim.id);
+    const left = (this.#perEndpoint.get(claim.endpointId) ?? 1) - 1;
+    if (left > 0) this.#perEndpoint.set(claim.endpointId, left);
+    else this.#perEndpoint.delete(claim.endpointId);
+    // A freed slot may let held-back work go now rather than at the next poll.
+    if (this.#running && this.#ticking === null && !this.#wokenSoon) this.#wake(0);
+  }
+
+  async #idle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight.values()]);
+  }
+
+  /** One attempt: send outside any transaction, then record the outcome in one. */
+  async #attempt(claim: Claimed): Promise<void> {
+    const { database, clock } = this.#deps;
+    const work = await findDeliveryWork(database.db, claim.id);
+    if (work === undefined) return;
+    if (work.url === null || work.secret === null || work.endpoint_status !== 'enabled' || work.body === null) {
+      const reason = work.url === null ? 'endpoint deleted' : work.body === null ? 'event has no stored body' : 'endpoint disabled';
+      await inTransaction(database, async (tx) => {
+        if (await cancelLeasedDelivery(tx, claim.id, claim.token, reason)) await adjustPendingWebhooks(tx, work.event_id, -1);
+      });
+      return;
+    }
+    const attemptedAtMs = clock.now();
+    const result = await this.#send(work.url, work.secret, work.body, attemptedAtMs);
+    await this.#record(claim, { eventId: work.event_id, endpointId: work.endpoint_id, attemptNumber: work.attempt_count + 1, attemptedAtMs }, result);
+  }
+
+  /** POSTs the exact stored bytes; never throws (a refused or timed-out call is a failed attempt). */
+  async #send(url: string, secret: string, body: string, attemptedAtMs: number): Promise<AttemptResult> {
+    const signature = signatureHeader(secret, Math.floor(attemptedAtMs / 1000), body);
+    const started = performance.now();
+    const latency = () => Math.round(performance.now() - started);
+    try {
+      const response = await request(url, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', 'user-agent': 'Zhifu-Webhooks/1.0', 'wooshpay-signature': signature, 'stripe-signature': signature },
+        dispatcher: this.#dispatcher,
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      const ok = response.statusCode >= 200 && response.statusCode < 300;
+      const text = ok ? (await response.body.dump(), '') : await readSnippet(response.body);
+      return { statusCode: response.statusCode, latencyMs: latency(), error: ok ? null : `HTTP ${response.statusCode}${text === '' ? '' : `: ${text}`}` };
+    } catch (error) {
+      return { statusCode: null, latencyMs: latency(), error: describeNetworkError(error, this.#timeoutMs) };
+    }
+  }
+
+  async #record(claim: Claimed, at: { eventId: string; endpointId: string; attemptNumber: number; attemptedAtMs: number }, result: AttemptResult): Promise<void> {
+    const { database, ids, logger } = this.#deps;
+    const delivered = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
+    const delayMs = delivered ? null : retryDelayMs(at.attemptNumber, this.#random);
+    const status: WebhookDeliveryStatus = delivered ? 'delivered' : delayMs === null ? 'failed' : 'pending';
+    const nextAttemptAtMs = delayMs === null ? null : at.attemptedAtMs + delayMs;
+    await inTransaction(database, async (tx) => {
+      const attempt = { attemptedAtMs: at.attemptedAtMs, statusCode: result.statusCode, latencyMs: result.latencyMs, error: result.error };
+      const moved = await recordDeliveryOutcome(tx, claim.id, claim.token, attempt, { status, nextAttemptAtMs });
+      await insertDeliveryAttempt(tx, {
+        id: newDeliveryAttemptId(ids),
+        delivery_id: claim.id,
+        attempted_at: at.attemptedAtMs,
+        status_code: result.statusCode,
+        latency_ms: result.latencyMs,
+        error: result.error,
+        next_retry_at: moved ? nextAttemptAtMs : null,
+      });
+      if (moved && delivered) await adjustPendingWebhooks(tx, at.eventId, -1);
+    });
+    if (!delivered) {
+      logger.warn({ delivery: claim.id, event: at.eventId, webhook_endpoint: at.endpointId, attempt: at.attemptNumber, status_code: result.statusCode, error: result.error, next_retry_at: nextAttemptAtMs }, 'webhook attempt failed');
+    }
+  }
+}
+
+/** The start of a refusing receiver's answer, for the attempt's error text; the rest is discarded. */
+async function readSnippet(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= ERROR_TEXT_MAX) break;
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, ERROR_TEXT_MAX).replace(/\s+/g, ' ').trim();
+}
+
+function describeNetworkError(error: unknown, timeoutMs: number): string {
+  const name = (error as { name?: string } | null)?.name;
+  if (name === 'TimeoutError' || name === 'HeadersTimeoutError' || name === 'BodyTimeoutError') return `timed out after ${timeoutMs} ms`;
+  const cause = (error as { cause?: { code?: string } } | null)?.cause;
+  const code = (error as { code?: string } | null)?.code ?? cause?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return (code !== undefined && !message.includes(code) ? `${code}: ${message}` : message).slice(0, ERROR_TEXT_MAX);
+}
