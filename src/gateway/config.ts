@@ -13,7 +13,12 @@ export interface GatewayConfig {
   testSecretKey: string | null;
   /** Pins the default account's test publishable key instead of generating one. */
   testPublishableKey: string | null;
+  /** Requests per second per API key on /v1 before 429; null or absent: no limit. */
+  rateLimitPerSecond?: number | null;
 }
+
+/** Default of ZHIFU_RATE_LIMIT: far above an honest integration, far below what harms the database. */
+export const DEFAULT_RATE_LIMIT_PER_SECOND = 1000;
 
 export const DEFAULT_PORT = 4242;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -44,7 +49,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   if (testPublishableKey !== null && !testPublishableKey.startsWith('pk_test_')) {
     throw new ConfigError('ZHIFU_TEST_PUBLISHABLE_KEY must start with pk_test_');
   }
-  return { port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey };
+  const rateLimitPerSecond = parseRateLimit(env.ZHIFU_RATE_LIMIT);
+  return { port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey, rateLimitPerSecond };
 }
 
 /** Which store a database URL selects; throws ConfigError for anything else. */
@@ -61,6 +67,14 @@ function parsePort(raw: string | undefined): number {
   // Port 0 asks the OS for a free port (tests, side-by-side instances).
   if (!/^\d+$/.test(value) || port > 65535) throw new ConfigError(`ZHIFU_PORT must be 0–65535, got "${value}"`);
   return port;
+}
+
+/** `ZHIFU_RATE_LIMIT`: requests per second per key; `0` turns the limit off. */
+function parseRateLimit(raw: string | undefined): number | null {
+  const value = nonEmpty(raw);
+  if (value === null) return DEFAULT_RATE_LIMIT_PER_SECOND;
+  if (!/^\d{1,7}$/.test(value)) throw new ConfigError(`ZHIFU_RATE_LIMIT must be a whole number of requests per second (0 = no limit), got "${value}"`);
+  return Number(value) === 0 ? null : Number(value);
 }
 
 function nonEmpty(value: string | undefined): string | null {

@@ -11,6 +11,7 @@ import { createIdGenerator } from '../ids.js';
 import type { IdGenerator } from '../ids.js';
 import type { Database } from '../store/database.js';
 import { installAuth } from './auth.js';
+import { installRateLimit } from './rate_limit.js';
 import { BODY_LIMIT_BYTES, checkQuery, installBodyParsers, installGetBodies, parseQuery } from './body.js';
 import { clientErrorHandler, installErrorHandling } from './errors.js';
 import { installIdempotency } from './idempotency.js';
@@ -61,6 +62,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     checkQuery(req.query);
   });
   installErrorHandling(app);
+  if (options.config.rateLimitPerSecond) installRateLimit(app, options.config.rateLimitPerSecond);
   installBodyParsers(app);
   installAuth(app, new ApiKeyAuthenticator(options.database, options.clock));
   installGetBodies(app);

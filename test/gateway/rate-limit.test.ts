@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/gateway/index.js';
+import { api, startTestGateway, type TestGateway } from '../support/gateway-server.js';
+
+describe('rate limit per API key (429)', () => {
+  let gateway: TestGateway;
+  before(async () => {
+    gateway = await startTestGateway({ config: { rateLimitPerSecond: 5 } });
+  });
+  after(async () => {
+    await gateway.stop();
+  });
+
+  it('answers 429 rate_limit in the error envelope past the limit, per key, and never on health checks', async () => {
+    const other = await gateway.newAccount();
+    const burst = await Promise.all(Array.from({ length: 8 }, () => api(gateway, 'GET', '/v1/payment_intents', { key: gateway.secretKey })));
+    const statuses = burst.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429, 429]);
+    const limited = burst.find((r) => r.status === 429)!;
+    assert.equal(limited.body.error.code, 'rate_limit');
+    assert.equal(limited.body.error.type, 'invalid_request_error');
+    assert.match(limited.body.error.message, /at most 5 per second per API key/);
+    assert.ok(limited.headers.get('request-id')?.startsWith('req_'));
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+
+    const otherKey = await api(gateway, 'GET', '/v1/payment_intents', { key: other.test.secretKey });
+    assert.equal(otherKey.status, 200, 'another key has its own budget');
+    const health = await Promise.all(Array.from({ length: 8 }, () => api(gateway, 'GET', '/healthz')));
+    assert.ok(health.every((r) => r.status === 200));
+  });
+
+  it('ZHIFU_RATE_LIMIT: default 1000/s, 0 turns it off, garbage is a configuration error', () => {
+    assert.equal(loadConfig({}).rateLimitPerSecond, 1000);
+    assert.equal(loadConfig({ ZHIFU_RATE_LIMIT: '0' }).rateLimitPerSecond, null);
+    assert.equal(loadConfig({ ZHIFU_RATE_LIMIT: '25' }).rateLimitPerSecond, 25);
+    assert.throws(() => loadConfig({ ZHIFU_RATE_LIMIT: 'lots' }), ConfigError);
+  });
+});
