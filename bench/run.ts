@@ -1,12 +1,14 @@
 /**
  * Zhifu benchmark: bare Fastify vs the gateway's durable `POST /v1/payment_intents`, create+confirm
- * through the Alipay+ sandbox, and full payments to `succeeded` — all in one process and one run,
- * each reported as a ratio against the bare Fastify baseline measured in the same run.
+ * through the Alipay+ sandbox, full payments to `succeeded`, and webhook delivery (events per
+ * second to a local receiver, lag from the state change to receipt) — all in one process and one
+ * run, each reported as a ratio against the bare Fastify baseline measured in the same run.
  *
  *   npm run build && node dist/bench/run.js [--duration 5] [--connections 20] …   (see --help)
  *
  * The servers run in a worker thread (bench/stack.ts); this thread generates the load with
- * autocannon (scenarios 1–3) and with undici (scenario 4). Progress goes to stderr; the table and
+ * autocannon (scenarios 1–3) and with undici (scenarios 4–6) and runs the webhook receiver
+ * (bench/receiver.ts). Progress goes to stderr; the table and
  * a JSON document of the results go to stdout.
  */
 import { randomUUID } from 'node:crypto';
@@ -18,6 +20,8 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import autocannon, { type AutocannonResult } from 'autocannon';
 import { Agent, request } from 'undici';
+import { nowMs, startWebhookReceiver } from './receiver.js';
+import type { Arrival } from './receiver.js';
 import type { StackMessage, StackOptions, StackReady, StackStats } from './stack.js';
 import { fixed, ratio, round, Samples, table } from './stats.js';
 
@@ -26,10 +30,19 @@ const HELP = `Usage: node dist/bench/run.js [options]
   --duration <s>        measured seconds per scenario (default 5)
   --warmup <s>          unmeasured warm-up seconds before each scenario run (default 1; 0 = none)
   --rounds <n>          run all scenarios n times, alternating; medians are reported (default 1)
-  --connections <n>     concurrent connections (autocannon) / shoppers (full payments) (default 20)
-  --scenarios <list>    comma-separated subset of: baseline,create,create-nokey,confirm,payment
+  --connections <n>     concurrent connections (autocannon) / shoppers (full payments) / callers
+                        creating PaymentIntents (webhooks; in flight at most, webhooks-paced)
+                        (default 20)
+  --scenarios <list>    comma-separated subset of: baseline,create,create-nokey,confirm,payment,
+                        webhooks,webhooks-paced
                         (default: all; the baseline always runs, the ratios need it)
   --payments-max <n>    at most this many full payments in scenario 4 (default 20000)
+  --webhook-rate <n>    webhooks-paced: PaymentIntents created (= events produced) per second
+                        (default 100)
+  --drain <s>           webhooks: after the load, wait at most this long for every event to
+                        arrive before counting the missing ones (default 30)
+  --webhook-poll-ms <ms>
+                        diagnostic: the webhook worker's poll interval (default: as shipped)
   --database <url>      sqlite (default: a temp file) or postgres://user:pass@host/db (a fresh
                         schema is created and dropped)
   --log-level <level>   gateway and sandbox log level, lines written to /dev/null (default info,
@@ -41,7 +54,7 @@ const HELP = `Usage: node dist/bench/run.js [options]
   --help                this text
 `;
 
-const ALL_SCENARIOS = ['baseline', 'create', 'create-nokey', 'confirm', 'payment'] as const;
+const ALL_SCENARIOS = ['baseline', 'create', 'create-nokey', 'confirm', 'payment', 'webhooks', 'webhooks-paced'] as const;
 type ScenarioName = (typeof ALL_SCENARIOS)[number];
 
 interface Settings {
@@ -51,6 +64,10 @@ interface Settings {
   connections: number;
   scenarios: Set<ScenarioName>;
   paymentsMax: number;
+  webhookRate: number;
+  drainS: number;
+  /** null: the worker's shipped poll interval. */
+  webhookPollMs: number | null;
   database: string;
   logLevel: string;
   keepData: boolean;
@@ -62,11 +79,14 @@ interface ScenarioResult {
   label: string;
   /** Successful operations per second (2xx responses with the expected body; payments succeeded). */
   perSecond: number;
-  unit: 'req/s' | 'payments/s';
+  unit: 'req/s' | 'payments/s' | 'events/s';
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
   ok: number;
-  /** Non-2xx responses, bodies not as expected, connection errors, timeouts. */
-  failures: { non2xx: number; mismatches: number; errors: number; timeouts: number; statusCodes: Record<string, number> };
+  /**
+   * Non-2xx responses, bodies not as expected, connection errors, timeouts; for the webhooks
+   * scenarios also events that never arrived, arrived more than once, or had a bad signature.
+   */
+  failures: Failures;
   elapsedS: number;
   /** CPU time of the server thread (gateway + sandbox, or the bare app) per successful operation. */
   serverCpuMsPerOp: number | null;
@@ -75,6 +95,57 @@ interface ScenarioResult {
   /** Requests the sandbox received per successful operation, by path (gateway scenarios). */
   sandboxCallsPerOp?: Record<string, number>;
   notes?: Record<string, number | string>;
+  /** The webhooks scenarios' own figures (latencyMs is then the delivery lag). */
+  webhooks?: WebhookFigures;
+}
+
+interface Failures {
+  non2xx: number;
+  mismatches: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  missing?: number;
+  duplicates?: number;
+  badSignatures?: number;
+}
+
+const failedCount = (f: Failures) => f.non2xx + f.mismatches + f.errors + f.timeouts + (f.missing ?? 0) + (f.duplicates ?? 0) + (f.badSignatures ?? 0);
+
+interface WebhookFigures {
+  /** `flat out, 20 connections` or `paced, 100/s`. */
+  load: string;
+  /** The worker's poll interval in ms, or "shipped". */
+  pollIntervalMs: number | 'shipped';
+  /** PaymentIntents created (200) in the measured window = `payment_intent.created` events produced. */
+  produced: number;
+  producedPerSecond: number;
+  /** Of those, events that arrived (valid signature, 200) before the window ended. */
+  deliveredInWindow: number;
+  /** …and by the end of the drain period: each counted once. */
+  delivered: number;
+  missing: number;
+  /** Arrivals beyond the first of an event. */
+  duplicates: number;
+  badSignatures: number;
+  /** Requests to the receiver that were not a JSON event. */
+  badBodies: number;
+  /** Events that arrived for objects this run did not create (neither measured nor warm-up). */
+  unexpected: number;
+  /** Seconds from the end of the load until the last measured event arrived; null if some never did. */
+  drainS: number | null;
+  /**
+   * Events delivered per second after the load stopped (the backlog left at the end of the window
+   * ÷ drainS): the worker's rate with no creates competing; null when the backlog was too small
+   * (drained in under 0.5 s) to say.
+   */
+  drainPerSecond: number | null;
+  /** Lag from the create call's response (as the client saw it) to receipt. */
+  lagFromResponseMs: { p50: number; p99: number; max: number };
+  /** Events that reached the receiver before the create call's response reached the client. */
+  arrivedBeforeResponse: number;
+  /** Paced load only: creates started late because `--connections` were all busy. */
+  behindSchedule: number;
 }
 
 /** A bad command line: reported as one line, without a stack trace. */
@@ -92,6 +163,9 @@ function parseSettings(argv: string[]): Settings {
         connections: { type: 'string', default: '20' },
         scenarios: { type: 'string', default: ALL_SCENARIOS.join(',') },
         'payments-max': { type: 'string', default: '20000' },
+        'webhook-rate': { type: 'string', default: '100' },
+        drain: { type: 'string', default: '30' },
+        'webhook-poll-ms': { type: 'string' },
         database: { type: 'string', default: 'sqlite' },
         'log-level': { type: 'string', default: 'info' },
         'keep-data': { type: 'boolean', default: false },
@@ -130,6 +204,9 @@ function parseSettings(argv: string[]): Settings {
     connections: Math.floor(number('connections', values.connections, 1, 1000)),
     scenarios,
     paymentsMax: Math.floor(number('payments-max', values['payments-max'], 1, 1_000_000)),
+    webhookRate: number('webhook-rate', values['webhook-rate'], 1, 100_000),
+    drainS: number('drain', values.drain, 1, 600),
+    webhookPollMs: values['webhook-poll-ms'] === undefined ? null : Math.floor(number('webhook-poll-ms', values['webhook-poll-ms'], 1, 60_000)),
     database,
     logLevel: values['log-level'],
     keepData: values['keep-data'],
@@ -453,6 +530,230 @@ async function runPaymentScenario(stack: Stack, settings: Settings): Promise<Sce
 }
 
 // ---------------------------------------------------------------------------------------------
+// Scenarios 5–6: webhooks (undici creates, the receiver in this thread)
+
+/** What the load generator knows about each PaymentIntent it created (times: nowMs()). */
+interface Produced {
+  sentAt: number;
+  respondedAt: number;
+}
+
+/** Waits (bounded) until `done()` holds; true if it did. */
+async function waitFor(done: () => boolean, timeoutMs: number, everyMs = 10): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() >= deadline) return false;
+    await sleep(everyMs);
+  }
+  return true;
+}
+
+/**
+ * Creates PaymentIntents for `durationS` (each commits one `payment_intent.created` event):
+ * `rate` null = as fast as `connections` concurrent callers go; otherwise open-loop at `rate`
+ * per second, at most `connections` in flight (a create due while all are busy starts late and
+ * is counted in `behind`). Returns the created ids with their send and response times.
+ */
+async function produceIntents(
+  stack: StackReady,
+  agent: Agent,
+  load: { durationS: number; rate: number | null; connections: number },
+  failures: Failures,
+  firstFailures: string[],
+): Promise<{ produced: Map<string, Produced>; begin: number; end: number; behind: number }> {
+  const produced = new Map<string, Produced>();
+  const body = JSON.stringify({ amount: 2000, currency: 'usd' });
+  const create = async () => {
+    const sentAt = nowMs();
+    try {
+      const response = await request(`${stack.gatewayUrl}/v1/payment_intents`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.secretKey}`, 'content-type': 'application/json', 'idempotency-key': `stripe-node-retry-${randomUUID()}` },
+        body,
+        dispatcher: agent,
+        headersTimeout: 10_000,
+        bodyTimeout: 10_000,
+      });
+      const text = await response.body.text();
+      const respondedAt = nowMs();
+      const id = response.statusCode === 200 ? (JSON.parse(text) as { id?: unknown }).id : undefined;
+      if (typeof id === 'string' && id.startsWith('pi_')) {
+        produced.set(id, { sentAt, respondedAt });
+        return;
+      }
+      if (response.statusCode === 200) failures.mismatches += 1;
+      else {
+        failures.non2xx += 1;
+        failures.statusCodes[String(response.statusCode)] = (failures.statusCodes[String(response.statusCode)] ?? 0) + 1;
+      }
+      if (firstFailures.length < 3) firstFailures.push(`create: ${response.statusCode} ${text.slice(0, 300)}`);
+    } catch (error) {
+      failures.errors += 1;
+      if (firstFailures.length < 3) firstFailures.push(`create: ${String(error)}`);
+    }
+  };
+  const begin = performance.now();
+  const deadline = begin + load.durationS * 1000;
+  let behind = 0;
+  if (load.rate === null) {
+    // At least one create per caller (the probe relies on it), then until the deadline.
+    const caller = async () => {
+      do await create();
+      while (performance.now() < deadline);
+    };
+    await Promise.all(Array.from({ length: load.connections }, () => caller()));
+  } else {
+    const intervalMs = 1000 / load.rate;
+    const inFlight = new Set<Promise<void>>();
+    for (let i = 0; ; i += 1) {
+      const due = begin + i * intervalMs;
+      if (due >= deadline) break;
+      const ahead = due - performance.now();
+      if (ahead >= 1) await sleep(ahead);
+      if (inFlight.size >= load.connections) {
+        behind += 1;
+        await Promise.race(inFlight);
+      }
+      const call: Promise<void> = create().finally(() => inFlight.delete(call));
+      inFlight.add(call);
+    }
+    await Promise.all(inFlight);
+  }
+  return { produced, begin, end: performance.now(), behind };
+}
+
+async function runWebhookScenario(name: 'webhooks' | 'webhooks-paced', stack: Stack, settings: Settings): Promise<ScenarioResult> {
+  const ready = stack.ready;
+  const rate = name === 'webhooks-paced' ? settings.webhookRate : null;
+  const load = rate === null ? `flat out, ${settings.connections} connections` : `paced, ${settings.webhookRate}/s`;
+  const label = rate === null ? 'webhooks: creates flat out → receiver' : `webhooks: ${settings.webhookRate} creates/s → receiver`;
+  const receiver = await startWebhookReceiver();
+  const agent = new Agent({ connections: settings.connections, keepAliveTimeout: 30_000 });
+  try {
+    // The endpoint, through the API: every event type, to the receiver on 127.0.0.1 (test mode).
+    const created = await request(`${ready.gatewayUrl}/v1/webhook_endpoints`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ready.secretKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: receiver.url, enabled_events: ['*'], description: 'bench receiver' }),
+      dispatcher: agent,
+    });
+    const endpointText = await created.body.text();
+    const secret = created.statusCode === 200 ? (JSON.parse(endpointText) as { secret?: unknown }).secret : undefined;
+    if (typeof secret !== 'string' || !secret.startsWith('whsec_')) throw new Error(`${label}: creating the webhook endpoint answered ${created.statusCode}: ${endpointText.slice(0, 500)}`);
+    receiver.secret = secret;
+
+    const failures: Failures = { non2xx: 0, mismatches: 0, errors: 0, timeouts: 0, statusCodes: {} };
+    const firstFailures: string[] = [];
+    const arrivedFor = (ids: Iterable<string>) => {
+      const wanted = new Set(ids);
+      let n = 0;
+      for (const arrival of receiver.arrivals.values()) if (arrival.type === 'payment_intent.created' && wanted.has(arrival.objectId)) n += 1;
+      return n;
+    };
+
+    // One event by hand first: a refused URL or a bad signature stops the run here, loudly.
+    const probe = await produceIntents(ready, agent, { durationS: 0.001, rate: null, connections: 1 }, failures, firstFailures);
+    if (probe.produced.size !== 1 || !(await waitFor(() => arrivedFor(probe.produced.keys()) === 1, 10_000))) {
+      throw new Error(`${label}: the probe event did not arrive in 10 s (${[...firstFailures, ...receiver.problems].join('; ') || 'no error seen'})`);
+    }
+    const earlier = new Set(probe.produced.keys());
+    if (settings.warmupS > 0) {
+      log(`${label}: warm-up ${settings.warmupS} s, then waiting for its events (at most ${settings.drainS} s)`);
+      const warm = await produceIntents(ready, agent, { durationS: settings.warmupS, rate, connections: settings.connections }, { ...failures, statusCodes: {} }, []);
+      for (const id of warm.produced.keys()) earlier.add(id);
+      if (!(await waitFor(() => arrivedFor(earlier) === earlier.size, settings.drainS * 1000, 20))) {
+        log(`${label}: ${earlier.size - arrivedFor(earlier)} warm-up events still undelivered after ${settings.drainS} s; measuring anyway`);
+      }
+    }
+
+    log(`${label}: measuring ${settings.durationS} s (${load}), then waiting at most ${settings.drainS} s for every event`);
+    const badSignaturesBefore = receiver.badSignatures;
+    const badBodiesBefore = receiver.badBodies;
+    const duplicatesBefore = receiver.duplicates();
+    const cpuBefore = await stack.stats();
+    const run = await produceIntents(ready, agent, { durationS: settings.durationS, rate, connections: settings.connections }, failures, firstFailures);
+    const windowEndAt = nowMs();
+    const windowS = (run.end - run.begin) / 1000;
+    const measured = (arrival: Arrival) => arrival.type === 'payment_intent.created' && run.produced.has(arrival.objectId);
+    const deliveredInWindow = [...receiver.arrivals.values()].filter((a) => measured(a) && a.receivedAt <= windowEndAt).length;
+    const allArrived = await waitFor(() => arrivedFor(run.produced.keys()) === run.produced.size, settings.drainS * 1000, 20);
+    const drainedAt = performance.now();
+    const cpuAfter = await stack.stats();
+    // A short grace period, so a second delivery of an event that arrived last would be seen too.
+    await sleep(1000);
+
+    const lag = new Samples();
+    const fromResponse = new Samples();
+    let delivered = 0;
+    let unexpected = 0;
+    let arrivedBeforeResponse = 0;
+    let lastReceivedAt = Number.NEGATIVE_INFINITY;
+    for (const arrival of receiver.arrivals.values()) {
+      const intent = measured(arrival) ? run.produced.get(arrival.objectId) : undefined;
+      if (intent === undefined) {
+        if (!earlier.has(arrival.objectId)) unexpected += 1;
+        continue;
+      }
+      delivered += 1;
+      lastReceivedAt = Math.max(lastReceivedAt, arrival.receivedAt);
+      lag.add(arrival.receivedAt - arrival.created);
+      fromResponse.add(arrival.receivedAt - intent.respondedAt);
+      if (arrival.receivedAt < intent.respondedAt) arrivedBeforeResponse += 1;
+    }
+    const missing = run.produced.size - delivered;
+    const duplicates = receiver.duplicates() - duplicatesBefore;
+    const badSignatures = receiver.badSignatures - badSignaturesBefore;
+    const badBodies = receiver.badBodies - badBodiesBefore;
+    failures.missing = missing;
+    failures.duplicates = duplicates;
+    failures.badSignatures = badSignatures;
+    failures.mismatches += badBodies + unexpected;
+    for (const line of [...firstFailures, ...receiver.problems]) log(`${label}: ${line}`);
+    if (!allArrived) log(`${label}: ${missing} of ${run.produced.size} events had not arrived ${settings.drainS} s after the load stopped`);
+
+    const cpu = cpuBefore.cpuMs === null || cpuAfter.cpuMs === null ? null : cpuAfter.cpuMs - cpuBefore.cpuMs;
+    const busyS = (drainedAt - run.begin) / 1000;
+    const l = lag.summary();
+    const r = fromResponse.summary();
+    const drainS = allArrived ? Math.max(0, lastReceivedAt - windowEndAt) / 1000 : null;
+    return {
+      name,
+      label,
+      perSecond: deliveredInWindow / windowS,
+      unit: 'events/s',
+      latencyMs: { p50: l.p50, p90: l.p90, p99: l.p99, max: l.max, mean: l.mean },
+      ok: delivered,
+      failures,
+      elapsedS: windowS,
+      // Per event, created and delivered: CPU from the start of the load until the last event arrived.
+      serverCpuMsPerOp: cpu === null || delivered === 0 ? null : cpu / delivered,
+      serverBusy: cpu === null ? null : cpu / 1000 / busyS,
+      webhooks: {
+        load,
+        pollIntervalMs: settings.webhookPollMs ?? 'shipped',
+        produced: run.produced.size,
+        producedPerSecond: run.produced.size / windowS,
+        deliveredInWindow,
+        delivered,
+        missing,
+        duplicates,
+        badSignatures,
+        badBodies,
+        unexpected,
+        drainS,
+        drainPerSecond: drainS !== null && drainS >= 0.5 ? (delivered - deliveredInWindow) / drainS : null,
+        lagFromResponseMs: { p50: r.p50, p99: r.p99, max: r.max },
+        arrivedBeforeResponse,
+        behindSchedule: run.behind,
+      },
+    };
+  } finally {
+    await agent.close();
+    await receiver.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Report
 
 function median(values: Array<number | null>): number {
@@ -471,6 +772,10 @@ function aggregate(runs: ScenarioResult[]): ScenarioResult {
   const sum = (pick: (r: ScenarioResult) => number) => runs.reduce((total, r) => total + pick(r), 0);
   const cpu = median(runs.map((r) => r.serverCpuMsPerOp));
   const busy = median(runs.map((r) => r.serverBusy));
+  const optionalSum = (pick: (f: Failures) => number | undefined) => (runs.some((r) => pick(r.failures) !== undefined) ? { value: sum((r) => pick(r.failures) ?? 0) } : null);
+  const missing = optionalSum((f) => f.missing);
+  const duplicates = optionalSum((f) => f.duplicates);
+  const badSignatures = optionalSum((f) => f.badSignatures);
   return {
     name: first.name,
     label: first.label,
@@ -484,12 +789,52 @@ function aggregate(runs: ScenarioResult[]): ScenarioResult {
       mean: median(runs.map((r) => r.latencyMs.mean)),
     },
     ok: sum((r) => r.ok),
-    failures: { non2xx: sum((r) => r.failures.non2xx), mismatches: sum((r) => r.failures.mismatches), errors: sum((r) => r.failures.errors), timeouts: sum((r) => r.failures.timeouts), statusCodes },
+    failures: {
+      non2xx: sum((r) => r.failures.non2xx),
+      mismatches: sum((r) => r.failures.mismatches),
+      errors: sum((r) => r.failures.errors),
+      timeouts: sum((r) => r.failures.timeouts),
+      statusCodes,
+      ...(missing ? { missing: missing.value } : {}),
+      ...(duplicates ? { duplicates: duplicates.value } : {}),
+      ...(badSignatures ? { badSignatures: badSignatures.value } : {}),
+    },
     elapsedS: sum((r) => r.elapsedS),
     serverCpuMsPerOp: Number.isFinite(cpu) ? cpu : null,
     serverBusy: Number.isFinite(busy) ? busy : null,
     ...(first.sandboxCallsPerOp ? { sandboxCallsPerOp: Object.fromEntries(Object.keys(first.sandboxCallsPerOp).map((path) => [path, round(median(runs.map((r) => r.sandboxCallsPerOp?.[path] ?? 0)), 3)])) } : {}),
     ...(first.notes ? { notes: first.notes } : {}),
+    ...(first.webhooks ? { webhooks: aggregateWebhooks(runs.map((r) => r.webhooks).filter((w): w is WebhookFigures => w !== undefined)) } : {}),
+  };
+}
+
+/** Webhook figures over all rounds: counts summed, rates and lags as medians, the slowest drain. */
+function aggregateWebhooks(runs: WebhookFigures[]): WebhookFigures {
+  const first = runs[0];
+  if (!first) throw new Error('no webhook runs to aggregate');
+  const sum = (pick: (w: WebhookFigures) => number) => runs.reduce((total, w) => total + pick(w), 0);
+  const drains = runs.map((w) => w.drainS);
+  return {
+    load: first.load,
+    pollIntervalMs: first.pollIntervalMs,
+    produced: sum((w) => w.produced),
+    producedPerSecond: median(runs.map((w) => w.producedPerSecond)),
+    deliveredInWindow: sum((w) => w.deliveredInWindow),
+    delivered: sum((w) => w.delivered),
+    missing: sum((w) => w.missing),
+    duplicates: sum((w) => w.duplicates),
+    badSignatures: sum((w) => w.badSignatures),
+    badBodies: sum((w) => w.badBodies),
+    unexpected: sum((w) => w.unexpected),
+    drainS: drains.some((d) => d === null) ? null : Math.max(...drains.map((d) => d ?? 0)),
+    drainPerSecond: runs.every((w) => w.drainPerSecond === null) ? null : median(runs.map((w) => w.drainPerSecond)),
+    lagFromResponseMs: {
+      p50: median(runs.map((w) => w.lagFromResponseMs.p50)),
+      p99: median(runs.map((w) => w.lagFromResponseMs.p99)),
+      max: Math.max(...runs.map((w) => w.lagFromResponseMs.max)),
+    },
+    arrivedBeforeResponse: sum((w) => w.arrivedBeforeResponse),
+    behindSchedule: sum((w) => w.behindSchedule),
   };
 }
 
@@ -506,16 +851,18 @@ function report(settings: Settings, env: ReturnType<typeof machine>, info: RunIn
   if (!baseline) throw new Error('no baseline result');
   const cpuRatio = (r: ScenarioResult) => (r.serverCpuMsPerOp === null || baseline.serverCpuMsPerOp === null ? '—' : ratio(r.serverCpuMsPerOp, baseline.serverCpuMsPerOp));
   const rows = results.map((r) => {
-    const failed = r.failures.non2xx + r.failures.mismatches + r.failures.errors + r.failures.timeouts;
+    const failed = failedCount(r.failures);
     const isBase = r === baseline;
+    // A webhook's lag is not a response time: no ratio against the baseline's latency.
+    const lagOnly = r.unit === 'events/s';
     return [
       r.label,
       `${fixed(r.perSecond, 0)} ${r.unit}`,
       isBase ? '1.00×' : ratio(r.perSecond, baseline.perSecond),
       fixed(r.latencyMs.p50, 2),
       fixed(r.latencyMs.p99, 2),
-      isBase ? '1.00×' : ratio(r.latencyMs.p50, baseline.latencyMs.p50),
-      isBase ? '1.00×' : ratio(r.latencyMs.p99, baseline.latencyMs.p99),
+      isBase ? '1.00×' : lagOnly ? '—' : ratio(r.latencyMs.p50, baseline.latencyMs.p50),
+      isBase ? '1.00×' : lagOnly ? '—' : ratio(r.latencyMs.p99, baseline.latencyMs.p99),
       r.serverCpuMsPerOp === null ? '—' : fixed(r.serverCpuMsPerOp, 3),
       isBase ? '1.00×' : cpuRatio(r),
       r.serverBusy === null ? '—' : `${fixed(r.serverBusy * 100, 0)}%`,
@@ -543,7 +890,7 @@ function report(settings: Settings, env: ReturnType<typeof machine>, info: RunIn
   out.push('');
   for (const r of results) {
     if (r === baseline) continue;
-    out.push(`${r.label} = ${ratio(r.perSecond, baseline.perSecond)} bare Fastify (${r.unit === 'payments/s' ? 'payments/s vs req/s' : 'req/s'}); server CPU per op ${cpuRatio(r)} bare`);
+    out.push(`${r.label} = ${ratio(r.perSecond, baseline.perSecond)} bare Fastify (${r.unit === 'req/s' ? 'req/s' : `${r.unit} vs req/s`}); server CPU per op ${cpuRatio(r)} bare`);
   }
   for (const r of results) {
     if (!r.sandboxCallsPerOp) continue;
@@ -555,9 +902,27 @@ function report(settings: Settings, env: ReturnType<typeof machine>, info: RunIn
     out.push(`full payment: create+confirm, wallet pay (sandbox control API), notification, then GET polling until succeeded; p50/p99 time-to-succeeded ${fixed(payment.latencyMs.p50, 1)} / ${fixed(payment.latencyMs.p99, 1)} ms, ${payment.notes?.pollsPerPayment ?? '?'} polls/payment`);
   }
   for (const r of results) {
+    const w = r.webhooks;
+    if (!w) continue;
+    const poll = w.pollIntervalMs === 'shipped' ? 'poll interval as shipped' : `poll interval ${w.pollIntervalMs} ms (DIAGNOSTIC — not the shipped setting)`;
+    out.push(
+      `${r.label} (${w.load}, ${poll}): produced ${fixed(w.producedPerSecond, 0)} events/s, delivered ${fixed(r.perSecond, 0)} events/s during the load; ` +
+        `lag from the event's created to receipt p50 ${fixed(r.latencyMs.p50, 1)} / p99 ${fixed(r.latencyMs.p99, 1)} / max ${fixed(r.latencyMs.max, 1)} ms, ` +
+        `from the create call's response p50 ${fixed(w.lagFromResponseMs.p50, 1)} / p99 ${fixed(w.lagFromResponseMs.p99, 1)} ms`,
+    );
+    out.push(
+      `  exactly once: ${w.produced} produced, ${w.delivered} delivered, ${w.missing} missing, ${w.duplicates} duplicates, ${w.badSignatures} bad signatures, ` +
+        `${w.unexpected} unexpected events; ${w.drainS === null ? `NOT all delivered within the ${settings.drainS} s drain` : `the last arrived ${fixed(w.drainS, 2)} s after the load stopped`}` +
+        `${w.drainPerSecond === null ? '' : ` (backlog delivered at ${fixed(w.drainPerSecond, 0)} events/s once the creates stopped)`}` +
+        `${w.arrivedBeforeResponse > 0 ? `; ${w.arrivedBeforeResponse} arrived before their create call's response` : ''}` +
+        `${w.behindSchedule > 0 ? `; ${w.behindSchedule} creates started late (all connections busy)` : ''}`,
+    );
+  }
+  for (const r of results) {
     const f = r.failures;
-    if (f.non2xx + f.mismatches + f.errors + f.timeouts > 0) {
-      out.push(`! ${r.label}: non-2xx ${f.non2xx} ${JSON.stringify(f.statusCodes)}, unexpected bodies ${f.mismatches}, errors ${f.errors}, timeouts ${f.timeouts}`);
+    if (failedCount(f) > 0) {
+      const webhookPart = f.missing === undefined ? '' : `, missing events ${f.missing}, duplicate deliveries ${f.duplicates ?? 0}, bad signatures ${f.badSignatures ?? 0}`;
+      out.push(`! ${r.label}: non-2xx ${f.non2xx} ${JSON.stringify(f.statusCodes)}, unexpected bodies ${f.mismatches}, errors ${f.errors}, timeouts ${f.timeouts}${webhookPart}`);
     }
   }
   out.push('');
@@ -569,6 +934,17 @@ function report(settings: Settings, env: ReturnType<typeof machine>, info: RunIn
     elapsedS: round(r.elapsedS, 3),
     serverCpuMsPerOp: r.serverCpuMsPerOp === null ? null : round(r.serverCpuMsPerOp, 4),
     serverBusy: r.serverBusy === null ? null : round(r.serverBusy, 3),
+    ...(r.webhooks
+      ? {
+          webhooks: {
+            ...r.webhooks,
+            producedPerSecond: round(r.webhooks.producedPerSecond, 1),
+            drainS: r.webhooks.drainS === null ? null : round(r.webhooks.drainS, 3),
+            drainPerSecond: r.webhooks.drainPerSecond === null ? null : round(r.webhooks.drainPerSecond, 1),
+            lagFromResponseMs: Object.fromEntries(Object.entries(r.webhooks.lagFromResponseMs).map(([k, v]) => [k, round(v, 3)])),
+          },
+        }
+      : {}),
   });
   const json = {
     timestamp: new Date().toISOString(),
@@ -587,7 +963,8 @@ async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2));
   const env = machine();
   // A hard stop if anything hangs: every scenario is bounded by its duration; this bounds the rest.
-  const budgetS = settings.rounds * settings.scenarios.size * (settings.durationS + settings.warmupS + 30) + 60;
+  const webhookRuns = ['webhooks', 'webhooks-paced'].filter((name) => settings.scenarios.has(name as ScenarioName)).length;
+  const budgetS = settings.rounds * (settings.scenarios.size * (settings.durationS + settings.warmupS + 30) + webhookRuns * (2 * settings.drainS + 15)) + 60;
   setTimeout(() => {
     log(`gave up after ${budgetS} s`);
     process.exit(2);
@@ -595,7 +972,7 @@ async function main(): Promise<void> {
 
   const info: RunInfo = { databaseKind: settings.database === 'sqlite' ? 'sqlite' : 'postgres', fsyncMs: [] };
   const createBody = JSON.stringify({ amount: 2000, currency: 'usd' });
-  const specFor = (name: Exclude<ScenarioName, 'payment'>, ready: StackReady): LoadSpec => {
+  const specFor = (name: Exclude<ScenarioName, 'payment' | 'webhooks' | 'webhooks-paced'>, ready: StackReady): LoadSpec => {
     const gatewayHeaders = { authorization: `Bearer ${ready.secretKey}`, 'content-type': 'application/json' };
     const intents = `${ready.gatewayUrl}/v1/payment_intents`;
     const created = ['"object":"payment_intent"', '"status":"requires_payment_method"'];
@@ -618,10 +995,19 @@ async function main(): Promise<void> {
       if (!settings.scenarios.has(name)) continue;
       const role = name === 'baseline' ? 'baseline' : 'gateway';
       log(`${name}: starting ${role === 'baseline' ? 'the bare app' : `gateway + sandbox (${info.databaseKind})`}`);
-      const stack = await startStack({ role, database: settings.database, logLevel: settings.logLevel, keepData: settings.keepData, sqliteSynchronous: settings.sqliteSynchronous });
+      const stack = await startStack({
+        role,
+        database: settings.database,
+        logLevel: settings.logLevel,
+        keepData: settings.keepData,
+        sqliteSynchronous: settings.sqliteSynchronous,
+        ...(settings.webhookPollMs === null ? {} : { webhookPollIntervalMs: settings.webhookPollMs }),
+      });
       info.fsyncMs.push(stack.ready.fsyncMs);
       try {
-        results.push(name === 'payment' ? await runPaymentScenario(stack, settings) : await runLoad(specFor(name, stack.ready), settings, stack));
+        if (name === 'payment') results.push(await runPaymentScenario(stack, settings));
+        else if (name === 'webhooks' || name === 'webhooks-paced') results.push(await runWebhookScenario(name, stack, settings));
+        else results.push(await runLoad(specFor(name, stack.ready), settings, stack));
       } finally {
         await stack.stop();
       }

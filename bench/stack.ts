@@ -9,7 +9,8 @@
  *   PostgreSQL database, with its attempt and webhook workers as startGateway starts them), paying
  *   through the real Alipay+ connector over signed HTTP to a real in-process Alipay+ sandbox (own
  *   SQLite file) with freshly generated RSA keys — gateway and sandbox in one thread, as
- *   `npm start` runs them.
+ *   `npm start` runs them. The webhooks scenario's receiver is not here: it runs in the main
+ *   thread (bench/receiver.ts), as a merchant's server would run elsewhere.
  *
  * Protocol with the main thread: workerData is a StackOptions; the worker posts
  * `{ type: 'ready', ... }` (or `{ type: 'error' }`); answers `{ type: 'stats' }` with the CPU time
@@ -44,6 +45,8 @@ export interface StackOptions {
    * committed payment survives power loss); NORMAL shows how much of the cost is the fsync.
    */
   sqliteSynchronous: 'full' | 'normal';
+  /** Diagnostic only: the webhook worker's poll interval (undefined: as shipped, WEBHOOK_POLL_INTERVAL_MS). */
+  webhookPollIntervalMs?: number;
 }
 
 export interface StackReady {
@@ -215,7 +218,16 @@ async function main(options: StackOptions): Promise<void> {
       testPublishableKey: null,
     };
     const logger = createGatewayLogger({ level: options.logLevel }, devNull());
-    const running: RunningGateway = await startGateway({ config, connector: alipayPlus, alipayPlus, logger, ...(database ? { database } : {}) });
+    // The webhook worker starts as shipped (polling every WEBHOOK_POLL_INTERVAL_MS) unless the
+    // diagnostic --webhook-poll-ms changes its interval.
+    const running: RunningGateway = await startGateway({
+      config,
+      connector: alipayPlus,
+      alipayPlus,
+      logger,
+      ...(database ? { database } : {}),
+      ...(options.webhookPollIntervalMs === undefined ? {} : { webhooks: { pollIntervalMs: options.webhookPollIntervalMs } }),
+    });
     gatewayUrl = running.url;
     // Closed before the connector and the sandbox (cleanups run in reverse).
     cleanups.push(() => running.stop());
