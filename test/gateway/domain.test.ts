@@ -122,7 +122,7 @@ describe('config', () => {
     const config = loadConfig({});
     assert.deepEqual(config, {
       port: 4242, host: '127.0.0.1', publicUrl: 'http://127.0.0.1:4242', dataDir: './data', databaseUrl: 'sqlite:data/zhifu.db',
-      testSecretKey: null, testPublishableKey: null,
+      testSecretKey: null, testPublishableKey: null, rateLimitPerSecond: 1000,
     });
   });
 
