@@ -1,6 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { createAccount, createApiKeys, createIdGenerator, loadConfig, migrate, openDatabase, systemClock, type Database } from '../gateway/index.js';
 import { findAccountById } from '../gateway/store/accounts.js';
+import { SETTLEMENT_CURRENCIES } from '../gateway/domain/money.js';
+import { prohibitedCategoryOf } from '../gateway/domain/prohibited_categories.js';
 
 /** Operator commands over the configured database (ZHIFU_DATABASE_URL / ZHIFU_DATA_DIR). */
 export function registerAdminCommands(program: Command): void {
@@ -21,8 +23,8 @@ export function registerAdminCommands(program: Command): void {
     .command('create')
     .description('create an account with test-mode keys (and live-mode keys with --live)')
     .option('--name <name>', 'the business name shoppers see')
-    .option('--business-category <category>', 'what the business sells')
-    .option('--settlement-currency <currency>', 'GBP, HKD or EUR', 'HKD')
+    .option('--business-category <category>', 'what the business sells (prohibited categories are refused)', businessCategory)
+    .option('--settlement-currency <currency>', 'GBP, HKD or EUR', settlementCurrency, 'HKD')
     .option('--live', 'also create live-mode keys')
     .action((options: { name?: string; businessCategory?: string; settlementCurrency: string; live?: boolean }) =>
       withDatabase({ migrateFirst: true }, async (database) => {
@@ -76,4 +78,19 @@ async function withDatabase(options: { migrateFirst: boolean }, work: (database:
 function accountId(value: string): string {
   if (!/^acct_\d{19}$/.test(value)) throw new InvalidArgumentError(`${value} is not an account id (acct_ followed by 19 digits)`);
   return value;
+}
+
+/** Refuses a category on the prohibited list up front: such an account could never take an Alipay payment. */
+function businessCategory(value: string): string {
+  const category = value.trim();
+  if (category === '') throw new InvalidArgumentError('the business category must not be empty');
+  const prohibited = prohibitedCategoryOf(category);
+  if (prohibited !== null) throw new InvalidArgumentError(`'${category}' is a prohibited business category (${prohibited.reason}): Alipay+ does not accept such merchants`);
+  return category;
+}
+
+function settlementCurrency(value: string): string {
+  const currency = value.trim().toUpperCase();
+  if (!SETTLEMENT_CURRENCIES.includes(currency)) throw new InvalidArgumentError(`settlement currency must be one of ${SETTLEMENT_CURRENCIES.join(', ')}, got ${value}`);
+  return currency;
 }

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../gateway/index.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { registerListenCommand } from './listen-command.js';
+import { registerReportCommand } from './report-command.js';
 import { registerSandboxCommand } from './sandbox-command.js';
 import { registerStartCommand } from './start-command.js';
 
@@ -12,6 +13,7 @@ registerStartCommand(program);
 registerSandboxCommand(program);
 registerAdminCommands(program);
 registerListenCommand(program);
+registerReportCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -11,6 +11,11 @@ export interface PaymentConnector {
   confirm(request: ConnectorPayRequest): Promise<ConnectorPayOutcome>;
   /** Cancels an open payment. Must be safe to repeat with the same paymentRequestId. */
   cancel(request: ConnectorCancelRequest): Promise<ConnectorCancelOutcome>;
+  /**
+   * Refunds all or part of a paid payment. Must be safe to repeat with the same refundRequestId.
+   * Optional: without it refunds stay `pending` (not sent) until a connector that can send them.
+   */
+  refund?(request: ConnectorRefundRequest): Promise<ConnectorRefundOutcome>;
 }
 
 export type TerminalType = 'WEB' | 'WAP' | 'APP';
@@ -90,4 +95,32 @@ export type ConnectorReverseOutcome =
   /** A final refusal of the cancel or the refund; `code` is the network's result code. */
   | { kind: 'refused'; code: string; reason: string }
   /** No final answer: try again later with the same request ids. */
+  | { kind: 'unknown'; reason: string };
+
+export interface ConnectorRefundRequest {
+  accountId: string;
+  livemode: boolean;
+  refundId: string;
+  /** Derived from the refund id and reused on every retry of this refund. */
+  refundRequestId: string;
+  /** The paid attempt's request id. */
+  paymentRequestId: string;
+  /** Smallest currency unit; at most what remains of the payment. */
+  amountMinor: number;
+  currency: string;
+  reason: string | null;
+}
+
+/** What the network settles a payment or refund at: amount in the settlement currency's minor unit. */
+export interface ConnectorSettlement {
+  currency: string;
+  amountMinor: number;
+  quote: { quoteId: string; quoteCurrencyPair: string; quotePrice: string } | null;
+}
+
+export type ConnectorRefundOutcome =
+  | { kind: 'succeeded'; externalRefundId: string | null; settlement: ConnectorSettlement | null }
+  /** A final refusal: `code` is the network's result code. */
+  | { kind: 'failed'; code: string; message: string }
+  /** No final answer (timeout, `U` after re-sends): retried later with the same refundRequestId. */
   | { kind: 'unknown'; reason: string };

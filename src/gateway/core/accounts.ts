@@ -4,6 +4,8 @@ import type { GatewayConfig } from '../config.js';
 import { randomAlphanumeric } from '../ids.js';
 import type { IdGenerator } from '../ids.js';
 import { SETTLEMENT_CURRENCIES } from '../domain/money.js';
+import { prohibitedCategoryOf } from '../domain/prohibited_categories.js';
+import { ApiError } from '../errors.js';
 import { inTransaction, isUniqueViolation } from '../store/database.js';
 import type { Database } from '../store/database.js';
 import { findActiveApiKeyByHash, findApiKeysByAccount, findDefaultAccount, insertAccount, insertApiKey } from '../store/accounts.js';
@@ -15,6 +17,7 @@ const KEY_RANDOM_LENGTH = 32;
 const KEY_CACHE_ENTRIES_MAX = 10_000;
 const KEY_CACHE_TTL_MS = 60_000;
 export const DEFAULT_SETTLEMENT_CURRENCY = 'HKD';
+export const BUSINESS_CATEGORY_LENGTH_MAX = 100;
 
 export interface AccountInput {
   name?: string | null;
@@ -47,16 +50,39 @@ export async function createAccount(db: Executor, clock: Clock, ids: IdGenerator
   if (!SETTLEMENT_CURRENCIES.includes(settlementCurrency)) {
     throw new RangeError(`settlement currency must be one of ${SETTLEMENT_CURRENCIES.join(', ')}, got ${settlementCurrency}`);
   }
+  const category = input.businessCategory?.trim() ?? null;
+  if (category !== null && (category === '' || category.length > BUSINESS_CATEGORY_LENGTH_MAX)) {
+    throw new RangeError(`business category must be 1–${BUSINESS_CATEGORY_LENGTH_MAX} characters, got ${JSON.stringify(input.businessCategory)}`);
+  }
   const row: AccountRow = {
     id: ids.next('acct'),
     created: clock.now(),
     name: input.name ?? null,
-    business_category: input.businessCategory ?? null,
+    business_category: category,
     settlement_currency: settlementCurrency,
     is_default: null,
   };
   await insertAccount(db, row);
   return row;
+}
+
+/**
+ * Refuses Alipay payments for an account whose business_category is on the prohibited list
+ * (domain/prohibited_categories.ts): 400 `payment_method_unavailable`, saying why. Accounts can
+ * exist with such a category (created before a policy change, or reclassified); they just
+ * cannot take payments.
+ */
+export function assertCanTakeAlipayPayments(account: Pick<AccountRow, 'id' | 'business_category'>): void {
+  const prohibited = prohibitedCategoryOf(account.business_category);
+  if (prohibited === null) return;
+  throw new ApiError({
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'payment_method_unavailable',
+    message: `Alipay is unavailable for this account: its business category '${account.business_category}' falls under ${prohibited.reason}, which Alipay+ prohibits. Contact the gateway operator if the category is wrong.`,
+    param: 'payment_method_types',
+    shouldRetry: false,
+  });
 }
 
 /**

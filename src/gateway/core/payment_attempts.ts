@@ -1,7 +1,7 @@
 import { ApiError, parameterMissing, unexpectedState } from '../errors.js';
 import { transition } from '../domain/payment_intents.js';
 import type { PaymentIntentEventType, PaymentIntentStatus } from '../domain/payment_intents.js';
-import type { ConnectorPayOutcome, OsType, TerminalType } from '../connector/types.js';
+import type { ConnectorPayOutcome, ConnectorSettlement, OsType, TerminalType } from '../connector/types.js';
 import { findAccountById } from '../store/accounts.js';
 import { inTransaction } from '../store/database.js';
 import { findChargeByAttemptId, insertChargeForSucceededAttempt } from '../store/charges.js';
@@ -23,6 +23,7 @@ import type { AttemptReversal } from '../store/payment_attempts.js';
 import { findPaymentIntentById, markCanceled, markPaymentFailed, markProcessing, markRequiresAction, markStillProcessing, markSucceeded } from '../store/payment_intents.js';
 import { findPaymentMethodByAccountAndId } from '../store/payment_methods.js';
 import type { ChargeRow, Executor, PaymentAttemptRow, PaymentIntentRow } from '../store/schema.js';
+import { completeSessionInTx } from './checkout_sessions.js';
 import type { CoreDeps, RequestContext } from './context.js';
 import { recordEvent } from './events.js';
 import { claimInTransaction, completeIdempotentRequest } from './idempotency.js';
@@ -30,6 +31,8 @@ import type { CancelPaymentIntentParams, ConfirmPaymentIntentParams } from './pa
 import { checkPaymentFields, findOwnedIntent, mergeAlipayOptions, resolvePaymentMethod, movedOrRetry, sameSecret, won, withCasRetries } from './payment_intent_rules.js';
 import { chargeView, paymentIntentView, paymentMethodView } from './views.js';
 import type { ApiObject } from './views.js';
+import { assertCanTakeAlipayPayments } from './accounts.js';
+import { recordChargeBalanceInTx } from './balance.js';
 
 /**
  * Confirms a PaymentIntent (DESIGN.md's pipeline): record an attempt in `sending` and commit;
@@ -65,6 +68,8 @@ async function startAttempt(
   if (clientSecret !== undefined && !sameSecret(current.client_secret, clientSecret)) {
     throw new ApiError({ status: 404, type: 'invalid_request_error', code: 'resource_missing', message: `No such payment_intent: '${id}'`, param: 'client_secret' });
   }
+  const account = await findAccountById(tx, current.account_id);
+  if (account !== undefined) assertCanTakeAlipayPayments(account);
   const paymentMethod = (await resolvePaymentMethod(tx, deps, ctx.scope, params)) ?? current.payment_method;
   const next = transition(current.status as PaymentIntentStatus, { kind: 'confirm_started', hasPaymentMethod: paymentMethod !== null });
   if (!next.ok) throw unexpectedState(`You cannot confirm this PaymentIntent because ${next.message}.`, paymentIntentView(current));
@@ -247,6 +252,8 @@ export interface SuccessDetails {
   externalPaymentId: string | null;
   buyerId: string | null;
   wallet: string | null;
+  /** What Alipay+ settles the payment at (notification or inquiry): feeds the balance transaction. */
+  settlement?: ConnectorSettlement | null;
 }
 
 /**
@@ -278,6 +285,7 @@ async function recordSuccessInTx(
     amount: attempt.amount,
     amount_captured: attempt.amount,
     amount_refunded: 0,
+    amount_refund_reserved: 0,
     currency: attempt.currency,
     status: 'succeeded',
     buyer_id: details.buyerId,
@@ -289,10 +297,13 @@ async function recordSuccessInTx(
     metadata: current.metadata,
     customer: current.customer,
   };
+  charge.balance_transaction = await recordChargeBalanceInTx(tx, deps, charge, attempt.payment_request_id, details.settlement ?? null);
   await insertChargeForSucceededAttempt(tx, charge);
   const intent = won(await markSucceeded(tx, current, charge.id, now));
   await recordTransitionEvents(tx, deps, ctx, current, intent, 'attempt_succeeded');
   await recordEvent(tx, deps, ctx, 'charge.succeeded', chargeView(charge));
+  // A Checkout Session follows its payment in the same transaction (api.md §6).
+  await completeSessionInTx(tx, deps, ctx, intent);
   return { intent, charge };
 }
 
@@ -411,7 +422,7 @@ export async function cancelPaymentIntent(deps: CoreDeps, ctx: RequestContext, i
   return view;
 }
 
-async function cancelAtNetwork(deps: CoreDeps, attempt: PaymentAttemptRow): Promise<void> {
+export async function cancelAtNetwork(deps: CoreDeps, attempt: PaymentAttemptRow): Promise<void> {
   try {
     const outcome = await deps.connector.cancel({
       accountId: attempt.account_id,

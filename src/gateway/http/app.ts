@@ -22,7 +22,13 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerPaymentIntentRoutes } from './routes/payment_intents.js';
 import { registerPaymentMethodRoutes } from './routes/payment_methods.js';
+import { registerRefundRoutes } from './routes/refunds.js';
+import { registerBalanceRoutes } from './routes/balance.js';
 import { registerWebhookEndpointRoutes } from './routes/webhook_endpoints.js';
+import { registerCheckoutSessionRoutes } from './routes/checkout_sessions.js';
+import { registerPriceRoutes } from './routes/prices.js';
+import { registerProductRoutes } from './routes/products.js';
+import { publicUrlOf, registerCheckoutPages } from './pages/checkout.js';
 import './context.js';
 
 export interface GatewayAppOptions {
@@ -64,15 +70,22 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   installErrorHandling(app);
   if (options.config.rateLimitPerSecond) installRateLimit(app, options.config.rateLimitPerSecond);
   installBodyParsers(app);
-  installAuth(app, new ApiKeyAuthenticator(options.database, options.clock));
+  const authenticator = new ApiKeyAuthenticator(options.database, options.clock);
+  installAuth(app, authenticator);
   installGetBodies(app);
   installIdempotency(app);
   registerHealthRoutes(app);
   registerPaymentIntentRoutes(app);
   registerPaymentMethodRoutes(app);
   registerChargeRoutes(app);
+  registerRefundRoutes(app);
+  registerBalanceRoutes(app);
   registerEventRoutes(app);
   registerWebhookEndpointRoutes(app);
+  registerProductRoutes(app);
+  registerPriceRoutes(app);
+  registerCheckoutSessionRoutes(app, () => publicUrlOf(app, options.config.publicUrl));
+  registerCheckoutPages(app, authenticator);
   if (options.alipayPlus) registerAlipayPlusRoutes(app, options.alipayPlus);
   return app;
 }

@@ -2,6 +2,8 @@ import { Migrator, sql } from 'kysely';
 import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from 'kysely';
 import type { Database } from './database.js';
 import { webhooks } from './migrations_webhooks.js';
+import { checkout } from './migrations_checkout.js';
+import { refunds } from './migrations_refunds.js';
 
 /* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -195,6 +197,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0002_payments': payments,
   '0003_attempt_worker': attemptWorker,
   '0010_webhooks': webhooks,
+  '0030_checkout': checkout,
+  '0020_refunds': refunds,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

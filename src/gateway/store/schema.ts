@@ -138,6 +138,8 @@ export interface ChargesTable {
   amount: number;
   amount_captured: number;
   amount_refunded: number;
+  /** Pending plus succeeded refunds (store/migrations_refunds.ts); defaults to 0 on insert. */
+  amount_refund_reserved: number;
   currency: string;
   status: string;
   buyer_id: string | null;
@@ -220,6 +222,86 @@ export interface WebhookDeliveryAttemptsTable {
   next_retry_at: number | null;
 }
 
+export interface ProductsTable {
+  id: string;
+  account_id: string;
+  livemode: Bool;
+  created: number;
+  updated: number;
+  active: Bool;
+  name: string;
+  description: string | null;
+  /** JSON array of image URLs. */
+  images: string;
+  metadata: string;
+  /** 1 once DELETE /v1/products/:id ran: kept for the line items that name it, hidden from the API. */
+  deleted: ColumnType<Bool, Bool | undefined, Bool>;
+}
+
+export interface PricesTable {
+  id: string;
+  account_id: string;
+  livemode: Bool;
+  created: number;
+  active: Bool;
+  product_id: string;
+  currency: string;
+  /** Smallest currency unit. */
+  unit_amount: number;
+  type: 'one_time' | 'recurring';
+  /** `{ interval, interval_count }` as JSON for recurring prices. */
+  recurring: string | null;
+  billing_scheme: string;
+  lookup_key: string | null;
+  nickname: string | null;
+  metadata: string;
+}
+
+export interface CheckoutSessionsTable {
+  id: string;
+  account_id: string;
+  livemode: Bool;
+  created: number;
+  updated: number;
+  status: 'open' | 'complete' | 'expired';
+  payment_status: 'unpaid' | 'paid';
+  mode: string;
+  currency: string;
+  amount_subtotal: number;
+  amount_total: number;
+  /** The PaymentIntent created with the session (its `checkout_session` names the session back). */
+  payment_intent_id: string;
+  expires_at: number;
+  success_url: string;
+  cancel_url: string | null;
+  /** `<public URL>/pay/<id>?key=<publishable key>`, fixed at creation. */
+  url: string;
+  payment_method_types: string;
+  client_reference_id: string | null;
+  customer_email: string | null;
+  locale: string | null;
+  metadata: string;
+}
+
+export interface CheckoutLineItemsTable {
+  id: string;
+  session_id: string;
+  position: number;
+  price_id: string;
+  description: string;
+  quantity: number;
+  currency: string;
+  amount_subtotal: number;
+  amount_total: number;
+}
+
+export interface CheckoutPageKeysTable {
+  account_id: string;
+  livemode: Bool;
+  publishable_key: string;
+  created: number;
+}
+
 export interface Tables {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -232,6 +314,68 @@ export interface Tables {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
+  refunds: RefundsTable;
+  balance_transactions: BalanceTransactionsTable;
+  products: ProductsTable;
+  prices: PricesTable;
+  checkout_sessions: CheckoutSessionsTable;
+  checkout_line_items: CheckoutLineItemsTable;
+  checkout_page_keys: CheckoutPageKeysTable;
+}
+
+export interface BalanceTransactionsTable {
+  id: string;
+  account_id: string;
+  livemode: Bool;
+  created: number;
+  type: 'charge' | 'refund' | 'adjustment';
+  source: string;
+  payment_intent_id: string | null;
+  /** Settlement currency minor units; negative for refunds. */
+  amount: number;
+  currency: string;
+  fee: number;
+  net: number;
+  /** Alipay+'s quotePrice, as quoted (decimal string). */
+  exchange_rate: string | null;
+  /** What was paid or refunded, in the payment currency. */
+  source_amount: number;
+  source_currency: string;
+  available_on: number;
+  quote_id: string | null;
+  /** paymentRequestId or refundRequestId. */
+  alipay_request_id: string | null;
+  /** Alipay+'s paymentId or refundId. */
+  alipay_id: string | null;
+}
+
+export interface RefundsTable {
+  id: string;
+  account_id: string;
+  livemode: Bool;
+  created: number;
+  updated: number;
+  charge_id: string;
+  payment_intent_id: string;
+  payment_request_id: string;
+  refund_request_id: string;
+  amount: number;
+  currency: string;
+  status: string;
+  reason: string | null;
+  failure_reason: string | null;
+  failure_code: string | null;
+  metadata: string;
+  external_refund_id: string | null;
+  sent_at: number | null;
+  next_check_at: number | null;
+  checks: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  settlement_currency: string | null;
+  settlement_amount: number | null;
+  settlement_quote: string | null;
+  balance_transaction: string | null;
 }
 
 /** Either the database or an open transaction: repository functions accept both. */
@@ -249,3 +393,9 @@ export type IdempotencyRow = Selectable<IdempotencyKeysTable>;
 export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type WebhookDeliveryAttemptRow = Selectable<WebhookDeliveryAttemptsTable>;
+export type RefundRow = Selectable<RefundsTable>;
+export type BalanceTransactionRow = Selectable<BalanceTransactionsTable>;
+export type ProductRow = Selectable<ProductsTable>;
+export type PriceRow = Selectable<PricesTable>;
+export type CheckoutSessionRow = Selectable<CheckoutSessionsTable>;
+export type CheckoutLineItemRow = Selectable<CheckoutLineItemsTable>;

@@ -4,8 +4,11 @@ import type { AlipayPlusGateway } from '../connector/alipayplus/modes.js';
 import type { CoreDeps } from '../core/context.js';
 import { inTransaction } from '../store/database.js';
 import { claimDueAttempts, releaseAttempt } from '../store/payment_attempts.js';
-import type { PaymentAttemptRow } from '../store/schema.js';
+import { claimDueRefunds, releaseRefund } from '../store/refunds.js';
+import type { PaymentAttemptRow, RefundRow } from '../store/schema.js';
 import { checkAttempt, type AttemptWork } from './attempts.js';
+import { expireCheckoutSessions } from './checkout_sessions.js';
+import { checkRefund } from './refunds.js';
 import { nextRetryAt } from './schedule.js';
 
 export const WORKER_POLL_INTERVAL_MS = 500;
@@ -69,7 +72,7 @@ export class GatewayWorker {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  /** One pass: claims the attempts due at the clock's now and checks them. Resolves with their ids. */
+  /** One pass: claims the attempts and refunds due at the clock's now and checks them. Resolves with their ids. */
   runOnce(): Promise<string[]> {
     const pass = this.claimAndCheck();
     this.inFlight.add(pass);
@@ -82,7 +85,35 @@ export class GatewayWorker {
     const leaseUntilMs = now + (this.options.leaseMs ?? WORKER_LEASE_MS);
     const claimed = await inTransaction(this.deps.database, (tx) => claimDueAttempts(tx, this.deps.database.kind, { owner: this.owner, nowMs: now, leaseUntilMs, limit }));
     await forEachBounded(claimed, this.options.concurrencyMax ?? WORKER_CONCURRENCY_MAX, (attempt) => this.checkOne(attempt));
-    return claimed.map((attempt) => attempt.id);
+    const refunds = await inTransaction(this.deps.database, (tx) => claimDueRefunds(tx, this.deps.database.kind, { owner: this.owner, nowMs: now, leaseUntilMs, limit }));
+    await forEachBounded(refunds, this.options.concurrencyMax ?? WORKER_CONCURRENCY_MAX, (refund) => this.checkRefund(refund));
+    await this.expireSessions();
+    return [...claimed.map((attempt) => attempt.id), ...refunds.map((refund) => refund.id)];
+  }
+
+  /** Re-sends a pending refund with its refundRequestId; like checkOne, never throws out of the pass. */
+  private async checkRefund(refund: RefundRow): Promise<void> {
+    let next: number | null;
+    try {
+      next = await checkRefund(this.deps, refund);
+    } catch (error) {
+      this.deps.logger.error({ err: error, refund_request_id: refund.refund_request_id }, 'worker refund check failed; retrying later');
+      next = nextRetryAt(refund.checks, this.deps.clock.now());
+    }
+    try {
+      await releaseRefund(this.deps.database.db, refund.id, this.owner, next);
+    } catch (error) {
+      this.deps.logger.error({ err: error, refund_request_id: refund.refund_request_id }, 'could not release a worker lease');
+    }
+  }
+
+  /** Checkout Sessions past their expiry (workers/checkout_sessions.ts); a failure waits for the next pass. */
+  private async expireSessions(): Promise<void> {
+    try {
+      await expireCheckoutSessions(this.deps);
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'checkout session expiry failed; retrying on the next pass');
+    }
   }
 
   /** A check never throws out of the pass: a failure is logged and the attempt retried on the backoff. */

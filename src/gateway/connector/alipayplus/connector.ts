@@ -4,6 +4,8 @@ import type {
   ConnectorCancelRequest,
   ConnectorPayOutcome,
   ConnectorPayRequest,
+  ConnectorRefundOutcome,
+  ConnectorRefundRequest,
   ConnectorReverseOutcome,
   ConnectorReverseRequest,
   PaymentConnector,
@@ -13,10 +15,13 @@ import {
   fromInquiry,
   fromPayError,
   fromPayResponse,
+  fromRefundError,
+  fromRefundResponse,
   fromReversalRefundError,
   fromReversalRefundResponse,
   toCancelRequest,
   toPayRequest,
+  toRefundRequest,
   toReversalRefundRequest,
   type ExpectedPayment,
   type NotificationCheck,
@@ -60,6 +65,15 @@ export class AlipayPlusConnector implements PaymentConnector {
       return { kind: 'canceled' };
     } catch (error) {
       return fromCancelError(error);
+    }
+  }
+
+  /** Refunds under the request's refundRequestId; re-sent with the same id while the outcome is unknown. */
+  async refund(request: ConnectorRefundRequest): Promise<ConnectorRefundOutcome> {
+    try {
+      return fromRefundResponse(request, await this.resend(() => this.options.client.refund(toRefundRequest(request))));
+    } catch (error) {
+      return fromRefundError(error);
     }
   }
 

@@ -18,7 +18,7 @@ export async function inquireAndRecord(deps: CoreDeps, alipayPlus: AlipayPlusGat
   const outcome = inquiry.outcome;
   switch (outcome.kind) {
     case 'succeeded':
-      await recordAttemptSucceeded(deps, attempt.payment_request_id, { externalPaymentId: outcome.externalPaymentId, buyerId: outcome.buyerId, wallet: outcome.wallet });
+      await recordAttemptSucceeded(deps, attempt.payment_request_id, { externalPaymentId: outcome.externalPaymentId, buyerId: outcome.buyerId, wallet: outcome.wallet, settlement: outcome.settlement });
       return 'succeeded';
     case 'failed':
       await recordAttemptFailed(deps, attempt.payment_request_id, { declineCode: outcome.code, message: outcome.message });

@@ -5,6 +5,8 @@ import type {
   ConnectorCancelRequest,
   ConnectorPayOutcome,
   ConnectorPayRequest,
+  ConnectorRefundOutcome,
+  ConnectorRefundRequest,
   ConnectorReverseOutcome,
   ConnectorReverseRequest,
   PaymentConnector,
@@ -83,6 +85,12 @@ export class AlipayPlusGateway implements PaymentConnector {
     const side = this.sides[modeOf(request.livemode)];
     if (!side) return Promise.resolve({ kind: 'not_canceled', code: 'MERCHANT_NOT_REGISTERED', reason: notConfigured(request.livemode) });
     return side.connector.cancel(request);
+  }
+
+  refund(request: ConnectorRefundRequest): Promise<ConnectorRefundOutcome> {
+    const side = this.sides[modeOf(request.livemode)];
+    if (!side) return Promise.resolve({ kind: 'failed', code: 'MERCHANT_NOT_REGISTERED', message: notConfigured(request.livemode) });
+    return side.connector.refund(request);
   }
 
   /** Cancel, or past the cancel window refund in full (see AlipayPlusConnector.reverse). */

@@ -26,7 +26,7 @@ export async function handlePaymentNotification(deps: CoreDeps, mode: Mode, body
   const outcome = check.outcome;
   switch (outcome.kind) {
     case 'succeeded': {
-      const recorded = await recordAttemptSucceeded(deps, attempt.payment_request_id, { externalPaymentId: outcome.externalPaymentId, buyerId: outcome.buyerId, wallet: outcome.wallet });
+      const recorded = await recordAttemptSucceeded(deps, attempt.payment_request_id, { externalPaymentId: outcome.externalPaymentId, buyerId: outcome.buyerId, wallet: outcome.wallet, settlement: outcome.settlement });
       if (recorded.kind === 'not_awaited') {
         // Paid after the PaymentIntent was canceled: the attempt stays `canceling`, and the worker's
         // cancel (or, past the cancel window, refund) returns the money.

@@ -18,6 +18,8 @@ import type {
   ConnectorCancelRequest,
   ConnectorPayOutcome,
   ConnectorPayRequest,
+  ConnectorRefundOutcome,
+  ConnectorRefundRequest,
   ConnectorReverseOutcome,
   ConnectorReverseRequest,
 } from '../types.js';
@@ -203,4 +205,41 @@ function succeeded(body: Pick<NotifyPaymentRequest, 'paymentId' | 'customerId' |
     paidAtMs: parseDateTime(body.paymentTime),
     settlement,
   };
+}
+
+const REFUND_REASON_MAX = 256;
+
+export function toRefundRequest(request: ConnectorRefundRequest): RefundRequest {
+  return {
+    refundRequestId: request.refundRequestId,
+    paymentRequestId: request.paymentRequestId,
+    refundAmount: amount(request.currency, request.amountMinor),
+    ...(request.reason === null ? {} : { refundReason: request.reason.slice(0, REFUND_REASON_MAX) }),
+  };
+}
+
+/** `S`: the refund is done; its settlement amount and quote feed the balance transaction. */
+export function fromRefundResponse(request: ConnectorRefundRequest, response: RefundResponse): ConnectorRefundOutcome {
+  if (response.refundAmount !== undefined && !amountsEqual(response.refundAmount, amount(request.currency, request.amountMinor))) {
+    return { kind: 'unknown', reason: `refundAmount ${JSON.stringify(response.refundAmount)} does not match ${request.currency} ${request.amountMinor}` };
+  }
+  const settlement =
+    response.settlementAmount && /^\d{1,16}$/.test(response.settlementAmount.value)
+      ? {
+          currency: response.settlementAmount.currency,
+          amountMinor: Number(response.settlementAmount.value),
+          quote: response.settlementQuote
+            ? { quoteId: response.settlementQuote.quoteId, quoteCurrencyPair: response.settlementQuote.quoteCurrencyPair, quotePrice: response.settlementQuote.quotePrice }
+            : null,
+        }
+      : null;
+  return { kind: 'succeeded', externalRefundId: response.refundId ?? null, settlement };
+}
+
+/** `F` is final (the refund is refused); anything else leaves it unknown, retried with the same id. */
+export function fromRefundError(error: unknown): ConnectorRefundOutcome {
+  if (error instanceof AlipayPlusError && error.kind === 'F') {
+    return { kind: 'failed', code: error.resultCode, message: error.response?.result.resultMessage ?? error.message };
+  }
+  return { kind: 'unknown', reason: error instanceof Error ? error.message : String(error) };
 }

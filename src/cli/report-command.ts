@@ -1,0 +1,233 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { AlipayPlusGateway, type AlipayPlusEndpoint, type InquiryResult } from '../gateway/connector/alipayplus/modes.js';
+import type { ExpectedPayment } from '../gateway/connector/alipayplus/transformers.js';
+import { loadConfig, migrate, openDatabase, systemClock, type Database } from '../gateway/index.js';
+import { listBalanceTransactionsCreatedBetween } from '../gateway/store/balance_transactions.js';
+import type { BalanceTransactionRow, PaymentAttemptRow } from '../gateway/store/schema.js';
+import { SANDBOX_PORT_DEFAULT } from '../sandbox/server.js';
+import { endpointFromEnv } from './alipayplus-endpoints.js';
+import { ensureKeyPair } from './keyring.js';
+import { envPort, SANDBOX_CLIENT_ID_DEFAULT } from './sandbox-command.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Payments checked against Alipay+ per report: a bound, so a huge day cannot run for hours. */
+export const REPORT_INQUIRIES_MAX = 10_000;
+/** Inquiries in flight at once. */
+const REPORT_INQUIRY_CONCURRENCY = 8;
+
+/** Asks Alipay+ for one payment's state (AlipayPlusGateway.inquire); injected so tests use the sandbox directly. */
+export type Inquire = (livemode: boolean, expected: ExpectedPayment) => Promise<InquiryResult>;
+
+export interface CurrencyTotal {
+  livemode: boolean;
+  currency: string;
+  count: number;
+  /** Settlement currency minor units. */
+  amount: number;
+  fee: number;
+  net: number;
+}
+
+export interface PaymentMismatch {
+  paymentRequestId: string;
+  paymentIntentId: string;
+  accountId: string;
+  /** Our attempt status, and what it means at Alipay+ (succeeded | failed | pending). */
+  gatewayStatus: string;
+  expected: 'succeeded' | 'failed' | 'pending';
+  /** Alipay+'s answer, or `unknown: <reason>` when the inquiry got none. */
+  alipayPlus: string;
+}
+
+export interface SettlementReport {
+  date: string;
+  fromMs: number;
+  toMs: number;
+  transactions: BalanceTransactionRow[];
+  totals: CurrencyTotal[];
+  paymentsChecked: number;
+  mismatches: PaymentMismatch[];
+}
+
+/** `YYYY-MM-DD` → the UTC day [00:00, 24:00) in ms; throws on anything else. */
+export function utcDay(date: string): { fromMs: number; toMs: number } {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const fromMs = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : NaN;
+  if (!match || Number.isNaN(fromMs) || new Date(fromMs).toISOString().slice(0, 10) !== date) throw new RangeError(`--date must be a calendar date YYYY-MM-DD, got ${date}`);
+  return { fromMs, toMs: fromMs + DAY_MS };
+}
+
+/**
+ * The daily reconciliation (what a finance team checks): every balance transaction created on the
+ * UTC day with its Alipay+ ids, totals per mode and settlement currency, and every payment attempt
+ * of the day whose state differs from what Alipay+ answers to an inquiry.
+ */
+export async function buildSettlementReport(database: Database, inquire: Inquire | null, date: string): Promise<SettlementReport> {
+  const { fromMs, toMs } = utcDay(date);
+  const transactions = await listBalanceTransactionsCreatedBetween(database.db, fromMs, toMs);
+  const attempts = await database.db
+    .selectFrom('payment_attempts')
+    .selectAll()
+    .where('created', '>=', fromMs)
+    .where('created', '<', toMs)
+    .orderBy('created')
+    .limit(REPORT_INQUIRIES_MAX)
+    .execute();
+  const mismatches = inquire === null ? [] : await findMismatches(attempts, inquire);
+  return { date, fromMs, toMs, transactions, totals: totalsOf(transactions), paymentsChecked: inquire === null ? 0 : attempts.length, mismatches };
+}
+
+function totalsOf(transactions: BalanceTransactionRow[]): CurrencyTotal[] {
+  const totals = new Map<string, CurrencyTotal>();
+  for (const txn of transactions) {
+    const key = `${txn.livemode}:${txn.currency}`;
+    const total = totals.get(key) ?? { livemode: txn.livemode === 1, currency: txn.currency, count: 0, amount: 0, fee: 0, net: 0 };
+    total.count += 1;
+    total.amount += txn.amount;
+    total.fee += txn.fee;
+    total.net += txn.net;
+    totals.set(key, total);
+  }
+  return [...totals.values()].sort((a, b) => Number(a.livemode) - Number(b.livemode) || a.currency.localeCompare(b.currency));
+}
+
+/** What Alipay+ should answer for an attempt in this status. */
+function expectedAtAlipayPlus(status: string): PaymentMismatch['expected'] {
+  switch (status) {
+    case 'succeeded':
+      return 'succeeded';
+    case 'failed':
+    case 'canceled':
+      return 'failed';
+    default:
+      return 'pending';
+  }
+}
+
+async function findMismatches(attempts: PaymentAttemptRow[], inquire: Inquire): Promise<PaymentMismatch[]> {
+  const found: (PaymentMismatch | null)[] = new Array<PaymentMismatch | null>(attempts.length).fill(null);
+  let next = 0;
+  const lane = async () => {
+    while (next < attempts.length) {
+      const index = next++;
+      const attempt = attempts[index] as PaymentAttemptRow;
+      const expected = expectedAtAlipayPlus(attempt.status);
+      const answer = await inquire(attempt.livemode === 1, { paymentRequestId: attempt.payment_request_id, currency: attempt.currency, amountMinor: attempt.amount });
+      const actual = answer.ok ? answer.outcome.kind : `unknown: ${answer.reason}`;
+      if (actual !== expected) {
+        found[index] = {
+          paymentRequestId: attempt.payment_request_id,
+          paymentIntentId: attempt.payment_intent_id,
+          accountId: attempt.account_id,
+          gatewayStatus: attempt.status,
+          expected,
+          alipayPlus: actual,
+        };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REPORT_INQUIRY_CONCURRENCY, attempts.length) }, lane));
+  return found.filter((mismatch): mismatch is PaymentMismatch => mismatch !== null);
+}
+
+export const CSV_COLUMNS = [
+  'id', 'created', 'account', 'livemode', 'type', 'source', 'payment_intent', 'source_amount', 'source_currency',
+  'amount', 'currency', 'exchange_rate', 'fee', 'net', 'available_on', 'alipay_request_id', 'alipay_id', 'quote_id',
+] as const;
+
+/** RFC 4180: quote a field when it holds a comma, quote or line break. */
+function csvField(value: string | number | null): string {
+  const text = value === null ? '' : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function reportCsv(report: SettlementReport): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const txn of report.transactions) {
+    lines.push(
+      [
+        txn.id, new Date(txn.created).toISOString(), txn.account_id, txn.livemode === 1 ? 'true' : 'false', txn.type, txn.source, txn.payment_intent_id,
+        txn.source_amount, txn.source_currency, txn.amount, txn.currency, txn.exchange_rate, txn.fee, txn.net,
+        new Date(txn.available_on).toISOString(), txn.alipay_request_id, txn.alipay_id, txn.quote_id,
+      ].map(csvField).join(','),
+    );
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+export function reportText(report: SettlementReport): string {
+  const lines = [`Settlement report for ${report.date} (UTC): ${report.transactions.length} balance transaction(s)`];
+  for (const txn of report.transactions) {
+    lines.push(`  ${txn.id}  ${txn.type.padEnd(6)} ${txn.source}  ${txn.source_currency} ${txn.source_amount} → ${txn.currency} ${txn.amount} @ ${txn.exchange_rate ?? '-'}  fee ${txn.fee}  net ${txn.net}  ${txn.alipay_request_id ?? ''} ${txn.alipay_id ?? ''}`);
+  }
+  lines.push('Totals (settlement currency minor units):');
+  if (report.totals.length === 0) lines.push('  none');
+  for (const total of report.totals) {
+    lines.push(`  ${total.livemode ? 'live' : 'test'} ${total.currency}: ${total.count} transaction(s), amount ${total.amount}, fee ${total.fee}, net ${total.net}`);
+  }
+  lines.push(`Payments checked against Alipay+: ${report.paymentsChecked}; differing: ${report.mismatches.length}`);
+  for (const m of report.mismatches) {
+    lines.push(`  ${m.paymentRequestId} (${m.paymentIntentId}, ${m.accountId}): gateway ${m.gatewayStatus} (expects ${m.expected} at Alipay+), Alipay+ ${m.alipayPlus}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function registerReportCommand(program: Command): void {
+  program
+    .command('report')
+    .description('reports for the operator')
+    .command('settlement')
+    .description('the day\'s balance transactions with their Alipay+ ids, totals per currency, and payments whose state differs from Alipay+ (by inquiry)')
+    .requiredOption('--date <YYYY-MM-DD>', 'the UTC day', (value: string) => {
+      try {
+        utcDay(value);
+      } catch (error) {
+        throw new InvalidArgumentError((error as Error).message);
+      }
+      return value;
+    })
+    .option('--out <file>', 'where to write the CSV (default <data dir>/reports/settlement-<date>.csv)')
+    .option('--no-inquiry', 'do not ask Alipay+ about the day\'s payments')
+    .action(async (options: { date: string; out?: string; inquiry: boolean }) => {
+      const config = loadConfig();
+      const database = openDatabase(config.databaseUrl);
+      const alipayPlus = options.inquiry ? new AlipayPlusGateway(endpointsFromEnv(config.host, config.dataDir), config.publicUrl) : null;
+      try {
+        await migrate(database);
+        const report = await buildSettlementReport(database, alipayPlus === null ? null : (livemode, expected) => alipayPlus.inquire(livemode, expected), options.date);
+        const out = options.out ?? path.join(config.dataDir, 'reports', `settlement-${options.date}.csv`);
+        mkdirSync(path.dirname(out), { recursive: true });
+        writeFileSync(out, reportCsv(report));
+        process.stdout.write(reportText(report));
+        console.log(`CSV written to ${out} (generated ${new Date(systemClock.now()).toISOString()})`);
+        if (report.mismatches.length > 0) process.exitCode = 3;
+      } finally {
+        await alipayPlus?.close();
+        await database.close();
+      }
+    });
+}
+
+/**
+ * The endpoints the running gateway uses: ZHIFU_ALIPAYPLUS_TEST_* / ZHIFU_ALIPAYPLUS_* or, for
+ * test mode, the embedded sandbox that `zhifu start` runs, with the keys under the data dir.
+ */
+function endpointsFromEnv(host: string, dataDir: string): { test: AlipayPlusEndpoint; live: AlipayPlusEndpoint | null } {
+  const live = endpointFromEnv(process.env, 'ZHIFU_ALIPAYPLUS_');
+  const external = endpointFromEnv(process.env, 'ZHIFU_ALIPAYPLUS_TEST_');
+  if (external) return { test: external, live };
+  const gatewayKeys = ensureKeyPair(dataDir, 'gateway');
+  const sandboxKeys = ensureKeyPair(dataDir, 'alipayplus-sandbox');
+  return {
+    test: {
+      baseUrl: `http://${host}:${envPort('ZHIFU_SANDBOX_PORT', SANDBOX_PORT_DEFAULT)}`,
+      clientId: process.env.ZHIFU_SANDBOX_CLIENT_ID?.trim() || SANDBOX_CLIENT_ID_DEFAULT,
+      privateKey: gatewayKeys.privateKey,
+      alipayPublicKey: sandboxKeys.publicKey,
+      timeoutMs: 5_000,
+    },
+    live,
+  };
+}

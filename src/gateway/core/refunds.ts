@@ -1,0 +1,327 @@
+import { invalidRequest, resourceMissing, unexpectedState } from '../errors.js';
+import type { ConnectorRefundOutcome } from '../connector/types.js';
+import { decideRefundAmount, failureReasonOf } from '../domain/refunds.js';
+import type { Metadata } from '../domain/metadata.js';
+import { findChargeByAccountAndId } from '../store/charges.js';
+import { inTransaction } from '../store/database.js';
+import {
+  findRefundByAccountAndId,
+  findRefundById,
+  insertRefund,
+  listRefundsByAccount,
+  markRefundFinal,
+  markRefundSending,
+  recordChargeRefunded,
+  releaseRefundReservation,
+  reserveRefundAmount,
+  scheduleRefundCheck,
+  updateRefundMetadata,
+} from '../store/refunds.js';
+import { findAttemptById } from '../store/payment_attempts.js';
+import type { ChargeRow, Executor, RefundRow } from '../store/schema.js';
+import type { Scope } from '../store/scope.js';
+import { nextRetryAt } from '../workers/schedule.js';
+import type { CoreDeps, RequestContext } from './context.js';
+import { ConcurrentUpdate } from './context.js';
+import { recordRefundBalanceInTx } from './balance.js';
+import { recordEvent } from './events.js';
+import { claimInTransaction, completeIdempotentRequest } from './idempotency.js';
+import { listWindow } from './lists.js';
+import type { ListParams, Page } from './lists.js';
+import { applyMetadata, findOwnedIntent, withCasRetries } from './payment_intent_rules.js';
+import { chargeView, paymentIntentView } from './views.js';
+import type { ApiObject } from './views.js';
+
+/**
+ * A refund recorded by the request path is left to the worker this long after it was recorded:
+ * the request path is still sending it (SENDS_MAX sends of up to 10 s), and a second sender
+ * would only repeat the same refundRequestId.
+ */
+export const REFUND_SENDING_CHECK_DELAY_MS = 60_000;
+
+export type RefundReason = 'duplicate' | 'fraudulent' | 'requested_by_customer';
+
+export interface CreateRefundParams {
+  payment_intent?: string | null;
+  charge?: string | null;
+  /** Smallest currency unit; omitted: the whole unrefunded remainder. */
+  amount?: number | null;
+  reason?: RefundReason | null;
+  metadata?: Record<string, string | null> | null;
+}
+
+/** The refund's refundRequestId at Alipay+: the refund id itself, reused on every (re-)send. */
+export function refundRequestIdOf(refundId: string): string {
+  return refundId;
+}
+
+/**
+ * Creates a refund (api.md §4): reserves the amount on the charge and records the refund
+ * `pending` with `refund.created` in one transaction; sends it to the wallet network outside any
+ * transaction; records the outcome in a new one. An unknown outcome stays `pending` for the worker.
+ */
+export async function createRefund(deps: CoreDeps, ctx: RequestContext, params: CreateRefundParams): Promise<ApiObject> {
+  const created = await withCasRetries(() => inTransaction(deps.database, (tx) => createRefundInTx(tx, deps, ctx, params)));
+  return sendRefund(deps, ctx, created);
+}
+
+async function createRefundInTx(tx: Executor, deps: CoreDeps, ctx: RequestContext, params: CreateRefundParams): Promise<RefundRow> {
+  await claimInTransaction(tx, deps, ctx);
+  const charge = await resolveCharge(tx, ctx.scope, params);
+  const now = deps.clock.now();
+  const reserved = charge.amount_refund_reserved ?? 0;
+  const decision = decideRefundAmount({ amountCapturedMinor: charge.amount_captured, amountReservedMinor: reserved, createdMs: charge.created }, params.amount ?? undefined, now);
+  if (!decision.ok) throw invalidRequest(decision.code, decision.message, decision.code === 'amount_too_large' ? 'amount' : undefined);
+  // An explicit amount needs only to fit; "the whole remainder" must be computed from the value it reserves against.
+  if (!(await reserveRefundAmount(tx, charge.id, decision.amountMinor, params.amount == null ? reserved : undefined))) throw new ConcurrentUpdate();
+  const attempt = await findAttemptById(tx, charge.payment_attempt_id);
+  if (attempt === undefined) throw new Error(`attempt ${charge.payment_attempt_id} of charge ${charge.id} vanished`);
+  const id = deps.ids.next('re');
+  const row: RefundRow = {
+    id,
+    account_id: charge.account_id,
+    livemode: charge.livemode,
+    created: now,
+    updated: now,
+    charge_id: charge.id,
+    payment_intent_id: charge.payment_intent_id,
+    payment_request_id: attempt.payment_request_id,
+    refund_request_id: refundRequestIdOf(id),
+    amount: decision.amountMinor,
+    currency: charge.currency,
+    status: 'pending',
+    reason: params.reason ?? null,
+    failure_reason: null,
+    failure_code: null,
+    metadata: JSON.stringify(applyMetadata({}, params.metadata)),
+    external_refund_id: null,
+    sent_at: null,
+    next_check_at: now + REFUND_SENDING_CHECK_DELAY_MS,
+    checks: 0,
+    lease_owner: null,
+    lease_until: null,
+    settlement_currency: null,
+    settlement_amount: null,
+    settlement_quote: null,
+    balance_transaction: null,
+  };
+  await insertRefund(tx, row);
+  await recordEvent(tx, deps, ctx, 'refund.created', refundView(row));
+  return row;
+}
+
+/**
+ * The charge a refund is for: `charge`, or the latest charge of a succeeded `payment_intent`.
+ * A PaymentIntent that has not succeeded is 400 payment_intent_unexpected_state.
+ */
+async function resolveCharge(tx: Executor, scope: Scope, params: CreateRefundParams): Promise<ChargeRow> {
+  if (params.charge == null && params.payment_intent == null) {
+    throw invalidRequest('parameter_missing', 'Missing required param: one of charge or payment_intent.', 'payment_intent');
+  }
+  let chargeId = params.charge ?? null;
+  if (params.payment_intent != null) {
+    const intent = await findOwnedIntent(tx, scope, params.payment_intent, 'payment_intent');
+    if (intent.status !== 'succeeded' || intent.latest_charge === null) {
+      throw unexpectedState(`This PaymentIntent (${intent.id}) does not have a successful charge to refund: its status is ${intent.status}.`, paymentIntentView(intent));
+    }
+    if (chargeId !== null && chargeId !== intent.latest_charge) {
+      throw invalidRequest('parameter_invalid', `Charge ${chargeId} does not belong to PaymentIntent ${intent.id}.`, 'charge');
+    }
+    chargeId = intent.latest_charge;
+  }
+  const charge = await findChargeByAccountAndId(tx, scope, chargeId as string);
+  if (charge === undefined) throw resourceMissing('charge', chargeId as string, 'charge');
+  if (charge.status !== 'succeeded') throw invalidRequest('charge_not_refundable', `Charge ${charge.id} has status ${charge.status}; only succeeded charges can be refunded.`, 'charge');
+  return charge;
+}
+
+/** Marks the refund sent (no cancel from then on), sends it, records the outcome. */
+async function sendRefund(deps: CoreDeps, ctx: RequestContext | null, refund: RefundRow): Promise<ApiObject> {
+  // No connector that refunds (a gateway without Alipay+): the refund waits, unsent and cancelable.
+  const claimed = deps.connector.refund !== undefined && (await inTransaction(deps.database, (tx) => markRefundSending(tx, refund.id, deps.clock.now())));
+  if (!claimed) {
+    const current = (await findRefundById(deps.database.db, refund.id)) ?? refund;
+    const view = refundView(current);
+    if (ctx !== null) await inTransaction(deps.database, (tx) => completeIdempotentRequest(tx, ctx, 200, view));
+    return view;
+  }
+  const outcome = await refundAtNetwork(deps, refund);
+  return recordRefundOutcome(deps, ctx, refund.id, outcome);
+}
+
+/** The only network call of a refund; an exception is an unknown outcome, never a lost refund. */
+export async function refundAtNetwork(deps: CoreDeps, refund: RefundRow): Promise<ConnectorRefundOutcome> {
+  const connector = deps.connector;
+  if (connector.refund === undefined) return { kind: 'unknown', reason: 'this gateway has no connector that refunds' };
+  try {
+    return await connector.refund({
+      accountId: refund.account_id,
+      livemode: refund.livemode === 1,
+      refundId: refund.id,
+      refundRequestId: refund.refund_request_id,
+      paymentRequestId: refund.payment_request_id,
+      amountMinor: refund.amount,
+      currency: refund.currency,
+      reason: refund.reason,
+    });
+  } catch (error) {
+    deps.logger.warn({ err: error, refund_request_id: refund.refund_request_id }, 'connector refund failed; left for the worker');
+    return { kind: 'unknown', reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * Records what the wallet network said about a refund, in one transaction with its Events:
+ * `succeeded` adds it to the charge's amount_refunded; `failed` gives the reservation back;
+ * `unknown` leaves it pending and schedules the worker's retry. Idempotent: a refund no longer
+ * pending is left as it is. `ctx` null: the worker (no request, no idempotency key).
+ */
+export async function recordRefundOutcome(deps: CoreDeps, ctx: RequestContext | null, refundId: string, outcome: ConnectorRefundOutcome): Promise<ApiObject> {
+  return withCasRetries(() =>
+    inTransaction(deps.database, async (tx) => {
+      const refund = await findRefundById(tx, refundId);
+      if (refund === undefined) throw new Error(`refund ${refundId} vanished`);
+      let view = refundView(refund);
+      if (refund.status === 'pending') {
+        const eventCtx = ctx ?? { scope: { accountId: refund.account_id, livemode: refund.livemode === 1 }, requestId: null, idempotency: null };
+        const now = deps.clock.now();
+        switch (outcome.kind) {
+          case 'succeeded':
+            view = await recordSucceeded(tx, deps, eventCtx, refund, outcome, now);
+            break;
+          case 'failed':
+            view = await recordFailed(tx, deps, eventCtx, refund, outcome.code, now);
+            break;
+          case 'unknown':
+            await scheduleRefundCheck(tx, refund.id, nextRetryAt(refund.checks, now));
+            break;
+        }
+      }
+      if (ctx !== null) await completeIdempotentRequest(tx, ctx, 200, view);
+      return view;
+    }),
+  );
+}
+
+type EventContext = Pick<RequestContext, 'scope' | 'requestId' | 'idempotency'>;
+
+async function recordSucceeded(tx: Executor, deps: CoreDeps, ctx: EventContext, refund: RefundRow, outcome: Extract<ConnectorRefundOutcome, { kind: 'succeeded' }>, now: number): Promise<ApiObject> {
+  const settlement = outcome.settlement;
+  const fields = {
+    external_refund_id: outcome.externalRefundId,
+    settlement_currency: settlement?.currency ?? null,
+    settlement_amount: settlement?.amountMinor ?? null,
+    settlement_quote: settlement?.quote ? JSON.stringify(settlement.quote) : null,
+  };
+  const balanceTransaction = await recordRefundBalanceInTx(tx, deps, { ...refund, ...fields }, now);
+  const done = await markRefundFinal(tx, refund.id, 'succeeded', now, { ...fields, balance_transaction: balanceTransaction });
+  if (done === null) throw new ConcurrentUpdate();
+  const charge = await recordChargeRefunded(tx, refund.charge_id, refund.amount);
+  const view = refundView(done);
+  await recordEvent(tx, deps, ctx, 'refund.updated', view, { status: 'pending' });
+  await recordEvent(tx, deps, ctx, 'charge.refund.updated', view, { status: 'pending' });
+  await recordEvent(tx, deps, ctx, 'charge.refunded', chargeView(charge), { amount_refunded: charge.amount_refunded - refund.amount, refunded: false });
+  return view;
+}
+
+async function recordFailed(tx: Executor, deps: CoreDeps, ctx: EventContext, refund: RefundRow, code: string, now: number): Promise<ApiObject> {
+  const done = await markRefundFinal(tx, refund.id, 'failed', now, { failure_reason: failureReasonOf(code), failure_code: code });
+  if (done === null) throw new ConcurrentUpdate();
+  await releaseRefundReservation(tx, refund.charge_id, refund.amount);
+  const view = refundView(done);
+  await recordEvent(tx, deps, ctx, 'refund.failed', view, { status: 'pending' });
+  await recordEvent(tx, deps, ctx, 'refund.updated', view, { status: 'pending' });
+  await recordEvent(tx, deps, ctx, 'charge.refund.updated', view, { status: 'pending' });
+  return view;
+}
+
+/** The worker's send of a refund the request path left pending: same refundRequestId, outcome recorded. */
+export async function retryRefund(deps: CoreDeps, refund: RefundRow): Promise<RefundRow['status']> {
+  if (refund.status !== 'pending') return refund.status;
+  // Never sent (the request path stopped between its two transactions): mark it sent first, so a cancel cannot race the send.
+  if (refund.sent_at === null && !(await inTransaction(deps.database, (tx) => markRefundSending(tx, refund.id, deps.clock.now())))) return 'pending';
+  const view = await recordRefundOutcome(deps, null, refund.id, await refundAtNetwork(deps, refund));
+  return view.status as RefundRow['status'];
+}
+
+export async function retrieveRefund(deps: Pick<CoreDeps, 'database'>, scope: Scope, id: string): Promise<ApiObject> {
+  const row = await findRefundByAccountAndId(deps.database.db, scope, id);
+  if (row === undefined) throw resourceMissing('refund', id);
+  return refundView(row);
+}
+
+/** Updates a refund's metadata (the only field a merchant may change), with `refund.updated`. */
+export async function updateRefund(deps: CoreDeps, ctx: RequestContext, id: string, params: { metadata?: Record<string, string | null> | null }): Promise<ApiObject> {
+  return inTransaction(deps.database, async (tx) => {
+    await claimInTransaction(tx, deps, ctx);
+    const current = await findRefundByAccountAndId(tx, ctx.scope, id);
+    if (current === undefined) throw resourceMissing('refund', id);
+    const before = JSON.parse(current.metadata) as Metadata;
+    const after = applyMetadata(before, params.metadata);
+    let view = refundView(current);
+    if (JSON.stringify(after) !== current.metadata) {
+      view = refundView(await updateRefundMetadata(tx, id, JSON.stringify(after), deps.clock.now()));
+      await recordEvent(tx, deps, ctx, 'refund.updated', view, { metadata: before });
+    }
+    await completeIdempotentRequest(tx, ctx, 200, view);
+    return view;
+  });
+}
+
+/**
+ * Cancels a refund that has not been sent to the wallet network yet (pending, never sent); its
+ * reservation goes back to the charge. A sent or final refund is 400.
+ */
+export async function cancelRefund(deps: CoreDeps, ctx: RequestContext, id: string): Promise<ApiObject> {
+  return inTransaction(deps.database, async (tx) => {
+    await claimInTransaction(tx, deps, ctx);
+    const current = await findRefundByAccountAndId(tx, ctx.scope, id);
+    if (current === undefined) throw resourceMissing('refund', id);
+    const canceled = current.status === 'pending' && current.sent_at === null ? await markRefundFinal(tx, id, 'canceled', deps.clock.now(), {}, true) : null;
+    if (canceled === null) {
+      const why = current.status === 'pending' ? 'it has already been sent to Alipay+' : `it has a status of ${current.status}`;
+      throw invalidRequest('refund_not_cancelable', `You cannot cancel refund ${id} because ${why}; only a pending refund not yet sent can be canceled.`);
+    }
+    await releaseRefundReservation(tx, canceled.charge_id, canceled.amount);
+    const view = refundView(canceled);
+    await recordEvent(tx, deps, ctx, 'refund.updated', view, { status: 'pending' });
+    await recordEvent(tx, deps, ctx, 'charge.refund.updated', view, { status: 'pending' });
+    await completeIdempotentRequest(tx, ctx, 200, view);
+    return view;
+  });
+}
+
+export interface ListRefundsParams extends ListParams {
+  payment_intent?: string | null;
+  charge?: string | null;
+}
+
+export async function listRefunds(deps: Pick<CoreDeps, 'database'>, scope: Scope, params: ListRefundsParams): Promise<Page<ApiObject>> {
+  const db = deps.database.db;
+  const window = await listWindow(params, 'refund', (id) => findRefundByAccountAndId(db, scope, id));
+  const page = await listRefundsByAccount(db, scope, window, {
+    ...(params.payment_intent == null ? {} : { paymentIntent: params.payment_intent }),
+    ...(params.charge == null ? {} : { charge: params.charge }),
+  });
+  return { data: page.rows.map(refundView), hasMore: page.hasMore };
+}
+
+/** The Refund object (api.md §4, Stripe's fields). Amounts in the smallest currency unit. */
+export function refundView(row: RefundRow): ApiObject {
+  return {
+    id: row.id,
+    object: 'refund',
+    created: row.created,
+    livemode: row.livemode === 1,
+    amount: row.amount,
+    currency: row.currency,
+    charge: row.charge_id,
+    payment_intent: row.payment_intent_id,
+    status: row.status,
+    reason: row.reason,
+    failure_reason: row.failure_reason,
+    balance_transaction: row.balance_transaction,
+    receipt_number: null,
+    metadata: JSON.parse(row.metadata) as Metadata,
+  };
+}

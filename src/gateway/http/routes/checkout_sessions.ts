@@ -1,0 +1,74 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  createCheckoutSession,
+  expireCheckoutSession,
+  listCheckoutSessionLineItems,
+  listCheckoutSessions,
+  retrieveCheckoutSession,
+} from '../../core/checkout_sessions.js';
+import { LINE_ITEMS_MAX, LINE_ITEM_QUANTITY_MAX } from '../../domain/checkout_sessions.js';
+import { array, integer, metadata, notUnsettable, object, oneOf, parseParams, required, string } from '../schema.js';
+import { contextOf } from '../context.js';
+import { priceDataShape } from './prices.js';
+import { listEnvelope, listShape, objectId } from './schemas.js';
+
+/**
+ * A merchant page the shopper is sent to: an http(s) URL, or a bare host and path as in the
+ * seed's `"cancel_url": "www.baidu.com"` (shown to the browser with https://). Never another
+ * scheme, so a `javascript:` URL can never become a link on the hosted page.
+ */
+const merchantUrl = () =>
+  string({ max: 2048, pattern: /^(https?:\/\/[^\s/]+\S*|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?([/?#]\S*)?)$/i, patternHint: 'an http(s) URL such as https://example.com/success' });
+const email = () => string({ max: 800, pattern: /^[^\s@]+@[^\s@]+$/, patternHint: 'an email address' });
+
+const lineItem = object({
+  price: objectId('price'),
+  price_data: object(priceDataShape),
+  quantity: required(integer({ min: 1, max: LINE_ITEM_QUANTITY_MAX })),
+});
+
+export const createSessionShape = {
+  mode: required(string({ max: 32 })),
+  success_url: required(merchantUrl()),
+  cancel_url: merchantUrl(),
+  line_items: required(array(lineItem, { min: 1, max: LINE_ITEMS_MAX })),
+  payment_method_types: array(oneOf(['alipay']), { min: 1, max: 1 }),
+  client_reference_id: string({ max: 200 }),
+  customer_email: email(),
+  customer: string({ max: 64 }),
+  metadata: metadata(),
+  expires_at: notUnsettable(integer({ min: 0, max: Number.MAX_SAFE_INTEGER })),
+  locale: oneOf(['auto', 'zh', 'zh-HK', 'zh-TW', 'en']),
+  billing_address_collection: oneOf(['auto', 'required']),
+};
+const listSessionsShape = { ...listShape, status: oneOf(['open', 'complete', 'expired']), payment_intent: objectId('pi') };
+
+const idOf = (req: FastifyRequest) => parseParams({ id: required(objectId('cs')) }, req.params).id;
+/** GET parameters come in the query string; WooshPay also documents JSON bodies on list GETs. */
+const queryOf = (req: FastifyRequest) => ({ ...((req.body as object | undefined) ?? {}), ...(req.query as object) });
+
+/**
+ * Checkout Sessions (api.md §6). `publicUrl` is the gateway's base URL as shoppers reach it,
+ * for each session's `url`; a function because with port 0 it is only known once listening.
+ */
+export function registerCheckoutSessionRoutes(app: FastifyInstance, publicUrl: () => string): void {
+  const core = app.core;
+  app.post('/v1/checkout/sessions', async (req) => createCheckoutSession(core, contextOf(req), parseParams(createSessionShape, req.body), publicUrl()));
+  const list = async (req: FastifyRequest) =>
+    listEnvelope('/v1/checkout/sessions', await listCheckoutSessions(core, contextOf(req).scope, parseParams(listSessionsShape, queryOf(req))));
+  app.get('/v1/checkout/sessions', list);
+  // WooshPay's spelling of the list.
+  app.get('/v1/checkout/sessions/list', list);
+  app.get('/v1/checkout/sessions/:id', async (req) => {
+    parseParams({}, queryOf(req));
+    return retrieveCheckoutSession(core, contextOf(req).scope, idOf(req));
+  });
+  app.get('/v1/checkout/sessions/:id/line_items', async (req) => {
+    parseParams({ limit: listShape.limit, starting_after: listShape.starting_after, ending_before: listShape.ending_before }, queryOf(req));
+    return listCheckoutSessionLineItems(core, contextOf(req).scope, idOf(req));
+  });
+  app.post('/v1/checkout/sessions/:id/expire', async (req) => {
+    parseParams({}, req.body);
+    return expireCheckoutSession(core, contextOf(req), idOf(req));
+  });
+}
