@@ -90,6 +90,17 @@ describe('Checkout Sessions (api.md §6)', () => {
       assert.deepEqual([cs.client_reference_id, cs.customer_email, cs.metadata, cs.locale], ['order-77', 'buyer@example.com', { order: '77' }, 'en']);
       const lineItems = await get(`/v1/checkout/sessions/${cs.id}/line_items`);
       assert.deepEqual(lineItems.body, cs.line_items);
+
+      // Paged like every list: limit, starting_after, ending_before.
+      const [first, second, third] = cs.line_items.data.map((i: { id: string }) => i.id);
+      const page1 = (await get(`/v1/checkout/sessions/${cs.id}/line_items?limit=2`)).body;
+      assert.deepEqual([page1.data.map((i: { id: string }) => i.id), page1.has_more], [[first, second], true]);
+      const page2 = (await get(`/v1/checkout/sessions/${cs.id}/line_items?limit=2&starting_after=${second}`)).body;
+      assert.deepEqual([page2.data.map((i: { id: string }) => i.id), page2.has_more], [[third], false]);
+      const back = (await get(`/v1/checkout/sessions/${cs.id}/line_items?limit=1&ending_before=${third}`)).body;
+      assert.deepEqual([back.data.map((i: { id: string }) => i.id), back.has_more], [[second], true]);
+      const unknown = await get(`/v1/checkout/sessions/${cs.id}/line_items?starting_after=li_0000000000000000001`);
+      assert.deepEqual([unknown.status, unknown.body.error.code, unknown.body.error.param], [404, 'resource_missing', 'starting_after']);
     });
 
     it('accepts a form body in bracket notation and expires_at in seconds or milliseconds', async () => {

@@ -310,9 +310,35 @@ export async function retrieveCheckoutSession(deps: Pick<CoreDeps, 'database'>, 
   return fullView(db, await findOwnedSession(db, scope, id));
 }
 
-export async function listCheckoutSessionLineItems(deps: Pick<CoreDeps, 'database'>, scope: Scope, id: string): Promise<ApiObject> {
+export interface LineItemPage {
+  limit?: number | null;
+  starting_after?: string | null;
+  ending_before?: string | null;
+}
+
+/** Line items a page at a time, like every list. A session has at most 100, so they are paged in memory. */
+export async function listCheckoutSessionLineItems(deps: Pick<CoreDeps, 'database'>, scope: Scope, id: string, page: LineItemPage = {}): Promise<ApiObject> {
   const db = deps.database.db;
-  return loadLineItems(db, await findOwnedSession(db, scope, id));
+  const all = (await loadLineItems(db, await findOwnedSession(db, scope, id))) as ApiObject & { data: Array<{ id: string }> };
+  return { ...all, ...pageLineItems(all.data, page) };
+}
+
+const LINE_ITEMS_PAGE_DEFAULT = 10;
+
+function pageLineItems(items: Array<{ id: string }>, page: LineItemPage): { data: Array<{ id: string }>; has_more: boolean } {
+  if (page.starting_after && page.ending_before) {
+    throw invalidRequest('parameter_invalid', 'starting_after and ending_before cannot be used together.', 'ending_before');
+  }
+  const limit = page.limit ?? LINE_ITEMS_PAGE_DEFAULT;
+  const cursor = page.starting_after ?? page.ending_before ?? null;
+  const at = cursor === null ? -1 : items.findIndex((item) => item.id === cursor);
+  if (cursor !== null && at < 0) throw resourceMissing('line_item', cursor, page.starting_after ? 'starting_after' : 'ending_before');
+  if (page.ending_before) {
+    const start = Math.max(0, at - limit);
+    return { data: items.slice(start, at), has_more: start > 0 };
+  }
+  const start = at + 1;
+  return { data: items.slice(start, start + limit), has_more: start + limit < items.length };
 }
 
 export interface ListCheckoutSessionsParams extends ListParams {

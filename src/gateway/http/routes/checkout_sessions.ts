@@ -64,8 +64,8 @@ export function registerCheckoutSessionRoutes(app: FastifyInstance, publicUrl: (
     return retrieveCheckoutSession(core, contextOf(req).scope, idOf(req));
   });
   app.get('/v1/checkout/sessions/:id/line_items', async (req) => {
-    parseParams({ limit: listShape.limit, starting_after: listShape.starting_after, ending_before: listShape.ending_before }, queryOf(req));
-    return listCheckoutSessionLineItems(core, contextOf(req).scope, idOf(req));
+    const page = parseParams({ limit: listShape.limit, starting_after: listShape.starting_after, ending_before: listShape.ending_before }, queryOf(req));
+    return listCheckoutSessionLineItems(core, contextOf(req).scope, idOf(req), page);
   });
   app.post('/v1/checkout/sessions/:id/expire', async (req) => {
     parseParams({}, req.body);
