@@ -62,7 +62,12 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await migrate(database);
     const ids = createIdGenerator(clock);
     const { account, generatedKeys } = await ensureDefaultAccount(database, clock, ids, options.config);
-    const app = buildGatewayApp({ config: options.config, database, clock, logger, connector: options.connector, ids, ...(options.alipayPlus ? { alipayPlus: options.alipayPlus } : {}) });
+    const { autostart = true, ...webhookOptions } = options.webhooks ?? {};
+    const webhooks = new WebhookDeliveryWorker({ database, clock, ids, logger: logger.child({ component: 'webhooks' }) }, webhookOptions);
+    const app = buildGatewayApp({
+      config: options.config, database, clock, logger, connector: options.connector, ids, afterWrite: () => webhooks.poke(),
+      ...(options.alipayPlus ? { alipayPlus: options.alipayPlus } : {}),
+    });
     await app.listen({ port: options.config.port, host: options.config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : options.config.port;
@@ -70,8 +75,6 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       ? new GatewayWorker({ database, clock, ids, connector: options.connector, logger: logger.child({ component: 'worker' }) }, options.alipayPlus, options.worker ?? {})
       : null;
     worker?.start();
-    const { autostart = true, ...webhookOptions } = options.webhooks ?? {};
-    const webhooks = new WebhookDeliveryWorker({ database, clock, ids, logger: logger.child({ component: 'webhooks' }) }, webhookOptions);
     if (autostart) webhooks.start();
     const stop = async () => {
       await worker?.stop();

@@ -42,6 +42,8 @@ export interface GatewayAppOptions {
   ids?: IdGenerator;
   /** Serves the inbound Alipay+ routes (notifications, the shopper's return) when given. */
   alipayPlus?: AlipayPlusGateway;
+  /** Called after every answered write request (it may have committed events): wakes the webhook worker. */
+  afterWrite?: () => void;
 }
 
 /**
@@ -67,6 +69,12 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     void reply.header('Request-Id', req.id);
     checkQuery(req.query);
   });
+  const afterWrite = options.afterWrite;
+  if (afterWrite) {
+    app.addHook('onResponse', async (req) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') afterWrite();
+    });
+  }
   installErrorHandling(app);
   if (options.config.rateLimitPerSecond) installRateLimit(app, options.config.rateLimitPerSecond);
   installBodyParsers(app);

@@ -85,6 +85,8 @@ export class WebhookDeliveryWorker {
   #timer: NodeJS.Timeout | null = null;
   #ticking: Promise<void> | null = null;
   #wokenSoon = false;
+  /** poke() arrived while a tick was claiming: tick again at once when it ends. */
+  #pokedDuringTick = false;
 
   constructor(deps: WebhookWorkerDeps, options: WebhookWorkerOptions = {}) {
     this.#deps = deps;
@@ -132,6 +134,16 @@ export class WebhookDeliveryWorker {
     return attempts;
   }
 
+  /**
+   * A state change was just committed (an API write, a notification): look for new deliveries now
+   * rather than at the next poll, so a webhook follows its event by milliseconds.
+   */
+  poke(): void {
+    if (!this.#running) return;
+    if (this.#ticking !== null) this.#pokedDuringTick = true;
+    else if (!this.#wokenSoon) this.#wake(0);
+  }
+
   #wake(delayMs: number): void {
     if (!this.#running) return;
     if (this.#timer !== null) clearTimeout(this.#timer);
@@ -151,7 +163,8 @@ export class WebhookDeliveryWorker {
       this.#deps.logger.error({ err: error }, 'webhook worker could not claim deliveries');
     }
     // A full round may have left more due work; otherwise completions wake the loop early.
-    const more = launched > 0 && this.#inFlight.size < this.#concurrency;
+    const more = (launched > 0 || this.#pokedDuringTick) && this.#inFlight.size < this.#concurrency;
+    this.#pokedDuringTick = false;
     if (this.#timer === null) this.#wake(more ? 0 : this.#pollIntervalMs);
   }
 
