@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseFeeSchedule } from './domain/balance.js';
 
 /** The gateway's settings, read from the environment variables of api.md §8. */
 export interface GatewayConfig {
@@ -50,6 +51,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     throw new ConfigError('ZHIFU_TEST_PUBLISHABLE_KEY must start with pk_test_');
   }
   const rateLimitPerSecond = parseRateLimit(env.ZHIFU_RATE_LIMIT);
+  checkFeeSchedule(env.ZHIFU_FEE_SCHEDULE);
   return { port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey, rateLimitPerSecond };
 }
 
@@ -67,6 +69,20 @@ function parsePort(raw: string | undefined): number {
   // Port 0 asks the OS for a free port (tests, side-by-side instances).
   if (!/^\d+$/.test(value) || port > 65535) throw new ConfigError(`ZHIFU_PORT must be 0–65535, got "${value}"`);
   return port;
+}
+
+/**
+ * The fee schedule is applied when a payment's outcome is recorded; a malformed one must stop the
+ * start, not fail the recording of a paid notification later.
+ */
+function checkFeeSchedule(raw: string | undefined): void {
+  const value = nonEmpty(raw);
+  if (value === null) return;
+  try {
+    parseFeeSchedule(value);
+  } catch (error) {
+    throw new ConfigError(`ZHIFU_FEE_SCHEDULE is not a fee schedule such as {"percent_bps":300,"fixed_minor":{"GBP":20}}: ${(error as Error).message}`);
+  }
 }
 
 /** `ZHIFU_RATE_LIMIT`: requests per second per key; `0` turns the limit off. */

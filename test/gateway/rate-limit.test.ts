@@ -36,4 +36,10 @@ describe('rate limit per API key (429)', () => {
     assert.equal(loadConfig({ ZHIFU_RATE_LIMIT: '25' }).rateLimitPerSecond, 25);
     assert.throws(() => loadConfig({ ZHIFU_RATE_LIMIT: 'lots' }), ConfigError);
   });
+
+  it('ZHIFU_FEE_SCHEDULE is checked at start, so a bad one never fails a payment being recorded', () => {
+    assert.doesNotThrow(() => loadConfig({ ZHIFU_FEE_SCHEDULE: '{"percent_bps":250,"fixed_minor":{"GBP":20}}' }));
+    assert.throws(() => loadConfig({ ZHIFU_FEE_SCHEDULE: 'three percent' }), /ZHIFU_FEE_SCHEDULE is not a fee schedule/);
+    assert.throws(() => loadConfig({ ZHIFU_FEE_SCHEDULE: '{"percent_bps":-5}' }), ConfigError);
+  });
 });
