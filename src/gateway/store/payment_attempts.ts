@@ -1,3 +1,4 @@
+import { claimDueRows, type LeaseClaim } from './leases.js';
 import { sql } from 'kysely';
 import { CANCEL_CHECK_DELAY_MS, INQUIRY_INTERVAL_FAST_MS, SENDING_CHECK_DELAY_MS } from '../workers/schedule.js';
 import type { DatabaseKind } from './database.js';
@@ -122,31 +123,9 @@ export async function recordAttemptReversal(ex: Executor, id: string, reversal: 
     .execute();
 }
 
-/**
- * Claims up to `limit` attempts due at `nowMs` for `owner` until `leaseUntilMs`. The UPDATE
- * re-checks the lease, so it is a compare-and-set on both databases: of two processes that read
- * the same due row, one wins. PostgreSQL also skips rows another claim has locked, so concurrent
- * claims take different rows instead of queueing behind each other.
- */
-export async function claimDueAttempts(ex: Executor, kind: DatabaseKind, claim: { owner: string; nowMs: number; leaseUntilMs: number; limit: number }): Promise<PaymentAttemptRow[]> {
-  let due = ex
-    .selectFrom('payment_attempts')
-    .select('id')
-    .where('status', 'in', [...WORKER_STATUSES])
-    .where('next_check_at', '<=', claim.nowMs)
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', claim.nowMs)]))
-    .orderBy('next_check_at')
-    .limit(claim.limit);
-  if (kind === 'postgres') due = due.forUpdate().skipLocked();
-  const ids = (await due.execute()).map((row) => row.id);
-  if (ids.length === 0) return [];
-  return ex
-    .updateTable('payment_attempts')
-    .set({ lease_owner: claim.owner, lease_until: claim.leaseUntilMs })
-    .where('id', 'in', ids)
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', claim.nowMs)]))
-    .returningAll()
-    .execute();
+/** Claims due attempts the worker handles (see `claimDueRows` for the lease rules). */
+export function claimDueAttempts(ex: Executor, kind: DatabaseKind, claim: LeaseClaim): Promise<PaymentAttemptRow[]> {
+  return claimDueRows(ex, kind, 'payment_attempts', WORKER_STATUSES, claim);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { claimDueRows, type LeaseClaim } from './leases.js';
 import { sql } from 'kysely';
 import type { DatabaseKind } from './database.js';
 import { keysetConditions, keysetOrder, takePage } from './pagination.js';
@@ -123,26 +124,9 @@ export async function scheduleRefundCheck(ex: Executor, id: string, nextCheckAtM
   await ex.updateTable('refunds').set({ next_check_at: nextCheckAtMs }).where('id', '=', id).where('status', '=', 'pending').execute();
 }
 
-/** Claims due pending refunds for `owner` (a compare-and-set on the lease; PostgreSQL also skips locked rows). */
-export async function claimDueRefunds(ex: Executor, kind: DatabaseKind, claim: { owner: string; nowMs: number; leaseUntilMs: number; limit: number }): Promise<RefundRow[]> {
-  let due = ex
-    .selectFrom('refunds')
-    .select('id')
-    .where('status', '=', 'pending')
-    .where('next_check_at', '<=', claim.nowMs)
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', claim.nowMs)]))
-    .orderBy('next_check_at')
-    .limit(claim.limit);
-  if (kind === 'postgres') due = due.forUpdate().skipLocked();
-  const ids = (await due.execute()).map((row) => row.id);
-  if (ids.length === 0) return [];
-  return ex
-    .updateTable('refunds')
-    .set({ lease_owner: claim.owner, lease_until: claim.leaseUntilMs })
-    .where('id', 'in', ids)
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', claim.nowMs)]))
-    .returningAll()
-    .execute();
+/** Claims due pending refunds for `owner` (see `claimDueRows` for the lease rules). */
+export function claimDueRefunds(ex: Executor, kind: DatabaseKind, claim: LeaseClaim): Promise<RefundRow[]> {
+  return claimDueRows(ex, kind, 'refunds', ['pending'], claim);
 }
 
 /** Gives a refund back after a check, counting it; a no-op when the lease was lost meanwhile. */
