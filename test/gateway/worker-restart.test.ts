@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import { createGatewayLogger, createIdGenerator, GatewayWorker, inTransaction } from '../../src/gateway/index.js';
 import { claimDueAttempts } from '../../src/gateway/store/payment_attempts.js';
-import { INQUIRY_INTERVAL_FAST_MS } from '../../src/gateway/workers/schedule.js';
+import { INQUIRY_INTERVAL_FAST_MS } from '../../src/gateway/domain/schedule.js';
 import { WORKER_LEASE_MS } from '../../src/gateway/workers/worker.js';
 import { attemptsOf, chargesOf, eventTypesOf, payInWallet, retrieveIntent, waitUntil, type PaymentStack } from '../support/e2e-harness.js';
 import { addFault, requiresAction, sandboxPayment, startWorkerStack, type WorkerStack } from './worker-support.js';

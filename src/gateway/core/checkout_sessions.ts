@@ -18,7 +18,7 @@ import {
   insertPageKey,
   listSessionsByAccount,
 } from '../store/checkout_sessions.js';
-import { findOpenAttemptsForIntent, markAttemptCanceling } from '../store/payment_attempts.js';
+import { findOpenAttemptsForIntent } from '../store/payment_attempts.js';
 import { findPaymentIntentById, insertPaymentIntent, markCanceled } from '../store/payment_intents.js';
 import { findPricesByIds } from '../store/prices.js';
 import { findProductsByIds } from '../store/products.js';
@@ -29,6 +29,7 @@ import { recordEvent } from './events.js';
 import { claimInTransaction, completeIdempotentRequest } from './idempotency.js';
 import { listWindow } from './lists.js';
 import type { ListParams, Page } from './lists.js';
+import { moveAttemptOrRetry } from './attempt_moves.js';
 import { cancelAtNetwork, confirmPaymentIntent } from './payment_attempts.js';
 import { applyMetadata, movedOrRetry, won, withCasRetries } from './payment_intent_rules.js';
 import { createPriceInTx, findOwnedPrice, priceView } from './prices.js';
@@ -393,7 +394,7 @@ async function expireSessionInTx(tx: Executor, deps: CoreDeps, ctx: Ctx, session
   if (!next.ok) return null;
   const now = deps.clock.now();
   const attempts = await findOpenAttemptsForIntent(tx, intent.id);
-  for (const attempt of attempts) movedOrRetry(await markAttemptCanceling(tx, attempt.id, now));
+  for (const attempt of attempts) await moveAttemptOrRetry(tx, attempt, { kind: 'close' }, now);
   const canceled = won(await markCanceled(tx, intent, 'abandoned', now));
   for (const type of next.events) await recordEvent(tx, deps, ctx, type, paymentIntentView(canceled), { status: intent.status });
   movedOrRetry(await closeOpenSession(tx, session.id, { status: 'expired', payment_status: 'unpaid' }, now));

@@ -17,13 +17,13 @@ export interface LeaseClaim {
  * of two processes that read the same due row, one wins. PostgreSQL also skips rows another
  * claim has locked, so concurrent claims take different rows instead of queueing behind each other.
  */
-export async function claimDueRows<T extends LeasedTable>(ex: Executor, kind: DatabaseKind, table: T, statuses: readonly string[], claim: LeaseClaim): Promise<Tables[T][]> {
+export async function claimDueRows<T extends LeasedTable>(ex: Executor, kind: DatabaseKind, table: T, statuses: readonly Tables[T]['status'][], claim: LeaseClaim): Promise<Tables[T][]> {
   // Both tables have the same lease columns; Kysely cannot see that through a generic table name.
   const leased = table as LeasedTable as 'refunds';
   let due = ex
     .selectFrom(leased)
     .select('id')
-    .where('status', 'in', [...statuses])
+    .where('status', 'in', [...statuses] as Tables['refunds']['status'][])
     .where('next_check_at', '<=', claim.nowMs)
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', claim.nowMs)]))
     .orderBy('next_check_at')

@@ -3,9 +3,10 @@ import type { AlipayPlusGateway } from '../connector/alipayplus/modes.js';
 import type { CoreDeps } from '../core/context.js';
 import { recordAttemptClosed } from '../core/payment_attempts.js';
 import { inTransaction } from '../store/database.js';
-import { markAttemptClosing, type AttemptReversal, type PaymentAttemptStatus } from '../store/payment_attempts.js';
+import { tryMoveAttempt } from '../core/attempt_moves.js';
+import type { AttemptReversal } from '../store/payment_attempts.js';
 import type { PaymentAttemptRow } from '../store/schema.js';
-import { SENDING_CHECK_DELAY_MS, attemptDeadline, nextInquiryAt, nextRetryAt } from './schedule.js';
+import { SENDING_CHECK_DELAY_MS, attemptDeadline, nextInquiryAt, nextRetryAt } from '../domain/schedule.js';
 
 /** What a check of one attempt needs: the core's dependencies and the gateway's Alipay+ side. */
 export interface AttemptWork {
@@ -27,7 +28,7 @@ type PaymentState = 'succeeded' | 'failed' | 'pending' | 'unknown';
  * already carries its next check).
  */
 export async function checkAttempt(work: AttemptWork, attempt: PaymentAttemptRow): Promise<number | null> {
-  const status = attempt.status as PaymentAttemptStatus;
+  const status = attempt.status;
   switch (status) {
     case 'sending':
     case 'pending':
@@ -37,6 +38,7 @@ export async function checkAttempt(work: AttemptWork, attempt: PaymentAttemptRow
     case 'succeeded':
     case 'failed':
     case 'canceled':
+    case 'requires_attention':
       return null;
   }
 }
@@ -73,7 +75,7 @@ async function checkOpenAttempt(work: AttemptWork, attempt: PaymentAttemptRow, s
  */
 async function closeOpenAttempt(work: AttemptWork, attempt: PaymentAttemptRow, status: 'sending' | 'pending', reason: { code: string; message: string }): Promise<number | null> {
   const now = work.deps.clock.now();
-  const moved = await inTransaction(work.deps.database, (tx) => markAttemptClosing(tx, attempt.id, status, reason, now));
+  const moved = await inTransaction(work.deps.database, (tx) => tryMoveAttempt(tx, { id: attempt.id, status }, { kind: 'close' }, now, { failure_code: reason.code, failure_message: reason.message }));
   // Someone else moved it (the request path, a notification, a cancel): look again soon.
   if (!moved) return now;
   work.deps.logger.info({ payment_request_id: attempt.payment_request_id, reason: reason.message }, 'closing payment attempt at Alipay+');

@@ -1,7 +1,7 @@
 import type { CoreDeps } from '../core/context.js';
 import { retryRefund } from '../core/refunds.js';
 import type { RefundRow } from '../store/schema.js';
-import { nextRetryAt } from './schedule.js';
+import { nextRetryAt } from '../domain/schedule.js';
 
 /**
  * One check of a pending refund (alipayplus.md §6: on timeout or `U`, retry with the same

@@ -9,7 +9,7 @@ import type { PaymentAttemptRow, RefundRow } from '../store/schema.js';
 import { checkAttempt, type AttemptWork } from './attempts.js';
 import { expireCheckoutSessions } from './checkout_sessions.js';
 import { checkRefund } from './refunds.js';
-import { nextRetryAt } from './schedule.js';
+import { nextRetryAt } from '../domain/schedule.js';
 
 export const WORKER_POLL_INTERVAL_MS = 500;
 /** Attempts claimed per pass; a full batch starts the next pass at once. */

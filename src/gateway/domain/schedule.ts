@@ -1,3 +1,5 @@
+import type { PaymentAttemptStatus } from './payment_attempts.js';
+
 /**
  * When the worker looks at an attempt again (pure: times in, times out). The numbers follow
  * alipayplus.md §5: Antom advises an inquiry every 2 s while the shopper is on the cashier, then
@@ -30,6 +32,25 @@ export const RETRY_BACKOFF_MS: readonly number[] = [2_000, 10_000, 30_000, 60_00
 
 /** A `sending` attempt with no expiry from the network gets the cashier's default (our pay request's paymentExpiryTime). */
 export const SENDING_ATTEMPT_TTL_MS = 14 * 60_000;
+
+/**
+ * When the worker first looks at an attempt that just moved to `to` (null: the move leaves the
+ * check time as it was — `sending` keeps its SENDING_CHECK_DELAY_MS, final statuses are never due).
+ */
+export function firstCheckAfterMove(to: PaymentAttemptStatus, nowMs: number): number | null {
+  switch (to) {
+    case 'pending':
+      return nowMs + INQUIRY_INTERVAL_FAST_MS;
+    case 'canceling':
+      return nowMs + CANCEL_CHECK_DELAY_MS;
+    case 'sending':
+    case 'succeeded':
+    case 'failed':
+    case 'canceled':
+    case 'requires_attention':
+      return null;
+  }
+}
 
 export function inquiryIntervalMs(ageMs: number): number {
   for (const step of INQUIRY_BACKOFF_STEPS) if (ageMs < step.untilAgeMs) return step.intervalMs;
