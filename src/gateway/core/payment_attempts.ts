@@ -20,7 +20,7 @@ import { findPaymentIntentById, markCanceled, markPaymentFailed, markProcessing,
 import { findPaymentMethodByAccountAndId } from '../store/payment_methods.js';
 import type { ChargeRow, Executor, PaymentAttemptRow, PaymentIntentRow } from '../store/schema.js';
 import { moveAttemptOrRetry, tryMoveAttempt } from './attempt_moves.js';
-import { completeSessionInTx } from './checkout_sessions.js';
+import { completeSessionInTx } from './checkout_completion.js';
 import type { CoreDeps, RequestContext } from './context.js';
 import { recordEvent } from './events.js';
 import { claimInTransaction, completeIdempotentRequest } from './idempotency.js';

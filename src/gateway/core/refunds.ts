@@ -25,6 +25,7 @@ import type { Scope } from '../store/scope.js';
 import { nextRetryAt } from '../domain/schedule.js';
 import type { CoreDeps, RequestContext } from './context.js';
 import { ConcurrentUpdate } from './context.js';
+import { noteAttention, recordAttentionItem } from './attention.js';
 import { recordRefundBalanceInTx } from './balance.js';
 import { recordEvent } from './events.js';
 import { claimInTransaction, completeIdempotentRequest } from './idempotency.js';
@@ -179,7 +180,8 @@ export async function refundAtNetwork(deps: CoreDeps, refund: RefundRow): Promis
  * pending is left as it is. `ctx` null: the worker (no request, no idempotency key).
  */
 export async function recordRefundOutcome(deps: CoreDeps, ctx: RequestContext | null, refundId: string, outcome: ConnectorRefundOutcome): Promise<ApiObject> {
-  return withCasRetries(() =>
+  let attention: RefundRow | null = null;
+  const recorded = await withCasRetries(() =>
     inTransaction(deps.database, async (tx) => {
       const refund = await findRefundById(tx, refundId);
       if (refund === undefined) throw new Error(`refund ${refundId} vanished`);
@@ -194,6 +196,13 @@ export async function recordRefundOutcome(deps: CoreDeps, ctx: RequestContext | 
           case 'failed':
             view = await recordFailed(tx, deps, eventCtx, refund, outcome.code, now);
             break;
+          case 'amount_mismatch': {
+            const done = await moveRefundWithEvents(tx, deps, eventCtx, refund, { kind: 'needs_attention' }, now);
+            await recordAttentionItem(tx, done, outcome.reason, now);
+            attention = done;
+            view = refundView(done);
+            break;
+          }
           case 'unknown':
             await scheduleRefundCheck(tx, refund.id, nextRetryAt(refund.checks, now));
             break;
@@ -203,6 +212,33 @@ export async function recordRefundOutcome(deps: CoreDeps, ctx: RequestContext | 
       return view;
     }),
   );
+  const moved = attention as RefundRow | null;
+  if (moved !== null && outcome.kind === 'amount_mismatch') {
+    noteAttention(deps, 'refund', { refund_request_id: moved.refund_request_id, payment_intent_id: moved.payment_intent_id, amount: moved.amount, currency: moved.currency, reason: outcome.reason });
+  }
+  return recorded;
+}
+
+/**
+ * The worker's bound on a refund without a final answer (WORKER_CHECKS_MAX checks): it moves to
+ * requires_attention for an operator, its reservation kept (the money may have gone).
+ */
+export async function refundRequiresAttention(deps: CoreDeps, refundId: string, reason: string): Promise<boolean> {
+  const moved = await withCasRetries(() =>
+    inTransaction(deps.database, async (tx) => {
+      const refund = await findRefundById(tx, refundId);
+      if (refund === undefined) throw new Error(`refund ${refundId} vanished`);
+      if (!transitionRefund(refundStateOf(refund), { kind: 'needs_attention' }).ok) return null;
+      const now = deps.clock.now();
+      const ctx = { scope: { accountId: refund.account_id, livemode: refund.livemode === 1 }, requestId: null, idempotency: null };
+      const done = await moveRefundWithEvents(tx, deps, ctx, refund, { kind: 'needs_attention' }, now);
+      await recordAttentionItem(tx, done, reason, now);
+      return done;
+    }),
+  );
+  if (moved === null) return false;
+  noteAttention(deps, 'refund', { refund_request_id: moved.refund_request_id, payment_intent_id: moved.payment_intent_id, amount: moved.amount, currency: moved.currency, reason });
+  return true;
 }
 
 type EventContext = Pick<RequestContext, 'scope' | 'requestId' | 'idempotency'>;

@@ -30,6 +30,15 @@ export const CANCEL_CHECK_DELAY_MS = 2_000;
 /** Cancel and refund retries (same request ids), by the number of checks so far; the last repeats. */
 export const RETRY_BACKOFF_MS: readonly number[] = [2_000, 10_000, 30_000, 60_000, 5 * 60_000];
 
+/**
+ * Bounded retries: an attempt or refund that got no final answer in this many worker checks of
+ * one status moves to requires_attention. With the backoffs above that is more than a day of
+ * retrying (the last steps repeat every 5 minutes), far past any outage the network recovers from.
+ */
+export const WORKER_CHECKS_MAX = 400;
+/** A reversal (cancel or refund of money paid after a cancel) refused this many times is an operator's. */
+export const REVERSAL_REFUSALS_MAX = 5;
+
 /** A `sending` attempt with no expiry from the network gets the cashier's default (our pay request's paymentExpiryTime). */
 export const SENDING_ATTEMPT_TTL_MS = 14 * 60_000;
 

@@ -40,3 +40,52 @@ export async function claimDueRows<T extends LeasedTable>(ex: Executor, kind: Da
     .execute();
   return claimed as unknown as Tables[T][];
 }
+
+/**
+ * Ids of rows due at `nowMs` and not leased, oldest due first: candidates only. Each is claimed
+ * on its own (`claimRow`) when a check is about to start, so a row waiting behind a slow batch
+ * never sits under a lease that runs out before its check begins.
+ */
+export async function findDueIds<T extends LeasedTable>(ex: Executor, table: T, statuses: readonly Tables[T]['status'][], nowMs: number, limit: number): Promise<string[]> {
+  const leased = table as LeasedTable as 'refunds';
+  const rows = await ex
+    .selectFrom(leased)
+    .select('id')
+    .where('status', 'in', [...statuses] as Tables['refunds']['status'][])
+    .where('next_check_at', '<=', nowMs)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
+    .orderBy('next_check_at')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+/**
+ * Claims one row for `owner` until `leaseUntilMs`, if it is still due, still in one of
+ * `statuses` and not leased at `nowMs` (the caller's fresh now): one compare-and-set UPDATE, so
+ * of any number of processes claiming the same row exactly one gets it. Returns the row as
+ * claimed, or null.
+ */
+export async function claimRow<T extends LeasedTable>(ex: Executor, table: T, id: string, statuses: readonly Tables[T]['status'][], owner: string, nowMs: number, leaseUntilMs: number): Promise<Tables[T] | null> {
+  const leased = table as LeasedTable as 'refunds';
+  const claimed = await ex
+    .updateTable(leased)
+    .set({ lease_owner: owner, lease_until: leaseUntilMs })
+    .where('id', '=', id)
+    .where('status', 'in', [...statuses] as Tables['refunds']['status'][])
+    .where('next_check_at', '<=', nowMs)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
+    .returningAll()
+    .executeTakeFirst();
+  return (claimed ?? null) as unknown as Tables[T] | null;
+}
+
+/**
+ * The heartbeat of a check in progress: extends the lease while `owner` still holds it. False when
+ * it was lost (it ran out and another process took the row): the holder should stop recording.
+ */
+export async function renewLease(ex: Executor, table: LeasedTable, id: string, owner: string, leaseUntilMs: number): Promise<boolean> {
+  const leased = table as LeasedTable as 'refunds';
+  const result = await ex.updateTable(leased).set({ lease_until: leaseUntilMs }).where('id', '=', id).where('lease_owner', '=', owner).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

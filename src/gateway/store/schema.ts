@@ -324,6 +324,7 @@ export interface Tables {
   checkout_sessions: CheckoutSessionsTable;
   checkout_line_items: CheckoutLineItemsTable;
   checkout_page_keys: CheckoutPageKeysTable;
+  attention_items: AttentionItemsTable;
 }
 
 export interface BalanceTransactionsTable {
@@ -424,3 +425,4 @@ export type ProductRow = Selectable<ProductsTable>;
 export type PriceRow = Selectable<PricesTable>;
 export type CheckoutSessionRow = Selectable<CheckoutSessionsTable>;
 export type CheckoutLineItemRow = Selectable<CheckoutLineItemsTable>;
+export type AttentionItemRow = Selectable<AttentionItemsTable>;

@@ -2,6 +2,7 @@ import { AlipayPlusError, type AlipayPlusClient, type InquiryPaymentResponse } f
 import type {
   ConnectorCancelOutcome,
   ConnectorCancelRequest,
+  ConnectorInquiryResult,
   ConnectorPayOutcome,
   ConnectorPayRequest,
   ConnectorRefundOutcome,
@@ -24,7 +25,6 @@ import {
   toRefundRequest,
   toReversalRefundRequest,
   type ExpectedPayment,
-  type NotificationCheck,
 } from './transformers.js';
 
 /**
@@ -100,7 +100,7 @@ export class AlipayPlusConnector implements PaymentConnector {
   }
 
   /** The payment's state at Alipay+; `unknown` when the inquiry itself did not get an answer. */
-  async inquire(expected: ExpectedPayment): Promise<NotificationCheck | { ok: false; reason: string; unknown: true }> {
+  async inquirePayment(expected: ExpectedPayment): Promise<ConnectorInquiryResult> {
     let response: InquiryPaymentResponse;
     try {
       response = await this.resend(() => this.options.client.inquiryPayment({ paymentRequestId: expected.paymentRequestId }));
@@ -111,7 +111,8 @@ export class AlipayPlusConnector implements PaymentConnector {
       }
       return { ok: false, reason: error instanceof Error ? error.message : String(error), unknown: true };
     }
-    return fromInquiry(response, expected);
+    const read = fromInquiry(response, expected);
+    return read.ok ? read : { ...read, unknown: true };
   }
 
   /** Re-sends the identical request while the outcome is unknown (U or transport), then gives up. */
