@@ -22,7 +22,7 @@ import {
 import { findAttemptById } from '../store/payment_attempts.js';
 import type { ChargeRow, Executor, RefundRow } from '../store/schema.js';
 import type { Scope } from '../store/scope.js';
-import { nextRetryAt } from '../domain/schedule.js';
+import { REFUND_SENDING_CHECK_DELAY_MS, nextRetryAt } from '../domain/schedule.js';
 import type { CoreDeps, RequestContext } from './context.js';
 import { ConcurrentUpdate } from './context.js';
 import { noteAttention, recordAttentionItem } from './attention.js';
@@ -37,10 +37,10 @@ import type { ApiObject } from './views.js';
 
 /**
  * A refund recorded by the request path is left to the worker this long after it was recorded:
- * the request path is still sending it (SENDS_MAX sends of up to 10 s), and a second sender
- * would only repeat the same refundRequestId.
+ * the request path is still sending it, and a second sender would only repeat the same
+ * refundRequestId. Derived in domain/schedule.ts from the sends and the request timeout.
  */
-export const REFUND_SENDING_CHECK_DELAY_MS = 60_000;
+export { REFUND_SENDING_CHECK_DELAY_MS };
 
 export type RefundReason = 'duplicate' | 'fraudulent' | 'requested_by_customer';
 

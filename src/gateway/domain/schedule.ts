@@ -20,11 +20,52 @@ export const INQUIRY_BACKOFF_STEPS: readonly { untilAgeMs: number; intervalMs: n
 export const INQUIRY_INTERVAL_MAX_MS = 5 * 60_000;
 
 /**
- * A `sending` attempt is left alone this long: the request path may still be re-sending the pay
- * (SENDS_MAX sends of up to 10 s each plus backoff), and an inquiry racing it would see
- * ORDER_NOT_EXIST for an order that is about to exist.
+ * How the request path talks to the network (the connector follows these): every request is sent
+ * up to NETWORK_SENDS_MAX times with the same request id while the answer is unknown, waiting
+ * NETWORK_RESEND_BACKOFF_MS × n after the n-th send, each send bounded by the request timeout.
  */
-export const SENDING_CHECK_DELAY_MS = 60_000;
+export const NETWORK_SENDS_MAX = 3;
+export const NETWORK_RESEND_BACKOFF_MS = 200;
+/** The request timeout unless ZHIFU_ALIPAYPLUS_TIMEOUT_MS says otherwise (the protocol client's default). */
+export const NETWORK_TIMEOUT_MS_DEFAULT = 10_000;
+
+/** The longest the request path can still be sending one request: every send times out, plus the backoff between them. */
+export function sendWindowMs(timeoutMs: number): number {
+  let backoff = 0;
+  for (let send = 1; send < NETWORK_SENDS_MAX; send++) backoff += NETWORK_RESEND_BACKOFF_MS * send;
+  return NETWORK_SENDS_MAX * timeoutMs + backoff;
+}
+
+/**
+ * A `sending` attempt is left alone this long: the request path may still be re-sending the pay,
+ * and an inquiry racing it would see ORDER_NOT_EXIST for an order that is about to exist. Twice
+ * the sends' timeouts at the default timeout (60 s): the backoff and the request path's own
+ * transactions fit in the other half.
+ */
+export const SENDING_CHECK_DELAY_MS = 2 * NETWORK_SENDS_MAX * NETWORK_TIMEOUT_MS_DEFAULT;
+/** The same for a refund the request path recorded: it may still be sending it (same re-send rules). */
+export const REFUND_SENDING_CHECK_DELAY_MS = SENDING_CHECK_DELAY_MS;
+/** What the request path needs besides its sends (its transactions, the account lookup), at least. */
+export const REQUEST_PATH_SLACK_MS = 10_000;
+
+/**
+ * Why a request timeout would break the delays above (the worker would inquire or re-send while
+ * the request path is still sending), or null when it is consistent with them. Checked when the
+ * configuration loads.
+ */
+export function timeoutInconsistency(timeoutMs: number): string | null {
+  const needed = sendWindowMs(timeoutMs) + REQUEST_PATH_SLACK_MS;
+  const delay = Math.min(SENDING_CHECK_DELAY_MS, REFUND_SENDING_CHECK_DELAY_MS);
+  if (needed <= delay) return null;
+  return `${NETWORK_SENDS_MAX} sends of ${timeoutMs} ms plus backoff and ${REQUEST_PATH_SLACK_MS} ms for the request path take ${needed} ms, longer than the ${delay} ms the worker waits before it looks at a payment or refund still being sent; use at most ${maxConsistentTimeoutMs()} ms`;
+}
+
+/** The longest request timeout consistent with SENDING_CHECK_DELAY_MS and REFUND_SENDING_CHECK_DELAY_MS. */
+export function maxConsistentTimeoutMs(): number {
+  const delay = Math.min(SENDING_CHECK_DELAY_MS, REFUND_SENDING_CHECK_DELAY_MS);
+  return Math.floor((delay - REQUEST_PATH_SLACK_MS - (sendWindowMs(0))) / NETWORK_SENDS_MAX);
+}
+
 /** A `canceling` attempt waits this long first, so the request path's own cancel usually settles it. */
 export const CANCEL_CHECK_DELAY_MS = 2_000;
 /** Cancel and refund retries (same request ids), by the number of checks so far; the last repeats. */

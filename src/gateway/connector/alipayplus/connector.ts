@@ -1,3 +1,4 @@
+import { NETWORK_RESEND_BACKOFF_MS, NETWORK_SENDS_MAX } from '../../domain/schedule.js';
 import { AlipayPlusError, type AlipayPlusClient, type InquiryPaymentResponse } from '../../../alipayplus/index.js';
 import type {
   ConnectorCancelOutcome,
@@ -31,8 +32,8 @@ import {
  * Sends of one request before leaving the outcome to the worker. Every re-send carries the same
  * request id, so Alipay+ processes it at most once.
  */
-export const SENDS_MAX = 3;
-export const RESEND_BACKOFF_MS = 200;
+export const SENDS_MAX = NETWORK_SENDS_MAX;
+export const RESEND_BACKOFF_MS = NETWORK_RESEND_BACKOFF_MS;
 
 export interface AlipayPlusConnectorOptions {
   client: AlipayPlusClient;

@@ -15,6 +15,7 @@ import type {
   ConnectorReverseRequest,
   PaymentConnector,
 } from '../types.js';
+import { timeoutInconsistency } from '../../domain/schedule.js';
 import { AlipayPlusConnector } from './connector.js';
 import { parseNotificationBody, type ExpectedPayment } from './transformers.js';
 
@@ -60,12 +61,16 @@ export class AlipayPlusGateway implements PaymentConnector {
    * @param publicUrl the gateway's base URL as Alipay+ and shoppers reach it; a function when it is
    *   only known once the server listens (port 0).
    */
-  constructor(endpoints: Partial<Record<Mode, AlipayPlusEndpoint | null>>, publicUrl: string | (() => string), options: { resendBackoffMs?: number } = {}) {
+  constructor(endpoints: Partial<Record<Mode, AlipayPlusEndpoint | null>>, publicUrl: string | (() => string), options: { resendBackoffMs?: number; timeoutMs?: number } = {}) {
     const baseUrl = typeof publicUrl === 'string' ? () => publicUrl : publicUrl;
     for (const mode of ['test', 'live'] as const) {
       const endpoint = endpoints[mode];
       if (!endpoint) continue;
-      const client = new AlipayPlusClient({ ...endpoint });
+      const timeoutMs = endpoint.timeoutMs ?? options.timeoutMs;
+      // The worker's delays assume the sends are over by then (domain/schedule.ts); see also loadConfig.
+      const problem = timeoutMs === undefined ? null : timeoutInconsistency(timeoutMs);
+      if (problem !== null) throw new Error(`Alipay+ ${mode} timeout ${timeoutMs} ms: ${problem}`);
+      const client = new AlipayPlusClient({ ...endpoint, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
       const privateKeyDer = loadPrivateKey(endpoint.privateKey).export({ format: 'der', type: 'pkcs8' });
       const returnTokenKey = createHmac('sha256', privateKeyDer).update('zhifu return handler').digest();
       const connector = new AlipayPlusConnector({
