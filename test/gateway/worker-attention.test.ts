@@ -137,6 +137,21 @@ describe('requires_attention: every loop that used to retry forever ends for an 
     assert.equal(errorLines(harness, 'payment attempt requires attention').length, 1);
   });
 
+  it('an expired attempt closed by the worker counts its refusals from the close, not from its earlier inquiries', async () => {
+    const harness = await start();
+    const id = await awaitingShopper(harness);
+    // Many inquiries while the shopper had the cashier open (the count belongs to `pending`).
+    await harness.gw.database.db.updateTable('payment_attempts').set({ checks: 50 }).where('payment_intent_id', '=', id).execute();
+    const [open] = await attempts(harness, id);
+    harness.clock.ms = open!.expires_at!;
+    harness.network.nextReverse = async () => ({ kind: 'refused', code: 'ORDER_STATUS_INVALID', reason: 'ORDER_STATUS_INVALID: scripted' });
+    await harness.worker.runOnce();
+    assert.deepEqual((await attempts(harness, id)).map((a) => [a.status, a.checks]), [['canceling', 1]], 'closed, the first refusal retried');
+    await drive(harness, id, 3 * REVERSAL_REFUSALS_MAX, async () => (await attempts(harness, id))[0]!.status === 'requires_attention');
+    assert.deepEqual((await attempts(harness, id)).map((a) => a.status), ['requires_attention']);
+    assert.equal(harness.network.reversals, REVERSAL_REFUSALS_MAX);
+  });
+
   it(`no final answer in ${WORKER_CHECKS_MAX} checks of one status: requires_attention`, async () => {
     const harness = await start();
     const id = await awaitingShopper(harness);

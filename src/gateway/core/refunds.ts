@@ -183,6 +183,8 @@ export async function recordRefundOutcome(deps: CoreDeps, ctx: RequestContext | 
   let attention: RefundRow | null = null;
   const recorded = await withCasRetries(() =>
     inTransaction(deps.database, async (tx) => {
+      // A retried unit starts over: only the run that commits may report the move.
+      attention = null;
       const refund = await findRefundById(tx, refundId);
       if (refund === undefined) throw new Error(`refund ${refundId} vanished`);
       let view = refundView(refund);

@@ -1,4 +1,5 @@
 import type { NetworkConnector } from '../connector/types.js';
+import { isFinal } from '../domain/payment_attempts.js';
 import { recordAttemptRequiresAttention } from '../core/attention.js';
 import type { CoreDeps } from '../core/context.js';
 import { inquireAndApply } from '../core/network_outcomes.js';
@@ -31,7 +32,7 @@ type PaymentState = 'succeeded' | 'failed' | 'pending' | 'unknown' | 'amount_mis
 export async function checkAttempt(work: AttemptWork, attempt: PaymentAttemptRow): Promise<number | null> {
   const status = attempt.status;
   // Bounded: an attempt that got no final answer in this many checks of one status is an operator's.
-  if (status !== 'succeeded' && status !== 'failed' && status !== 'canceled' && status !== 'requires_attention' && attempt.checks >= WORKER_CHECKS_MAX) {
+  if (!isFinal(status) && attempt.checks >= WORKER_CHECKS_MAX) {
     await recordAttemptRequiresAttention(work.deps, attempt.id, `no final answer from Alipay+ after ${attempt.checks} checks in status ${status}`);
     return null;
   }
@@ -86,7 +87,8 @@ async function closeOpenAttempt(work: AttemptWork, attempt: PaymentAttemptRow, s
   // Someone else moved it (the request path, a notification, a cancel): look again soon.
   if (!moved) return now;
   work.deps.logger.info({ payment_request_id: attempt.payment_request_id, reason: reason.message }, 'closing payment attempt at Alipay+');
-  return reverseAndRecord(work, { ...attempt, status: 'canceling' }, 'pending');
+  // The move restarted the count of checks (the reversal's bound and backoff count from here).
+  return reverseAndRecord(work, { ...attempt, status: 'canceling', checks: 0 }, 'pending');
 }
 
 /** A cancel that has not reached the network yet, or money taken after the cancel: finish both. */
