@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PAYMENT_ATTEMPT_STATUSES, attemptStatusOf, isFinal, isOpen, transitionAttempt } from '../../src/gateway/domain/payment_attempts.js';
+import { ATTEMPT_WORKER_STATUSES, OPEN_ATTEMPT_STATUSES, PAYMENT_ATTEMPT_STATUSES, attemptStatusOf, isFinal, isOpen, transitionAttempt } from '../../src/gateway/domain/payment_attempts.js';
 import type { PaymentAttemptInput, PaymentAttemptStatus } from '../../src/gateway/domain/payment_attempts.js';
 import { REFUND_STATUSES, transitionRefund } from '../../src/gateway/domain/refunds.js';
 import type { RefundInput, RefundState, RefundStatus } from '../../src/gateway/domain/refunds.js';
@@ -67,6 +67,8 @@ describe('payment attempt status machine', () => {
     // Once a cancel was requested the order can only end cancelled (alipayplus.md §5): no `paid` from canceling.
     assert.equal(transitionAttempt('canceling', { kind: 'paid' }).ok, false);
     assert.deepEqual(PAYMENT_ATTEMPT_STATUSES.filter(isOpen), ['sending', 'pending']);
+    assert.deepEqual([...OPEN_ATTEMPT_STATUSES], PAYMENT_ATTEMPT_STATUSES.filter(isOpen), 'the store lists open attempts by the machine');
+    assert.deepEqual([...ATTEMPT_WORKER_STATUSES], PAYMENT_ATTEMPT_STATUSES.filter((status) => !isFinal(status)), 'the worker claims exactly the non-final statuses');
   });
 
   it('refuses a stored status outside the machine', () => {

@@ -8,6 +8,9 @@
 export const PAYMENT_ATTEMPT_STATUSES = ['sending', 'pending', 'canceling', 'succeeded', 'failed', 'canceled', 'requires_attention'] as const;
 export type PaymentAttemptStatus = (typeof PAYMENT_ATTEMPT_STATUSES)[number];
 
+/** Open at the network and still awaited by the PaymentIntent (see `isOpen`). */
+export const OPEN_ATTEMPT_STATUSES: readonly PaymentAttemptStatus[] = ['sending', 'pending'];
+
 /** Statuses the worker still has business with (inquiry, cancel, reversal). */
 export const ATTEMPT_WORKER_STATUSES: readonly PaymentAttemptStatus[] = ['sending', 'pending', 'canceling'];
 

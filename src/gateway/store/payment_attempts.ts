@@ -1,8 +1,6 @@
-import { claimDueRows, type LeaseClaim } from './leases.js';
 import { sql } from 'kysely';
 import { SENDING_CHECK_DELAY_MS } from '../domain/schedule.js';
-import type { DatabaseKind } from './database.js';
-import { ATTEMPT_WORKER_STATUSES, type PaymentAttemptStatus } from '../domain/payment_attempts.js';
+import { OPEN_ATTEMPT_STATUSES, type PaymentAttemptStatus } from '../domain/payment_attempts.js';
 import type { Executor, PaymentAttemptRow } from './schema.js';
 
 export type { PaymentAttemptStatus } from '../domain/payment_attempts.js';
@@ -35,7 +33,7 @@ export function findOpenAttemptsForIntent(ex: Executor, paymentIntentId: string)
     .selectFrom('payment_attempts')
     .selectAll()
     .where('payment_intent_id', '=', paymentIntentId)
-    .where('status', 'in', ['sending', 'pending'])
+    .where('status', 'in', [...OPEN_ATTEMPT_STATUSES])
     .execute();
 }
 
@@ -83,10 +81,6 @@ export async function recordAttemptReversal(ex: Executor, id: string, reversal: 
     .execute();
 }
 
-/** Claims due attempts the worker handles (see `claimDueRows` for the lease rules). */
-export function claimDueAttempts(ex: Executor, kind: DatabaseKind, claim: LeaseClaim): Promise<PaymentAttemptRow[]> {
-  return claimDueRows(ex, kind, 'payment_attempts', ATTEMPT_WORKER_STATUSES, claim);
-}
 
 /**
  * Gives the attempt back after a check: counts it and, when given, sets the next check. A no-op

@@ -1,6 +1,4 @@
-import { claimDueRows, type LeaseClaim } from './leases.js';
 import { sql } from 'kysely';
-import type { DatabaseKind } from './database.js';
 import { keysetConditions, keysetOrder, takePage } from './pagination.js';
 import type { ListWindow } from './pagination.js';
 import { transitionRefund, type RefundState } from '../domain/refunds.js';
@@ -125,10 +123,6 @@ export async function scheduleRefundCheck(ex: Executor, id: string, nextCheckAtM
   await ex.updateTable('refunds').set({ next_check_at: nextCheckAtMs }).where('id', '=', id).where('status', '=', 'pending').execute();
 }
 
-/** Claims due pending refunds for `owner` (see `claimDueRows` for the lease rules). */
-export function claimDueRefunds(ex: Executor, kind: DatabaseKind, claim: LeaseClaim): Promise<RefundRow[]> {
-  return claimDueRows(ex, kind, 'refunds', ['pending'], claim);
-}
 
 /** Gives a refund back after a check, counting it; a no-op when the lease was lost meanwhile. */
 export async function releaseRefund(ex: Executor, id: string, owner: string, nextCheckAtMs: number | null): Promise<void> {
