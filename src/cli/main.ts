@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../gateway/index.js';
 import { registerAdminCommands } from './admin-commands.js';
+import { registerAttentionCommand } from './attention-command.js';
 import { registerListenCommand } from './listen-command.js';
 import { registerReportCommand } from './report-command.js';
 import { registerSandboxCommand } from './sandbox-command.js';
@@ -14,6 +15,7 @@ registerSandboxCommand(program);
 registerAdminCommands(program);
 registerListenCommand(program);
 registerReportCommand(program);
+registerAttentionCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -15,7 +15,7 @@ export function registerStartCommand(program: Command): void {
       const config = loadConfig();
       const { test, sandbox } = await testModeEndpoint(config);
       const live = endpointFromEnv(process.env, 'ZHIFU_ALIPAYPLUS_');
-      const alipayPlus = new AlipayPlusGateway({ test, live }, config.publicUrl);
+      const alipayPlus = new AlipayPlusGateway({ test, live }, config.publicUrl, config.alipayPlusTimeoutMs === undefined ? {} : { timeoutMs: config.alipayPlusTimeoutMs });
       const running = await startGateway({ config, connector: alipayPlus, alipayPlus });
       console.log(`Zhifu gateway listening on ${running.url} (public URL ${config.publicUrl}, database ${config.databaseUrl.split('://')[0]})`);
       console.log(sandbox ? `Alipay+ sandbox (test mode) on ${sandbox.url()} — wallet: ${sandbox.url()}/wallet` : `Alipay+ test mode: ${test.baseUrl}`);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseFeeSchedule } from './domain/balance.js';
+import { timeoutInconsistency } from './domain/schedule.js';
 
 /** The gateway's settings, read from the environment variables of api.md §8. */
 export interface GatewayConfig {
@@ -16,6 +17,12 @@ export interface GatewayConfig {
   testPublishableKey: string | null;
   /** Requests per second per API key on /v1 before 429; null or absent: no limit. */
   rateLimitPerSecond?: number | null;
+  /**
+   * Timeout of one request to Alipay+ (ZHIFU_ALIPAYPLUS_TIMEOUT_MS); absent: the protocol client's
+   * default (NETWORK_TIMEOUT_MS_DEFAULT). Bounded
+   * by the worker's delays (domain/schedule.ts `timeoutInconsistency`).
+   */
+  alipayPlusTimeoutMs?: number;
 }
 
 /** Default of ZHIFU_RATE_LIMIT: far above an honest integration, far below what harms the database. */
@@ -52,7 +59,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   }
   const rateLimitPerSecond = parseRateLimit(env.ZHIFU_RATE_LIMIT);
   checkFeeSchedule(env.ZHIFU_FEE_SCHEDULE);
-  return { port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey, rateLimitPerSecond };
+  const alipayPlusTimeoutMs = parseTimeout(env.ZHIFU_ALIPAYPLUS_TIMEOUT_MS);
+  return { port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey, rateLimitPerSecond, ...(alipayPlusTimeoutMs === null ? {} : { alipayPlusTimeoutMs }) };
 }
 
 /** Which store a database URL selects; throws ConfigError for anything else. */
@@ -91,6 +99,21 @@ function parseRateLimit(raw: string | undefined): number | null {
   if (value === null) return DEFAULT_RATE_LIMIT_PER_SECOND;
   if (!/^\d{1,7}$/.test(value)) throw new ConfigError(`ZHIFU_RATE_LIMIT must be a whole number of requests per second (0 = no limit), got "${value}"`);
   return Number(value) === 0 ? null : Number(value);
+}
+
+/**
+ * `ZHIFU_ALIPAYPLUS_TIMEOUT_MS`: one request's timeout. The worker's delays assume the request
+ * path's sends are over when it looks at a payment or refund still being sent, so a timeout that
+ * breaks that assumption is refused here, not discovered as a race in production.
+ */
+function parseTimeout(raw: string | undefined): number | null {
+  const value = nonEmpty(raw);
+  // The default (NETWORK_TIMEOUT_MS_DEFAULT) is consistent by construction (test/gateway/timing.test.ts).
+  if (value === null) return null;
+  if (!/^\d{1,7}$/.test(value) || Number(value) < 100) throw new ConfigError(`ZHIFU_ALIPAYPLUS_TIMEOUT_MS must be a whole number of milliseconds, at least 100, got "${value}"`);
+  const problem = timeoutInconsistency(Number(value));
+  if (problem !== null) throw new ConfigError(`ZHIFU_ALIPAYPLUS_TIMEOUT_MS=${value} is inconsistent with the worker's timing: ${problem}`);
+  return Number(value);
 }
 
 function nonEmpty(value: string | undefined): string | null {

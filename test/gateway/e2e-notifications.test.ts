@@ -85,12 +85,12 @@ describe('notifyPayment on the real path: duplicates, forgeries, wrong amounts, 
     return { id: created.body.id as string, codeValue: codeValueOf(created.body), paymentId };
   }
 
-  async function assertUnpaid(id: string) {
+  async function assertUnpaid(id: string, attemptStatus = 'pending', extraEvents: string[] = []) {
     const intent = await retrieveIntent(stack, id);
     assert.deepEqual([intent.status, intent.amount_received, intent.latest_charge], ['requires_action', 0, null]);
     assert.deepEqual(await chargesOf(stack, id), []);
-    assert.deepEqual((await attemptsOf(stack, id)).map((a) => a.status), ['pending']);
-    assert.deepEqual(await eventTypesOf(stack, id), ['payment_intent.created', 'payment_intent.requires_action']);
+    assert.deepEqual((await attemptsOf(stack, id)).map((a) => a.status), [attemptStatus]);
+    assert.deepEqual(await eventTypesOf(stack, id), ['payment_intent.created', 'payment_intent.requires_action', ...extraEvents]);
   }
 
   it('a duplicated notification (sandbox fault) → one Charge and one payment_intent.succeeded', async () => {
@@ -153,7 +153,20 @@ describe('notifyPayment on the real path: duplicates, forgeries, wrong amounts, 
     assert.equal(paid.amount_received, 20);
   });
 
-  it('correctly signed but wrong amount, wrong currency, unknown id or not final → refused, never paid', async () => {
+  it('a signed notification whose paymentId is not the one pay returned → refused, nothing recorded; the real one still counts', async () => {
+    const { id, codeValue, paymentId } = await awaitingPayment();
+    for (const result of [{ resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' }, { resultCode: 'ORDER_IS_CLOSED', resultStatus: 'F', resultMessage: 'closed' }]) {
+      const answer = await sendSigned(stack, paidNotification(id, `${paymentId}9`, { paymentResult: result }));
+      assert.deepEqual([answer.status, answer.result.resultStatus, answer.result.resultCode, answer.signedByGateway], [200, 'F', 'PARAM_ILLEGAL', true], result.resultStatus);
+    }
+    await assertUnpaid(id);
+    assert.equal((await payInWallet(stack, { codeValue })).status, 200);
+    const paid = await waitForIntentStatus(stack, id, 'succeeded');
+    assert.equal((await chargesOf(stack, id))[0]?.transaction_id, paymentId);
+    assert.equal(paid.amount_received, 20);
+  });
+
+  it('correctly signed but wrong amount, wrong currency, unknown id or not final → refused, never paid (a wrong amount: requires_attention)', async () => {
     const { id, paymentId } = await awaitingPayment();
     const cases: Record<string, [string, string]> = {
       lowerAmount: [paidNotification(id, paymentId, { paymentAmount: { currency: 'CNY', value: '2' } }), 'PARAM_ILLEGAL'],
@@ -168,7 +181,9 @@ describe('notifyPayment on the real path: duplicates, forgeries, wrong amounts, 
       const answer = await sendSigned(stack, body);
       assert.deepEqual([answer.status, answer.result.resultStatus, answer.result.resultCode, answer.signedByGateway], [200, 'F', code, true], name);
     }
-    await assertUnpaid(id);
+    // A genuine (signed) report for another amount is nothing the gateway can decide: the attempt
+    // stops at requires_attention for an operator, and the PaymentIntent is never paid by it.
+    await assertUnpaid(id, 'requires_attention', ['payment_intent.requires_attention']);
   });
 
   it('a late notification after success is acknowledged (signed) and changes nothing', async () => {

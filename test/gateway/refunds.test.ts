@@ -19,7 +19,7 @@ describe('refund rules and transformers (pure)', () => {
     assert.equal((decideRefundAmount(charge, 1, REFUND_WINDOW_MS + 1) as { code: string }).code, 'charge_expired_for_refund');
   });
 
-  it('maps a refund to the wire and its answers back: S with settlement, F final, U unknown', () => {
+  it('maps a refund to the wire and its answers back: S with settlement, F final, U unknown, another amount a mismatch', () => {
     const request = { accountId: 'acct_1', livemode: false, refundId: 're_1', refundRequestId: 're_1', paymentRequestId: 'pi_1_1', amountMinor: 250, currency: 'CNY', reason: 'duplicate' };
     assert.deepEqual(toRefundRequest(request), { refundRequestId: 're_1', paymentRequestId: 'pi_1_1', refundAmount: { currency: 'CNY', value: '250' }, refundReason: 'duplicate' });
     const quote = { quoteId: 'q1', quoteCurrencyPair: 'CNY/GBP', quotePrice: '0.10932700', quoteStartTime: 'x', quoteExpiryTime: 'y' };
@@ -32,7 +32,7 @@ describe('refund rules and transformers (pure)', () => {
     });
     assert.deepEqual(ok, { kind: 'succeeded', externalRefundId: 'r_9', settlement: { currency: 'GBP', amountMinor: 27, quote: { quoteId: 'q1', quoteCurrencyPair: 'CNY/GBP', quotePrice: '0.10932700' } } });
     const wrongAmount = fromRefundResponse(request, { result: { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: '' }, refundAmount: { currency: 'CNY', value: '251' } });
-    assert.equal(wrongAmount.kind, 'unknown');
+    assert.equal(wrongAmount.kind, 'amount_mismatch');
     assert.deepEqual(fromRefundError(new AlipayPlusError('F', 'REFUND_WINDOW_EXCEED', 'too late')), { kind: 'failed', code: 'REFUND_WINDOW_EXCEED', message: 'too late' });
     assert.equal(fromRefundError(new AlipayPlusError('U', 'UNKNOWN_EXCEPTION', 'retry')).kind, 'unknown');
     assert.equal(fromRefundError(new Error('socket hang up')).kind, 'unknown');

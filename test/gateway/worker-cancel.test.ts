@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { api } from '../support/gateway-server.js';
 import { attemptsOf, chargesOf, eventTypesOf, payInWallet, retrieveIntent, waitUntil, type PaymentStack } from '../support/e2e-harness.js';
-import { CANCEL_CHECK_DELAY_MS, RETRY_BACKOFF_MS } from '../../src/gateway/workers/schedule.js';
+import { CANCEL_CHECK_DELAY_MS, RETRY_BACKOFF_MS } from '../../src/gateway/domain/schedule.js';
 import { addFault, requiresAction, sandboxPayment, startWorkerStack, type WorkerStack } from './worker-support.js';
 
 /** 00:16 UTC+8 on the day after the manual clock's start (2026-11-26 12:00 UTC+8): past the cancel window. */

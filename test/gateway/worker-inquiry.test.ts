@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { api } from '../support/gateway-server.js';
 import { attemptsOf, chargesOf, eventTypesOf, payInWallet, retrieveIntent, sandboxPaymentIdsOf, waitUntil } from '../support/e2e-harness.js';
-import { INQUIRY_INTERVAL_FAST_MS, SENDING_CHECK_DELAY_MS } from '../../src/gateway/workers/schedule.js';
+import { INQUIRY_INTERVAL_FAST_MS, SENDING_CHECK_DELAY_MS } from '../../src/gateway/domain/schedule.js';
 import { addFault, requiresAction, sandboxPayment, startWorkerStack, type WorkerStack } from './worker-support.js';
 
 const MINUTE_MS = 60_000;

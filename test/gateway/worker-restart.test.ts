@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
-import { createGatewayLogger, createIdGenerator, GatewayWorker, inTransaction } from '../../src/gateway/index.js';
-import { claimDueAttempts } from '../../src/gateway/store/payment_attempts.js';
-import { INQUIRY_INTERVAL_FAST_MS } from '../../src/gateway/workers/schedule.js';
+import { createGatewayLogger, createIdGenerator, GatewayWorker } from '../../src/gateway/index.js';
+import { ATTEMPT_WORKER_STATUSES } from '../../src/gateway/domain/payment_attempts.js';
+import { claimRow } from '../../src/gateway/store/leases.js';
+import { INQUIRY_INTERVAL_FAST_MS } from '../../src/gateway/domain/schedule.js';
 import { WORKER_LEASE_MS } from '../../src/gateway/workers/worker.js';
 import { attemptsOf, chargesOf, eventTypesOf, payInWallet, retrieveIntent, waitUntil, type PaymentStack } from '../support/e2e-harness.js';
 import { addFault, requiresAction, sandboxPayment, startWorkerStack, type WorkerStack } from './worker-support.js';
@@ -102,8 +103,9 @@ describe('worker: restarts and several gateway processes', () => {
     clock.advance(INQUIRY_INTERVAL_FAST_MS);
     const database = stack.gateway.database;
     // A process claims the attempt and dies before checking it.
-    const claimed = await inTransaction(database, (tx) => claimDueAttempts(tx, database.kind, { owner: 'crashed', nowMs: clock.now(), leaseUntilMs: clock.now() + WORKER_LEASE_MS, limit: 10 }));
-    assert.deepEqual(claimed.map((row) => [row.id, row.lease_owner]), [[(await attemptsOf(stack, intent.id))[0]!.id, 'crashed']]);
+    const attemptId = (await attemptsOf(stack, intent.id))[0]!.id;
+    const claimed = await claimRow(database.db, 'payment_attempts', attemptId, ATTEMPT_WORKER_STATUSES, 'crashed', clock.now(), clock.now() + WORKER_LEASE_MS);
+    assert.deepEqual([claimed?.id, claimed?.lease_owner], [attemptId, 'crashed']);
 
     assert.deepEqual(await ws.worker().runOnce(), [], 'the lease is live');
     clock.advance(WORKER_LEASE_MS);

@@ -11,7 +11,7 @@ import {
   inquiryIntervalMs,
   nextInquiryAt,
   nextRetryAt,
-} from '../../src/gateway/workers/schedule.js';
+} from '../../src/gateway/domain/schedule.js';
 
 const S = 1_000;
 const MIN = 60 * S;

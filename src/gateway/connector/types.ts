@@ -16,6 +16,78 @@ export interface PaymentConnector {
    * Optional: without it refunds stay `pending` (not sent) until a connector that can send them.
    */
   refund?(request: ConnectorRefundRequest): Promise<ConnectorRefundOutcome>;
+  /**
+   * The payment's state at the network, read by its paymentRequestId. The reported amount is
+   * checked against `expected`: a different one is `amount_mismatch`, never a success. `ok: false`
+   * when the inquiry itself got no answer. Optional: without it no worker runs.
+   */
+  inquire?(livemode: boolean, expected: ConnectorExpectedPayment): Promise<ConnectorInquiryResult>;
+  /**
+   * Returns the money of a payment nobody awaits any more: cancel, or past the cancel window a
+   * full refund under a request id derived from the paymentRequestId. Safe to repeat.
+   */
+  reverse?(request: ConnectorReverseRequest): Promise<ConnectorReverseOutcome>;
+  /**
+   * Verifies and parses an inbound payment notification (raw bytes, as signed). Returns the
+   * typed report; the connector never records anything (the core applies it).
+   */
+  parseNotification?(livemode: boolean, headers: Record<string, string | string[] | undefined>, rawBody: string): ConnectorInboundNotification;
+  /** The signed answer to a notification, once the core decided whether it is acknowledged. */
+  replyToNotification?(livemode: boolean, disposition: NotificationDisposition): ConnectorReply;
+  /** Whether `token` is the one the connector put in the shopper's return URL for this PaymentIntent. */
+  isReturnTokenValid?(livemode: boolean, paymentIntentId: string, token: string): boolean;
+}
+
+/** What the worker needs of a connector: it inquires and reverses. */
+export type NetworkConnector = PaymentConnector & Required<Pick<PaymentConnector, 'inquire' | 'reverse'>>;
+
+export interface ConnectorExpectedPayment {
+  paymentRequestId: string;
+  /** ISO 4217, upper case. */
+  currency: string;
+  /** Smallest currency unit. */
+  amountMinor: number;
+}
+
+export interface ConnectorAmount {
+  currency: string;
+  amountMinor: number;
+}
+
+/** A payment's state as the network reports it (inquiry or notification). */
+export type ConnectorPaymentResult =
+  | { kind: 'succeeded'; externalPaymentId: string; buyerId: string | null; wallet: string | null; paidAtMs: number | null; settlement: ConnectorSettlement | null }
+  | { kind: 'failed'; code: string; message: string; externalPaymentId: string | null }
+  /** Still with the shopper. */
+  | { kind: 'pending' }
+  /** A final answer for an amount other than the one we sent: nothing the gateway can decide alone. */
+  | { kind: 'amount_mismatch'; reason: string; externalPaymentId: string | null };
+
+export type ConnectorInquiryResult = { ok: true; outcome: ConnectorPaymentResult } | { ok: false; reason: string; unknown: true };
+
+/** A verified, well-formed notification of a final payment result. */
+export interface ConnectorPaymentNotification {
+  kind: 'payment';
+  livemode: boolean;
+  paymentRequestId: string;
+  /** The amount the network says was paid (or failed), to be checked against the attempt. */
+  amount: ConnectorAmount;
+  outcome: Extract<ConnectorPaymentResult, { kind: 'succeeded' | 'failed' }>;
+}
+
+export type ConnectorInboundNotification =
+  | ConnectorPaymentNotification
+  /** Unverifiable or malformed: answered with `reply` as it is, nothing applied. */
+  | { kind: 'refused'; reason: string; reply: ConnectorReply }
+  /** This mode has no endpoint configured. */
+  | { kind: 'not_configured'; reason: string };
+
+/** The core's decision on a notification: acknowledged (recorded, or recorded before) or refused so the network sends it again. */
+export type NotificationDisposition = { ack: true; note: string } | { ack: false; why: 'unknown_payment' | 'invalid'; note: string };
+
+export interface ConnectorReply {
+  headers: Record<string, string>;
+  body: string;
 }
 
 export type TerminalType = 'WEB' | 'WAP' | 'APP';
@@ -122,5 +194,7 @@ export type ConnectorRefundOutcome =
   | { kind: 'succeeded'; externalRefundId: string | null; settlement: ConnectorSettlement | null }
   /** A final refusal: `code` is the network's result code. */
   | { kind: 'failed'; code: string; message: string }
+  /** The network refunded another amount than we asked for: nothing the gateway can decide alone. */
+  | { kind: 'amount_mismatch'; reason: string }
   /** No final answer (timeout, `U` after re-sends): retried later with the same refundRequestId. */
   | { kind: 'unknown'; reason: string };

@@ -18,7 +18,7 @@ import {
   insertPageKey,
   listSessionsByAccount,
 } from '../store/checkout_sessions.js';
-import { findOpenAttemptsForIntent, markAttemptCanceling } from '../store/payment_attempts.js';
+import { findOpenAttemptsForIntent } from '../store/payment_attempts.js';
 import { findPaymentIntentById, insertPaymentIntent, markCanceled } from '../store/payment_intents.js';
 import { findPricesByIds } from '../store/prices.js';
 import { findProductsByIds } from '../store/products.js';
@@ -29,6 +29,8 @@ import { recordEvent } from './events.js';
 import { claimInTransaction, completeIdempotentRequest } from './idempotency.js';
 import { listWindow } from './lists.js';
 import type { ListParams, Page } from './lists.js';
+import { moveAttemptOrRetry } from './attempt_moves.js';
+import { sessionView } from './checkout_completion.js';
 import { cancelAtNetwork, confirmPaymentIntent } from './payment_attempts.js';
 import { applyMetadata, movedOrRetry, won, withCasRetries } from './payment_intent_rules.js';
 import { createPriceInTx, findOwnedPrice, priceView } from './prices.js';
@@ -250,38 +252,6 @@ function lineItemsList(sessionId: string, items: CheckoutLineItemRow[], lines: {
   };
 }
 
-/** The Checkout Session object of the seed's response (and Stripe's fields stripe-node reads). */
-export function sessionView(row: CheckoutSessionRow, intent: PaymentIntentRow, lineItems?: ApiObject): ApiObject {
-  return {
-    id: row.id,
-    object: 'checkout.session',
-    created: row.created,
-    livemode: row.livemode === 1,
-    mode: row.mode,
-    status: row.status,
-    payment_status: row.payment_status,
-    currency: row.currency,
-    amount_subtotal: row.amount_subtotal,
-    amount_total: row.amount_total,
-    url: row.status === 'open' ? row.url : null,
-    success_url: row.success_url,
-    cancel_url: row.cancel_url,
-    expires_at: row.expires_at,
-    payment_intent: row.payment_intent_id,
-    client_secret: intent.client_secret,
-    payment_method_types: JSON.parse(row.payment_method_types) as unknown,
-    client_reference_id: row.client_reference_id,
-    customer_email: row.customer_email,
-    // The seed's response spells absent customer and payment link as "".
-    customer: intent.customer ?? '',
-    payment_link: '',
-    billing_address_collection: 'auto',
-    locale: row.locale,
-    metadata: JSON.parse(row.metadata) as unknown,
-    ...(lineItems === undefined ? {} : { line_items: lineItems }),
-  };
-}
-
 async function loadLineItems(ex: Executor, session: CheckoutSessionRow): Promise<ApiObject> {
   const items = await findLineItemsOfSession(ex, session.id);
   const prices = new Map((await findPricesByIds(ex, [...new Set(items.map((item) => item.price_id))])).map((price) => [price.id, price]));
@@ -362,23 +332,6 @@ export async function listCheckoutSessions(deps: Pick<CoreDeps, 'database'>, sco
 }
 
 /**
- * Completes the session of a PaymentIntent that just succeeded, in the same transaction as the
- * success (called by the attempt pipeline): `complete` / `paid` and `checkout.session.completed`.
- */
-export async function completeSessionInTx(tx: Executor, deps: Pick<CoreDeps, 'clock' | 'ids'>, ctx: Ctx, intent: PaymentIntentRow): Promise<void> {
-  if (intent.checkout_session === null) return;
-  const session = await findSessionById(tx, intent.checkout_session);
-  if (session === undefined) throw new Error(`PaymentIntent ${intent.id} names a missing session ${intent.checkout_session}`);
-  // A canceled PaymentIntent never succeeds, and expiry cancels it in the same transaction, so an
-  // open session is the only one a success can meet; anything else is a programmer error.
-  if (!(await closeOpenSession(tx, session.id, { status: 'complete', payment_status: 'paid' }, deps.clock.now()))) {
-    throw new Error(`session ${session.id} was ${session.status} when its PaymentIntent succeeded`);
-  }
-  const completed: CheckoutSessionRow = { ...session, status: 'complete', payment_status: 'paid' };
-  await recordEvent(tx, deps, ctx, 'checkout.session.completed', sessionView(completed, intent), { status: 'open', payment_status: 'unpaid' });
-}
-
-/**
  * Expires an open session in the caller's transaction: the session, its PaymentIntent canceled
  * and its open attempts moved to `canceling` (the cancel reaches Alipay+ after the commit, or by
  * the worker), with their events. Returns the attempts to cancel at the network, or null when the
@@ -393,7 +346,7 @@ async function expireSessionInTx(tx: Executor, deps: CoreDeps, ctx: Ctx, session
   if (!next.ok) return null;
   const now = deps.clock.now();
   const attempts = await findOpenAttemptsForIntent(tx, intent.id);
-  for (const attempt of attempts) movedOrRetry(await markAttemptCanceling(tx, attempt.id, now));
+  for (const attempt of attempts) await moveAttemptOrRetry(tx, attempt, { kind: 'close' }, now);
   const canceled = won(await markCanceled(tx, intent, 'abandoned', now));
   for (const type of next.events) await recordEvent(tx, deps, ctx, type, paymentIntentView(canceled), { status: intent.status });
   movedOrRetry(await closeOpenSession(tx, session.id, { status: 'expired', payment_status: 'unpaid' }, now));

@@ -4,7 +4,7 @@ import type { PaymentConnector } from '../connector/types.js';
 import type { IdGenerator } from '../ids.js';
 import type { Database } from '../store/database.js';
 import type { Scope } from '../store/scope.js';
-import type { IdempotencyClaim } from './idempotency.js';
+import type { IdempotencyClaim } from './idempotency_claim.js';
 
 /** What every service needs, built once per process and passed down (no module-level state). */
 export interface CoreDeps {

@@ -16,6 +16,8 @@ import { createDeliveriesInTx, subscribes } from './webhook_deliveries.js';
 export const EVENT_TYPES = [
   'payment_intent.created', 'payment_intent.requires_action', 'payment_intent.processing', 'payment_intent.succeeded',
   'payment_intent.payment_failed', 'payment_intent.canceled',
+  // Zhifu's own: the network answered what the gateway cannot settle alone (README "requires_attention").
+  'payment_intent.requires_attention', 'refund.requires_attention',
   'charge.succeeded', 'charge.refunded', 'charge.refund.updated',
   'refund.created', 'refund.updated', 'refund.failed',
   'charge.dispute.created', 'charge.dispute.updated', 'charge.dispute.closed', 'charge.dispute.funds_withdrawn', 'charge.dispute.funds_reinstated',

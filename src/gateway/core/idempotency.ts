@@ -15,21 +15,8 @@ import type { CoreDeps, RequestContext } from './context.js';
 export const IDEMPOTENCY_REPLAY_MS = 24 * 60 * 60 * 1000;
 export const IDEMPOTENCY_KEY_LENGTH_MAX = 255;
 
-/**
- * One request's use of an Idempotency-Key. The key is claimed by the request's first
- * transaction (so a request refused before it changes anything leaves no trace, and the hot path
- * pays no extra commit) and its response is stored by the transaction that produces it.
- */
-export interface IdempotencyClaim {
-  key: string;
-  method: string;
-  path: string;
-  paramsHash: string;
-  /** `req_…` of the claiming request. */
-  requestId: string;
-  /** Set when a transaction stored the response; trusted only for responses sent after a commit. */
-  storedInTransaction: boolean;
-}
+import type { IdempotencyClaim } from './idempotency_claim.js';
+export type { IdempotencyClaim };
 
 export type IdempotencyDecision = { kind: 'execute' } | { kind: 'replay'; status: number; body: string };
 

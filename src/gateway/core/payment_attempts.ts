@@ -1,5 +1,6 @@
 import { ApiError, parameterMissing, unexpectedState } from '../errors.js';
 import { transition } from '../domain/payment_intents.js';
+import { isOpen } from '../domain/payment_attempts.js';
 import type { PaymentIntentEventType, PaymentIntentStatus } from '../domain/payment_intents.js';
 import type { ConnectorPayOutcome, ConnectorSettlement, OsType, TerminalType } from '../connector/types.js';
 import { findAccountById } from '../store/accounts.js';
@@ -12,23 +13,19 @@ import {
   findLatestAttemptForIntent,
   findOpenAttemptsForIntent,
   insertPaymentAttempt,
-  markAttemptCanceled,
-  markAttemptCanceling,
-  markAttemptFailed,
-  markAttemptPending,
-  markAttemptSucceeded,
   recordAttemptReversal,
 } from '../store/payment_attempts.js';
 import type { AttemptReversal } from '../store/payment_attempts.js';
 import { findPaymentIntentById, markCanceled, markPaymentFailed, markProcessing, markRequiresAction, markStillProcessing, markSucceeded } from '../store/payment_intents.js';
 import { findPaymentMethodByAccountAndId } from '../store/payment_methods.js';
 import type { ChargeRow, Executor, PaymentAttemptRow, PaymentIntentRow } from '../store/schema.js';
-import { completeSessionInTx } from './checkout_sessions.js';
+import { moveAttemptOrRetry, tryMoveAttempt } from './attempt_moves.js';
+import { completeSessionInTx } from './checkout_completion.js';
 import type { CoreDeps, RequestContext } from './context.js';
 import { recordEvent } from './events.js';
 import { claimInTransaction, completeIdempotentRequest } from './idempotency.js';
 import type { CancelPaymentIntentParams, ConfirmPaymentIntentParams } from './params.js';
-import { checkPaymentFields, findOwnedIntent, mergeAlipayOptions, resolvePaymentMethod, movedOrRetry, sameSecret, won, withCasRetries } from './payment_intent_rules.js';
+import { checkPaymentFields, findOwnedIntent, mergeAlipayOptions, resolvePaymentMethod, sameSecret, won, withCasRetries } from './payment_intent_rules.js';
 import { chargeView, paymentIntentView, paymentMethodView } from './views.js';
 import type { ApiObject } from './views.js';
 import { assertCanTakeAlipayPayments } from './accounts.js';
@@ -169,7 +166,7 @@ async function recordPayOutcome(tx: Executor, deps: CoreDeps, ctx: RequestContex
   if (attempt.status === 'sending') {
     switch (outcome.kind) {
       case 'requires_action':
-        movedOrRetry(await markAttemptPending(tx, attempt.id, outcome.externalPaymentId, outcome.expiresAtMs, now));
+        await moveAttemptOrRetry(tx, attempt, { kind: 'network_accepted' }, now, { external_payment_id: outcome.externalPaymentId, expires_at: outcome.expiresAtMs });
         intent = won(await markRequiresAction(tx, current, JSON.stringify(nextAction(outcome, attempt.return_url)), now));
         await recordTransitionEvents(tx, deps, ctx, current, intent, 'attempt_requires_action');
         break;
@@ -219,7 +216,9 @@ function declineError(view: ApiObject, declineCode: string, message: string): Ap
 
 async function recordDecline(tx: Executor, deps: CoreDeps, ctx: Pick<RequestContext, 'scope' | 'requestId' | 'idempotency'>, current: PaymentIntentRow, attempt: PaymentAttemptRow, declineCode: string, message: string): Promise<PaymentIntentRow> {
   const now = deps.clock.now();
-  movedOrRetry(await markAttemptFailed(tx, attempt.id, declineCode, message, now));
+  // A `canceling` attempt its PaymentIntent still awaited fails when the network confirms the close.
+  const input = attempt.status === 'canceling' ? { kind: 'closed', awaited: true } as const : { kind: 'declined' } as const;
+  await moveAttemptOrRetry(tx, attempt, input, now, { failure_code: declineCode, failure_message: message });
   const method = await findPaymentMethodByAccountAndId(tx, { accountId: attempt.account_id, livemode: attempt.livemode === 1 }, attempt.payment_method_id);
   const lastPaymentError = {
     type: 'card_error',
@@ -270,10 +269,10 @@ async function recordSuccessInTx(
   details: SuccessDetails,
 ): Promise<{ intent: PaymentIntentRow; charge: ChargeRow } | null> {
   // A canceling, failed or canceled attempt is no longer awaited, whatever the PaymentIntent says.
-  if (attempt.status !== 'sending' && attempt.status !== 'pending') return null;
+  if (!isOpen(attempt.status)) return null;
   if (!transition(current.status as PaymentIntentStatus, { kind: 'attempt_succeeded' }).ok) return null;
   const now = deps.clock.now();
-  movedOrRetry(await markAttemptSucceeded(tx, attempt.id, details.externalPaymentId, now));
+  await moveAttemptOrRetry(tx, attempt, { kind: 'paid' }, now, details.externalPaymentId === null ? {} : { external_payment_id: details.externalPaymentId });
   const charge: ChargeRow = {
     id: deps.ids.next('ch'),
     account_id: attempt.account_id,
@@ -333,7 +332,7 @@ export async function recordAttemptSucceeded(deps: CoreDeps, paymentRequestId: s
       const recorded = await recordSuccessInTx(tx, deps, ctx, intent, attempt, details);
       if (recorded === null) {
         // Paid although we recorded it failed: reopen it as `canceling`, so the worker returns the money.
-        if (attempt.status === 'failed') movedOrRetry(await markAttemptCanceling(tx, attempt.id, deps.clock.now(), ['failed']));
+        if (attempt.status === 'failed') await moveAttemptOrRetry(tx, attempt, { kind: 'paid_after_failure' }, deps.clock.now());
         return { kind: 'not_awaited', paymentIntent: paymentIntentView(intent), attempt };
       }
       return { kind: 'recorded', paymentIntent: paymentIntentView(recorded.intent), charge: chargeView(recorded.charge) };
@@ -358,8 +357,7 @@ export async function recordAttemptFailed(deps: CoreDeps, paymentRequestId: stri
       const attempt = await findAttemptByPaymentRequestId(tx, paymentRequestId);
       const intent = attempt === undefined ? undefined : await findPaymentIntentById(tx, attempt.payment_intent_id);
       if (attempt === undefined || intent === undefined) return { kind: 'unknown_attempt' };
-      const open = attempt.status === 'sending' || attempt.status === 'pending';
-      if (!open || !transition(intent.status as PaymentIntentStatus, { kind: 'attempt_failed' }).ok) {
+      if (!isOpen(attempt.status) || !transition(intent.status as PaymentIntentStatus, { kind: 'attempt_failed' }).ok) {
         return { kind: 'already_final', paymentIntent: paymentIntentView(intent), attemptStatus: attempt.status };
       }
       const ctx = { scope: { accountId: attempt.account_id, livemode: attempt.livemode === 1 }, requestId: null, idempotency: null };
@@ -390,7 +388,7 @@ export async function recordAttemptClosed(deps: CoreDeps, attemptId: string, rev
         await recordDecline(tx, deps, ctx, intent, attempt, attempt.failure_code ?? 'ORDER_IS_CLOSED', attempt.failure_message ?? 'The payment was closed before it was paid.');
         return 'failed';
       }
-      movedOrRetry(await markAttemptCanceled(tx, attempt.id, deps.clock.now()));
+      await moveAttemptOrRetry(tx, attempt, { kind: 'closed', awaited: false }, deps.clock.now());
       return 'canceled';
     }),
   );
@@ -410,7 +408,7 @@ export async function cancelPaymentIntent(deps: CoreDeps, ctx: RequestContext, i
       if (!next.ok) throw unexpectedState(`You cannot cancel this PaymentIntent because ${next.message}.`, paymentIntentView(current));
       const now = deps.clock.now();
       const open = await findOpenAttemptsForIntent(tx, id);
-      for (const attempt of open) movedOrRetry(await markAttemptCanceling(tx, attempt.id, now));
+      for (const attempt of open) await moveAttemptOrRetry(tx, attempt, { kind: 'close' }, now);
       const canceled = won(await markCanceled(tx, current, params.cancellation_reason ?? null, now));
       await recordTransitionEvents(tx, deps, ctx, current, canceled, 'cancel');
       const canceledView = paymentIntentView(canceled);
@@ -434,7 +432,8 @@ export async function cancelAtNetwork(deps: CoreDeps, attempt: PaymentAttemptRow
     // A `sending` attempt's pay may still be on its way (a same-id re-send), and Alipay+ answers a
     // cancel that overtakes it with ORDER_NOT_EXIST: only the worker, once the request path is
     // surely done, may call that final.
-    if (outcome.kind === 'canceled' && attempt.status === 'pending') await inTransaction(deps.database, (tx) => markAttemptCanceled(tx, attempt.id, deps.clock.now()));
+    // The caller moved the attempt to `canceling` before this call (its row here is the one read before).
+    if (outcome.kind === 'canceled' && attempt.status === 'pending') await inTransaction(deps.database, (tx) => tryMoveAttempt(tx, { id: attempt.id, status: 'canceling' }, { kind: 'closed', awaited: false }, deps.clock.now()));
     else if (outcome.kind === 'canceled') deps.logger.info({ payment_request_id: attempt.payment_request_id }, 'cancel of an attempt still sending; the worker confirms it');
     else deps.logger.warn({ payment_request_id: attempt.payment_request_id, outcome }, 'cancel not confirmed by the network; left for the worker');
   } catch (error) {

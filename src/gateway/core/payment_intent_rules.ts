@@ -23,13 +23,26 @@ export async function withCasRetries<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
-      // A unique-key collision inside a read-then-write unit is the same lost race, seen by the index.
-      if (!(error instanceof ConcurrentUpdate) && !isUniqueViolation(error)) throw error;
+      // A unique-key collision inside a read-then-write unit is the same lost race, seen by the index;
+      // so is a transaction PostgreSQL aborted as a deadlock victim or serialization failure.
+      if (!(error instanceof ConcurrentUpdate) && !isUniqueViolation(error) && !isAbortedByDatabase(error)) throw error;
       if (attempt >= CAS_ATTEMPTS_MAX) {
         throw new ApiError({ status: 409, type: 'invalid_request_error', code: 'lock_timeout', message: 'This object is being changed by another request; retry shortly.' });
       }
     }
   }
+}
+
+/**
+ * PostgreSQL's deadlock_detected (40P01) and serialization_failure (40001): the database rolled
+ * the whole transaction back to settle a race with another one, and running it again is the
+ * documented remedy — exactly like a lost compare-and-set.
+ */
+const RETRYABLE_SQLSTATES: ReadonlySet<string> = new Set(['40P01', '40001']);
+
+export function isAbortedByDatabase(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && RETRYABLE_SQLSTATES.has(code);
 }
 
 /** Unwraps a compare-and-set result: null means another writer got there first. */

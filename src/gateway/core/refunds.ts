@@ -1,6 +1,7 @@
 import { invalidRequest, resourceMissing, unexpectedState } from '../errors.js';
 import type { ConnectorRefundOutcome } from '../connector/types.js';
-import { decideRefundAmount, failureReasonOf } from '../domain/refunds.js';
+import { decideRefundAmount, failureReasonOf, transitionRefund } from '../domain/refunds.js';
+import type { RefundEventType, RefundInput } from '../domain/refunds.js';
 import type { Metadata } from '../domain/metadata.js';
 import { findChargeByAccountAndId } from '../store/charges.js';
 import { inTransaction } from '../store/database.js';
@@ -9,8 +10,9 @@ import {
   findRefundById,
   insertRefund,
   listRefundsByAccount,
-  markRefundFinal,
   markRefundSending,
+  moveRefund,
+  refundStateOf,
   recordChargeRefunded,
   releaseRefundReservation,
   reserveRefundAmount,
@@ -20,9 +22,10 @@ import {
 import { findAttemptById } from '../store/payment_attempts.js';
 import type { ChargeRow, Executor, RefundRow } from '../store/schema.js';
 import type { Scope } from '../store/scope.js';
-import { nextRetryAt } from '../workers/schedule.js';
+import { REFUND_SENDING_CHECK_DELAY_MS, nextRetryAt } from '../domain/schedule.js';
 import type { CoreDeps, RequestContext } from './context.js';
 import { ConcurrentUpdate } from './context.js';
+import { noteAttention, recordAttentionItem } from './attention.js';
 import { recordRefundBalanceInTx } from './balance.js';
 import { recordEvent } from './events.js';
 import { claimInTransaction, completeIdempotentRequest } from './idempotency.js';
@@ -34,10 +37,10 @@ import type { ApiObject } from './views.js';
 
 /**
  * A refund recorded by the request path is left to the worker this long after it was recorded:
- * the request path is still sending it (SENDS_MAX sends of up to 10 s), and a second sender
- * would only repeat the same refundRequestId.
+ * the request path is still sending it, and a second sender would only repeat the same
+ * refundRequestId. Derived in domain/schedule.ts from the sends and the request timeout.
  */
-export const REFUND_SENDING_CHECK_DELAY_MS = 60_000;
+export { REFUND_SENDING_CHECK_DELAY_MS };
 
 export type RefundReason = 'duplicate' | 'fraudulent' | 'requested_by_customer';
 
@@ -177,8 +180,11 @@ export async function refundAtNetwork(deps: CoreDeps, refund: RefundRow): Promis
  * pending is left as it is. `ctx` null: the worker (no request, no idempotency key).
  */
 export async function recordRefundOutcome(deps: CoreDeps, ctx: RequestContext | null, refundId: string, outcome: ConnectorRefundOutcome): Promise<ApiObject> {
-  return withCasRetries(() =>
+  let attention: RefundRow | null = null;
+  const recorded = await withCasRetries(() =>
     inTransaction(deps.database, async (tx) => {
+      // A retried unit starts over: only the run that commits may report the move.
+      attention = null;
       const refund = await findRefundById(tx, refundId);
       if (refund === undefined) throw new Error(`refund ${refundId} vanished`);
       let view = refundView(refund);
@@ -192,6 +198,13 @@ export async function recordRefundOutcome(deps: CoreDeps, ctx: RequestContext | 
           case 'failed':
             view = await recordFailed(tx, deps, eventCtx, refund, outcome.code, now);
             break;
+          case 'amount_mismatch': {
+            const done = await moveRefundWithEvents(tx, deps, eventCtx, refund, { kind: 'needs_attention' }, now);
+            await recordAttentionItem(tx, done, outcome.reason, now);
+            attention = done;
+            view = refundView(done);
+            break;
+          }
           case 'unknown':
             await scheduleRefundCheck(tx, refund.id, nextRetryAt(refund.checks, now));
             break;
@@ -201,9 +214,66 @@ export async function recordRefundOutcome(deps: CoreDeps, ctx: RequestContext | 
       return view;
     }),
   );
+  const moved = attention as RefundRow | null;
+  if (moved !== null && outcome.kind === 'amount_mismatch') {
+    noteAttention(deps, 'refund', { refund_request_id: moved.refund_request_id, payment_intent_id: moved.payment_intent_id, amount: moved.amount, currency: moved.currency, reason: outcome.reason });
+  }
+  return recorded;
+}
+
+/**
+ * The worker's bound on a refund without a final answer (WORKER_CHECKS_MAX checks): it moves to
+ * requires_attention for an operator, its reservation kept (the money may have gone).
+ */
+export async function refundRequiresAttention(deps: CoreDeps, refundId: string, reason: string): Promise<boolean> {
+  const moved = await withCasRetries(() =>
+    inTransaction(deps.database, async (tx) => {
+      const refund = await findRefundById(tx, refundId);
+      if (refund === undefined) throw new Error(`refund ${refundId} vanished`);
+      if (!transitionRefund(refundStateOf(refund), { kind: 'needs_attention' }).ok) return null;
+      const now = deps.clock.now();
+      const ctx = { scope: { accountId: refund.account_id, livemode: refund.livemode === 1 }, requestId: null, idempotency: null };
+      const done = await moveRefundWithEvents(tx, deps, ctx, refund, { kind: 'needs_attention' }, now);
+      await recordAttentionItem(tx, done, reason, now);
+      return done;
+    }),
+  );
+  if (moved === null) return false;
+  noteAttention(deps, 'refund', { refund_request_id: moved.refund_request_id, payment_intent_id: moved.payment_intent_id, amount: moved.amount, currency: moved.currency, reason });
+  return true;
 }
 
 type EventContext = Pick<RequestContext, 'scope' | 'requestId' | 'idempotency'>;
+
+/**
+ * Moves a refund as the status machine decides and writes the Events it prescribes, in the
+ * caller's transaction. A lost compare-and-set retries the unit (ConcurrentUpdate).
+ */
+async function moveRefundWithEvents(
+  tx: Executor,
+  deps: CoreDeps,
+  ctx: EventContext,
+  refund: RefundRow,
+  input: RefundInput,
+  now: number,
+  fields: Parameters<typeof moveRefund>[4] = {},
+  charge: () => Promise<ChargeRow | null> = async () => null,
+): Promise<RefundRow> {
+  const decided = transitionRefund(refundStateOf(refund), input);
+  if (!decided.ok) throw new Error(`refund ${refund.id}: ${decided.message}`);
+  const done = await moveRefund(tx, refund.id, decided, now, fields);
+  if (done === null) throw new ConcurrentUpdate();
+  const changedCharge = await charge();
+  const view = refundView(done);
+  for (const type of decided.events satisfies RefundEventType[]) {
+    if (type === 'charge.refunded') {
+      if (changedCharge !== null) await recordEvent(tx, deps, ctx, type, chargeView(changedCharge), { amount_refunded: changedCharge.amount_refunded - refund.amount, refunded: false });
+    } else {
+      await recordEvent(tx, deps, ctx, type, view, { status: refund.status });
+    }
+  }
+  return done;
+}
 
 async function recordSucceeded(tx: Executor, deps: CoreDeps, ctx: EventContext, refund: RefundRow, outcome: Extract<ConnectorRefundOutcome, { kind: 'succeeded' }>, now: number): Promise<ApiObject> {
   const settlement = outcome.settlement;
@@ -214,25 +284,16 @@ async function recordSucceeded(tx: Executor, deps: CoreDeps, ctx: EventContext, 
     settlement_quote: settlement?.quote ? JSON.stringify(settlement.quote) : null,
   };
   const balanceTransaction = await recordRefundBalanceInTx(tx, deps, { ...refund, ...fields }, now);
-  const done = await markRefundFinal(tx, refund.id, 'succeeded', now, { ...fields, balance_transaction: balanceTransaction });
-  if (done === null) throw new ConcurrentUpdate();
-  const charge = await recordChargeRefunded(tx, refund.charge_id, refund.amount);
-  const view = refundView(done);
-  await recordEvent(tx, deps, ctx, 'refund.updated', view, { status: 'pending' });
-  await recordEvent(tx, deps, ctx, 'charge.refund.updated', view, { status: 'pending' });
-  await recordEvent(tx, deps, ctx, 'charge.refunded', chargeView(charge), { amount_refunded: charge.amount_refunded - refund.amount, refunded: false });
-  return view;
+  const done = await moveRefundWithEvents(tx, deps, ctx, refund, { kind: 'network_succeeded' }, now, { ...fields, balance_transaction: balanceTransaction }, () => recordChargeRefunded(tx, refund.charge_id, refund.amount));
+  return refundView(done);
 }
 
 async function recordFailed(tx: Executor, deps: CoreDeps, ctx: EventContext, refund: RefundRow, code: string, now: number): Promise<ApiObject> {
-  const done = await markRefundFinal(tx, refund.id, 'failed', now, { failure_reason: failureReasonOf(code), failure_code: code });
-  if (done === null) throw new ConcurrentUpdate();
-  await releaseRefundReservation(tx, refund.charge_id, refund.amount);
-  const view = refundView(done);
-  await recordEvent(tx, deps, ctx, 'refund.failed', view, { status: 'pending' });
-  await recordEvent(tx, deps, ctx, 'refund.updated', view, { status: 'pending' });
-  await recordEvent(tx, deps, ctx, 'charge.refund.updated', view, { status: 'pending' });
-  return view;
+  const done = await moveRefundWithEvents(tx, deps, ctx, refund, { kind: 'network_failed' }, now, { failure_reason: failureReasonOf(code), failure_code: code }, async () => {
+    await releaseRefundReservation(tx, refund.charge_id, refund.amount);
+    return null;
+  });
+  return refundView(done);
 }
 
 /** The worker's send of a refund the request path left pending: same refundRequestId, outcome recorded. */
@@ -277,7 +338,8 @@ export async function cancelRefund(deps: CoreDeps, ctx: RequestContext, id: stri
     await claimInTransaction(tx, deps, ctx);
     const current = await findRefundByAccountAndId(tx, ctx.scope, id);
     if (current === undefined) throw resourceMissing('refund', id);
-    const canceled = current.status === 'pending' && current.sent_at === null ? await markRefundFinal(tx, id, 'canceled', deps.clock.now(), {}, true) : null;
+    const decided = transitionRefund(refundStateOf(current), { kind: 'cancel' });
+    const canceled = decided.ok ? await moveRefund(tx, id, decided, deps.clock.now()) : null;
     if (canceled === null) {
       const why = current.status === 'pending' ? 'it has already been sent to Alipay+' : `it has a status of ${current.status}`;
       throw invalidRequest('refund_not_cancelable', `You cannot cancel refund ${id} because ${why}; only a pending refund not yet sent can be canceled.`);

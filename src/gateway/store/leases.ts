@@ -1,42 +1,53 @@
-import type { DatabaseKind } from './database.js';
 import type { Executor, Tables } from './schema.js';
 
 /** Tables whose rows the worker claims with a lease (`next_check_at`, `lease_owner`, `lease_until`). */
 export type LeasedTable = 'payment_attempts' | 'refunds';
 
-export interface LeaseClaim {
-  owner: string;
-  nowMs: number;
-  leaseUntilMs: number;
-  limit: number;
+/**
+ * Ids of rows due at `nowMs` and not leased, oldest due first: candidates only. Each is claimed
+ * on its own (`claimRow`) when a check is about to start, so a row waiting behind a slow batch
+ * never sits under a lease that runs out before its check begins.
+ */
+export async function findDueIds<T extends LeasedTable>(ex: Executor, table: T, statuses: readonly Tables[T]['status'][], nowMs: number, limit: number): Promise<string[]> {
+  const leased = table as LeasedTable as 'refunds';
+  const rows = await ex
+    .selectFrom(leased)
+    .select('id')
+    .where('status', 'in', [...statuses] as Tables['refunds']['status'][])
+    .where('next_check_at', '<=', nowMs)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
+    .orderBy('next_check_at')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.id);
 }
 
 /**
- * Claims up to `limit` rows in one of `statuses` that are due at `nowMs`, for `owner` until
- * `leaseUntilMs`. The UPDATE re-checks the lease, so it is a compare-and-set on both databases:
- * of two processes that read the same due row, one wins. PostgreSQL also skips rows another
- * claim has locked, so concurrent claims take different rows instead of queueing behind each other.
+ * Claims one row for `owner` until `leaseUntilMs`, if it is still due, still in one of
+ * `statuses` and not leased at `nowMs` (the caller's fresh now): one compare-and-set UPDATE, so
+ * of any number of processes claiming the same row exactly one gets it. Returns the row as
+ * claimed, or null.
  */
-export async function claimDueRows<T extends LeasedTable>(ex: Executor, kind: DatabaseKind, table: T, statuses: readonly string[], claim: LeaseClaim): Promise<Tables[T][]> {
-  // Both tables have the same lease columns; Kysely cannot see that through a generic table name.
+export async function claimRow<T extends LeasedTable>(ex: Executor, table: T, id: string, statuses: readonly Tables[T]['status'][], owner: string, nowMs: number, leaseUntilMs: number): Promise<Tables[T] | null> {
   const leased = table as LeasedTable as 'refunds';
-  let due = ex
-    .selectFrom(leased)
-    .select('id')
-    .where('status', 'in', [...statuses])
-    .where('next_check_at', '<=', claim.nowMs)
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', claim.nowMs)]))
-    .orderBy('next_check_at')
-    .limit(claim.limit);
-  if (kind === 'postgres') due = due.forUpdate().skipLocked();
-  const ids = (await due.execute()).map((row) => row.id);
-  if (ids.length === 0) return [];
   const claimed = await ex
     .updateTable(leased)
-    .set({ lease_owner: claim.owner, lease_until: claim.leaseUntilMs })
-    .where('id', 'in', ids)
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', claim.nowMs)]))
+    .set({ lease_owner: owner, lease_until: leaseUntilMs })
+    .where('id', '=', id)
+    .where('status', 'in', [...statuses] as Tables['refunds']['status'][])
+    .where('next_check_at', '<=', nowMs)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
     .returningAll()
-    .execute();
-  return claimed as unknown as Tables[T][];
+    .executeTakeFirst();
+  return (claimed ?? null) as unknown as Tables[T] | null;
+}
+
+/**
+ * The heartbeat of a check in progress: extends the lease while `owner` still holds it. False when
+ * it was lost (it ran out and another process took the row): the holder should stop recording.
+ */
+export async function renewLease(ex: Executor, table: LeasedTable, id: string, owner: string, leaseUntilMs: number): Promise<boolean> {
+  const leased = table as LeasedTable as 'refunds';
+  const result = await ex.updateTable(leased).set({ lease_until: leaseUntilMs }).where('id', '=', id).where('lease_owner', '=', owner).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }

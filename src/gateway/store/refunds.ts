@@ -1,18 +1,12 @@
-import { claimDueRows, type LeaseClaim } from './leases.js';
 import { sql } from 'kysely';
-import type { DatabaseKind } from './database.js';
 import { keysetConditions, keysetOrder, takePage } from './pagination.js';
 import type { ListWindow } from './pagination.js';
+import { transitionRefund, type RefundState } from '../domain/refunds.js';
 import type { ChargeRow, Executor, RefundRow } from './schema.js';
 import { bool } from './scope.js';
 import type { Scope } from './scope.js';
 
-/**
- * Refund statuses (api.md §4). `pending` with `sent_at` null: recorded, not yet sent to the
- * wallet network (only then can it be canceled); `pending` with `sent_at`: sent, outcome not
- * final yet (the worker re-sends it with the same refundRequestId).
- */
-export type RefundStatus = 'pending' | 'succeeded' | 'failed' | 'canceled';
+export type { RefundStatus } from '../domain/refunds.js';
 
 export function insertRefund(ex: Executor, row: RefundRow): Promise<unknown> {
   return ex.insertInto('refunds').values(row).execute();
@@ -87,32 +81,37 @@ export async function recordChargeRefunded(ex: Executor, chargeId: string, amoun
     .executeTakeFirstOrThrow();
 }
 
-/** The refund is about to go to the network: no cancel from now on. False if it moved first. */
-export async function markRefundSending(ex: Executor, id: string, nowMs: number): Promise<boolean> {
-  const result = await ex
-    .updateTable('refunds')
-    .set({ sent_at: nowMs, updated: nowMs })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .where('sent_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+/** A refund row's place in the status machine (domain/refunds.ts). */
+export function refundStateOf(row: Pick<RefundRow, 'status' | 'sent_at'>): RefundState {
+  return { status: row.status, sent: row.sent_at !== null };
 }
 
-type OutcomeFields = Partial<Pick<RefundRow, 'failure_reason' | 'failure_code' | 'external_refund_id' | 'settlement_currency' | 'settlement_amount' | 'settlement_quote' | 'balance_transaction'>>;
+export type RefundOutcomeFields = Partial<Pick<RefundRow, 'failure_reason' | 'failure_code' | 'external_refund_id' | 'settlement_currency' | 'settlement_amount' | 'settlement_quote' | 'balance_transaction'>>;
 
 /**
- * Moves a pending refund to a final status; false when it is no longer pending (another
- * process recorded the outcome first). `unsentOnly`: only if it was never sent (cancel).
+ * Applies a move the refund status machine decided (`transitionRefund`) as a compare-and-set on
+ * `from` (status and whether it was sent); null when the refund left `from` meanwhile (another
+ * process recorded an outcome or a cancel first). A send stamps `sent_at`; a final status is
+ * never due for the worker again.
  */
-export async function markRefundFinal(ex: Executor, id: string, to: Exclude<RefundStatus, 'pending'>, nowMs: number, fields: OutcomeFields = {}, unsentOnly = false): Promise<RefundRow | null> {
-  let query = ex
+export async function moveRefund(ex: Executor, id: string, move: { from: RefundState; to: RefundState }, nowMs: number, fields: RefundOutcomeFields = {}): Promise<RefundRow | null> {
+  const final = move.to.status !== 'pending';
+  const result = await ex
     .updateTable('refunds')
-    .set({ ...fields, status: to, updated: nowMs, next_check_at: null })
+    .set({ ...fields, status: move.to.status, updated: nowMs, ...(move.to.sent && !move.from.sent ? { sent_at: nowMs } : {}), ...(final ? { next_check_at: null } : {}) })
     .where('id', '=', id)
-    .where('status', '=', 'pending');
-  if (unsentOnly) query = query.where('sent_at', 'is', null);
-  return (await query.returningAll().executeTakeFirst()) ?? null;
+    .where('status', '=', move.from.status)
+    .where('sent_at', move.from.sent ? 'is not' : 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  return result ?? null;
+}
+
+/** The refund is about to go to the network: no cancel from now on. False if it moved first. */
+export async function markRefundSending(ex: Executor, id: string, nowMs: number): Promise<boolean> {
+  const decided = transitionRefund({ status: 'pending', sent: false }, { kind: 'send' });
+  if (!decided.ok) throw new Error(decided.message);
+  return (await moveRefund(ex, id, decided, nowMs)) !== null;
 }
 
 export async function updateRefundMetadata(ex: Executor, id: string, metadata: string, nowMs: number): Promise<RefundRow> {
@@ -124,10 +123,6 @@ export async function scheduleRefundCheck(ex: Executor, id: string, nextCheckAtM
   await ex.updateTable('refunds').set({ next_check_at: nextCheckAtMs }).where('id', '=', id).where('status', '=', 'pending').execute();
 }
 
-/** Claims due pending refunds for `owner` (see `claimDueRows` for the lease rules). */
-export function claimDueRefunds(ex: Executor, kind: DatabaseKind, claim: LeaseClaim): Promise<RefundRow[]> {
-  return claimDueRows(ex, kind, 'refunds', ['pending'], claim);
-}
 
 /** Gives a refund back after a check, counting it; a no-op when the lease was lost meanwhile. */
 export async function releaseRefund(ex: Executor, id: string, owner: string, nextCheckAtMs: number | null): Promise<void> {

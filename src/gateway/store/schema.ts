@@ -1,4 +1,6 @@
 import type { ColumnType, Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import type { PaymentAttemptStatus } from '../domain/payment_attempts.js';
+import type { RefundStatus } from '../domain/refunds.js';
 
 /**
  * Typed tables. One SQL subset for SQLite and PostgreSQL: text, integer, bigint (money and
@@ -89,7 +91,8 @@ export interface PaymentAttemptsTable {
   payment_method_id: string;
   /** Sent to Alipay+ as paymentRequestId: derived from our ids and reused on every retry. */
   payment_request_id: string;
-  status: string;
+  /** Moved only along domain/payment_attempts.ts, as a compare-and-set (store `moveAttempt`). */
+  status: PaymentAttemptStatus;
   amount: number;
   currency: string;
   terminal_type: string;
@@ -321,6 +324,7 @@ export interface Tables {
   checkout_sessions: CheckoutSessionsTable;
   checkout_line_items: CheckoutLineItemsTable;
   checkout_page_keys: CheckoutPageKeysTable;
+  attention_items: AttentionItemsTable;
 }
 
 export interface BalanceTransactionsTable {
@@ -361,7 +365,8 @@ export interface RefundsTable {
   refund_request_id: string;
   amount: number;
   currency: string;
-  status: string;
+  /** Moved only along domain/refunds.ts `transitionRefund`, as a compare-and-set. */
+  status: RefundStatus;
   reason: string | null;
   failure_reason: string | null;
   failure_code: string | null;
@@ -376,6 +381,27 @@ export interface RefundsTable {
   settlement_amount: number | null;
   settlement_quote: string | null;
   balance_transaction: string | null;
+}
+
+/**
+ * What the gateway could not settle alone (migrations_attention.ts): one row per payment attempt
+ * or refund in `requires_attention`, written in the transaction that moved it, listed for the
+ * operator (`zhifu attention`).
+ */
+export interface AttentionItemsTable {
+  /** The attempt's `pa_…` or the refund's `re_…`. */
+  id: string;
+  object: 'payment_attempt' | 'refund';
+  account_id: string;
+  livemode: Bool;
+  created: number;
+  payment_intent_id: string;
+  /** paymentRequestId or refundRequestId: what to look up at Alipay+. */
+  request_id: string;
+  amount: number;
+  currency: string;
+  /** What the network said that the gateway could not decide on. */
+  reason: string;
 }
 
 /** Either the database or an open transaction: repository functions accept both. */
@@ -399,3 +425,4 @@ export type ProductRow = Selectable<ProductsTable>;
 export type PriceRow = Selectable<PricesTable>;
 export type CheckoutSessionRow = Selectable<CheckoutSessionsTable>;
 export type CheckoutLineItemRow = Selectable<CheckoutLineItemsTable>;
+export type AttentionItemRow = Selectable<AttentionItemsTable>;

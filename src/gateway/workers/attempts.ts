@@ -1,16 +1,19 @@
-import { inquireAndRecord } from '../connector/alipayplus/inquiry.js';
-import type { AlipayPlusGateway } from '../connector/alipayplus/modes.js';
+import type { NetworkConnector } from '../connector/types.js';
+import { isFinal } from '../domain/payment_attempts.js';
+import { recordAttemptRequiresAttention } from '../core/attention.js';
 import type { CoreDeps } from '../core/context.js';
+import { inquireAndApply } from '../core/network_outcomes.js';
 import { recordAttemptClosed } from '../core/payment_attempts.js';
 import { inTransaction } from '../store/database.js';
-import { markAttemptClosing, type AttemptReversal, type PaymentAttemptStatus } from '../store/payment_attempts.js';
+import { tryMoveAttempt } from '../core/attempt_moves.js';
+import type { AttemptReversal } from '../store/payment_attempts.js';
 import type { PaymentAttemptRow } from '../store/schema.js';
-import { SENDING_CHECK_DELAY_MS, attemptDeadline, nextInquiryAt, nextRetryAt } from './schedule.js';
+import { REVERSAL_REFUSALS_MAX, SENDING_CHECK_DELAY_MS, WORKER_CHECKS_MAX, attemptDeadline, nextInquiryAt, nextRetryAt } from '../domain/schedule.js';
 
-/** What a check of one attempt needs: the core's dependencies and the gateway's Alipay+ side. */
+/** What a check of one attempt needs: the core's dependencies and a connector that inquires and reverses. */
 export interface AttemptWork {
   deps: CoreDeps;
-  alipayPlus: AlipayPlusGateway;
+  connector: NetworkConnector;
 }
 
 /** Why the worker closes an open attempt; the decline code is what Alipay+ says of a closed order. */
@@ -19,7 +22,7 @@ export const CLOSE_REASONS = {
   outcomeLost: { code: 'ORDER_IS_CLOSED', message: 'The payment request was not confirmed by Alipay+ in time, so the order was closed.' },
 } as const;
 
-type PaymentState = 'succeeded' | 'failed' | 'pending' | 'unknown';
+type PaymentState = 'succeeded' | 'failed' | 'pending' | 'unknown' | 'amount_mismatch';
 
 /**
  * Checks one attempt the worker holds a lease on and moves it toward a final state. Returns
@@ -27,7 +30,12 @@ type PaymentState = 'succeeded' | 'failed' | 'pending' | 'unknown';
  * already carries its next check).
  */
 export async function checkAttempt(work: AttemptWork, attempt: PaymentAttemptRow): Promise<number | null> {
-  const status = attempt.status as PaymentAttemptStatus;
+  const status = attempt.status;
+  // Bounded: an attempt that got no final answer in this many checks of one status is an operator's.
+  if (!isFinal(status) && attempt.checks >= WORKER_CHECKS_MAX) {
+    await recordAttemptRequiresAttention(work.deps, attempt.id, `no final answer from Alipay+ after ${attempt.checks} checks in status ${status}`);
+    return null;
+  }
   switch (status) {
     case 'sending':
     case 'pending':
@@ -37,6 +45,7 @@ export async function checkAttempt(work: AttemptWork, attempt: PaymentAttemptRow
     case 'succeeded':
     case 'failed':
     case 'canceled':
+    case 'requires_attention':
       return null;
   }
 }
@@ -50,12 +59,13 @@ export async function checkAttempt(work: AttemptWork, attempt: PaymentAttemptRow
  * and re-sending it now would open an order the shopper was already told is processing.
  */
 async function checkOpenAttempt(work: AttemptWork, attempt: PaymentAttemptRow, status: 'sending' | 'pending'): Promise<number | null> {
-  const applied = await inquireAndRecord(work.deps, work.alipayPlus, attempt);
+  const applied = await inquireAndApply(work.deps, work.connector, attempt);
   const now = work.deps.clock.now();
   const deadline = attemptDeadline(attempt);
   switch (applied) {
     case 'succeeded':
     case 'failed':
+    case 'requires_attention':
       return null;
     case 'unknown':
       return nextInquiryAt(attempt.created, deadline, now);
@@ -73,16 +83,22 @@ async function checkOpenAttempt(work: AttemptWork, attempt: PaymentAttemptRow, s
  */
 async function closeOpenAttempt(work: AttemptWork, attempt: PaymentAttemptRow, status: 'sending' | 'pending', reason: { code: string; message: string }): Promise<number | null> {
   const now = work.deps.clock.now();
-  const moved = await inTransaction(work.deps.database, (tx) => markAttemptClosing(tx, attempt.id, status, reason, now));
+  const moved = await inTransaction(work.deps.database, (tx) => tryMoveAttempt(tx, { id: attempt.id, status }, { kind: 'close' }, now, { failure_code: reason.code, failure_message: reason.message }));
   // Someone else moved it (the request path, a notification, a cancel): look again soon.
   if (!moved) return now;
   work.deps.logger.info({ payment_request_id: attempt.payment_request_id, reason: reason.message }, 'closing payment attempt at Alipay+');
-  return reverseAndRecord(work, { ...attempt, status: 'canceling' }, 'pending');
+  // The move restarted the count of checks (the reversal's bound and backoff count from here).
+  return reverseAndRecord(work, { ...attempt, status: 'canceling', checks: 0 }, 'pending');
 }
 
 /** A cancel that has not reached the network yet, or money taken after the cancel: finish both. */
 async function checkCancelingAttempt(work: AttemptWork, attempt: PaymentAttemptRow): Promise<number | null> {
   const state = await paymentState(work, attempt);
+  if (state.kind === 'amount_mismatch') {
+    // Paid (or closed) for another amount: returning "the money" would return the wrong sum.
+    await recordAttemptRequiresAttention(work.deps, attempt.id, state.reason ?? 'amount mismatch');
+    return null;
+  }
   if (state.kind === 'failed') {
     // No order yet while the request path may still be re-sending the pay: it may yet appear.
     const sendsOverAt = attempt.created + SENDING_CHECK_DELAY_MS;
@@ -100,7 +116,7 @@ async function checkCancelingAttempt(work: AttemptWork, attempt: PaymentAttemptR
  * later with the same request ids.
  */
 async function reverseAndRecord(work: AttemptWork, attempt: PaymentAttemptRow, state: PaymentState): Promise<number | null> {
-  const outcome = await work.alipayPlus.reverse({
+  const outcome = await work.connector.reverse({
     accountId: attempt.account_id,
     livemode: attempt.livemode === 1,
     paymentIntentId: attempt.payment_intent_id,
@@ -123,8 +139,13 @@ async function reverseAndRecord(work: AttemptWork, attempt: PaymentAttemptRow, s
       return null;
     case 'refused':
       // e.g. a refund refused because the order is still unpaid past the cancel window: it
-      // closes at its expiry, which a later check sees.
-      work.deps.logger.error({ ...log, code: outcome.code, reason: outcome.reason }, 'Alipay+ refused to cancel or refund; retrying');
+      // closes at its expiry, which a later check sees. Bounded: refused again and again, the
+      // money cannot go back without an operator.
+      if (attempt.checks + 1 >= REVERSAL_REFUSALS_MAX) {
+        await recordAttemptRequiresAttention(work.deps, attempt.id, `Alipay+ refused the reversal ${attempt.checks + 1} times: ${outcome.code}: ${outcome.reason}`);
+        return null;
+      }
+      work.deps.logger.warn({ ...log, code: outcome.code, reason: outcome.reason }, 'Alipay+ refused to cancel or refund; retrying');
       return nextRetryAt(attempt.checks, work.deps.clock.now());
     case 'unknown':
       work.deps.logger.warn({ ...log, reason: outcome.reason }, 'cancel or refund not confirmed; retrying with the same request ids');
@@ -133,8 +154,21 @@ async function reverseAndRecord(work: AttemptWork, attempt: PaymentAttemptRow, s
 }
 
 /** The payment's state at Alipay+ without recording it (a canceling attempt is not awaited). */
-async function paymentState(work: AttemptWork, attempt: PaymentAttemptRow): Promise<{ kind: PaymentState; code: string | null }> {
-  const inquiry = await work.alipayPlus.inquire(attempt.livemode === 1, { paymentRequestId: attempt.payment_request_id, currency: attempt.currency, amountMinor: attempt.amount });
+async function paymentState(work: AttemptWork, attempt: PaymentAttemptRow): Promise<{ kind: PaymentState; code: string | null; reason?: string }> {
+  const inquiry = await work.connector.inquire(attempt.livemode === 1, { paymentRequestId: attempt.payment_request_id, currency: attempt.currency, amountMinor: attempt.amount });
   if (!inquiry.ok) return { kind: 'unknown', code: null };
-  return { kind: inquiry.outcome.kind, code: inquiry.outcome.kind === 'failed' ? inquiry.outcome.code : null };
+  const outcome = inquiry.outcome;
+  // A paymentId other than the one pay returned is no answer about this payment.
+  if (outcome.kind !== 'pending' && outcome.externalPaymentId !== null && attempt.external_payment_id !== null && outcome.externalPaymentId !== attempt.external_payment_id) {
+    return { kind: 'amount_mismatch', code: null, reason: `Alipay+ reported paymentId ${outcome.externalPaymentId}, but pay returned ${attempt.external_payment_id}` };
+  }
+  switch (outcome.kind) {
+    case 'failed':
+      return { kind: 'failed', code: outcome.code };
+    case 'amount_mismatch':
+      return { kind: 'amount_mismatch', code: null, reason: outcome.reason };
+    case 'succeeded':
+    case 'pending':
+      return { kind: outcome.kind, code: null };
+  }
 }

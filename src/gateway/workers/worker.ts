@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { AlipayPlusGateway } from '../connector/alipayplus/modes.js';
+import type { NetworkConnector } from '../connector/types.js';
 import type { CoreDeps } from '../core/context.js';
-import { inTransaction } from '../store/database.js';
-import { claimDueAttempts, releaseAttempt } from '../store/payment_attempts.js';
-import { claimDueRefunds, releaseRefund } from '../store/refunds.js';
-import type { PaymentAttemptRow, RefundRow } from '../store/schema.js';
+import { ATTEMPT_WORKER_STATUSES } from '../domain/payment_attempts.js';
+import { claimRow, findDueIds, renewLease, type LeasedTable } from '../store/leases.js';
+import { releaseAttempt } from '../store/payment_attempts.js';
+import { releaseRefund } from '../store/refunds.js';
+import type { PaymentAttemptRow, RefundRow, Tables } from '../store/schema.js';
 import { checkAttempt, type AttemptWork } from './attempts.js';
 import { expireCheckoutSessions } from './checkout_sessions.js';
 import { checkRefund } from './refunds.js';
-import { nextRetryAt } from './schedule.js';
+import { nextRetryAt } from '../domain/schedule.js';
 
 export const WORKER_POLL_INTERVAL_MS = 500;
 /** Attempts claimed per pass; a full batch starts the next pass at once. */
@@ -17,11 +18,12 @@ export const WORKER_BATCH_MAX = 50;
 /** Attempts checked at once (each is a few Alipay+ calls). */
 export const WORKER_CONCURRENCY_MAX = 8;
 /**
- * How long a claim holds: longer than the slowest check (an inquiry, a cancel and a refund, each
- * up to SENDS_MAX sends of 10 s), so a live process never loses its lease mid-check, while a
- * crashed one's attempts come free again within minutes.
+ * How long a claim holds without a heartbeat. A row is claimed when its check starts (not when
+ * the pass lists it) and its lease is renewed every WORKER_LEASE_MS / 3 while the check runs (an
+ * inquiry, a cancel and a refund can take SENDS_MAX sends of 10 s each), so a live process never
+ * loses a row mid-check, while a crashed one's rows come free within a minute.
  */
-export const WORKER_LEASE_MS = 2 * 60_000;
+export const WORKER_LEASE_MS = 60_000;
 
 export interface GatewayWorkerOptions {
   /** false: `start()` runs no loop; the owner calls `runOnce()` (tests with a manual clock). */
@@ -51,11 +53,11 @@ export class GatewayWorker {
 
   constructor(
     private readonly deps: CoreDeps,
-    alipayPlus: AlipayPlusGateway,
+    connector: NetworkConnector,
     private readonly options: GatewayWorkerOptions = {},
   ) {
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-    this.work = { deps, alipayPlus };
+    this.work = { deps, connector };
   }
 
   start(): void {
@@ -80,15 +82,50 @@ export class GatewayWorker {
   }
 
   private async claimAndCheck(): Promise<string[]> {
-    const now = this.deps.clock.now();
     const limit = this.options.batchMax ?? WORKER_BATCH_MAX;
-    const leaseUntilMs = now + (this.options.leaseMs ?? WORKER_LEASE_MS);
-    const claimed = await inTransaction(this.deps.database, (tx) => claimDueAttempts(tx, this.deps.database.kind, { owner: this.owner, nowMs: now, leaseUntilMs, limit }));
-    await forEachBounded(claimed, this.options.concurrencyMax ?? WORKER_CONCURRENCY_MAX, (attempt) => this.checkOne(attempt));
-    const refunds = await inTransaction(this.deps.database, (tx) => claimDueRefunds(tx, this.deps.database.kind, { owner: this.owner, nowMs: now, leaseUntilMs, limit }));
-    await forEachBounded(refunds, this.options.concurrencyMax ?? WORKER_CONCURRENCY_MAX, (refund) => this.checkRefund(refund));
+    const db = this.deps.database.db;
+    const attemptIds = await findDueIds(db, 'payment_attempts', ATTEMPT_WORKER_STATUSES, this.deps.clock.now(), limit);
+    const attempts = await this.checkEachLeased('payment_attempts', attemptIds, ATTEMPT_WORKER_STATUSES, (attempt) => this.checkOne(attempt));
+    const refundIds = await findDueIds(db, 'refunds', ['pending'], this.deps.clock.now(), limit);
+    const refunds = await this.checkEachLeased('refunds', refundIds, ['pending'], (refund) => this.checkRefund(refund));
     await this.expireSessions();
-    return [...claimed.map((attempt) => attempt.id), ...refunds.map((refund) => refund.id)];
+    return [...attempts, ...refunds];
+  }
+
+  /**
+   * Checks the listed rows with bounded concurrency, each under its own lease: claimed with a
+   * fresh `now` when its check starts, renewed while it runs, released with its next check.
+   * Returns the ids this process checked (a row another process claimed first is skipped).
+   */
+  private async checkEachLeased<T extends LeasedTable>(table: T, ids: string[], statuses: readonly Tables[T]['status'][], check: (row: Tables[T]) => Promise<void>): Promise<string[]> {
+    const checked: string[] = [];
+    const leaseMs = this.options.leaseMs ?? WORKER_LEASE_MS;
+    await forEachBounded(ids, this.options.concurrencyMax ?? WORKER_CONCURRENCY_MAX, async (id) => {
+      const db = this.deps.database.db;
+      const now = this.deps.clock.now();
+      let row: Tables[T] | null;
+      try {
+        row = await claimRow(db, table, id, statuses, this.owner, now, now + leaseMs);
+      } catch (error) {
+        this.deps.logger.error({ err: error, id }, 'could not claim a worker lease');
+        return;
+      }
+      if (row === null) return;
+      checked.push(id);
+      const heartbeat = setInterval(() => {
+        renewLease(db, table, id, this.owner, this.deps.clock.now() + leaseMs).then(
+          (held) => { if (!held) this.deps.logger.warn({ id }, 'worker lease lost mid-check'); },
+          (error: unknown) => this.deps.logger.error({ err: error, id }, 'could not renew a worker lease'),
+        );
+      }, Math.max(1, Math.floor(leaseMs / 3)));
+      heartbeat.unref();
+      try {
+        await check(row);
+      } finally {
+        clearInterval(heartbeat);
+      }
+    });
+    return checked;
   }
 
   /** Re-sends a pending refund with its refundRequestId; like checkOne, never throws out of the pass. */

@@ -1,7 +1,9 @@
+import { NETWORK_RESEND_BACKOFF_MS, NETWORK_SENDS_MAX } from '../../domain/schedule.js';
 import { AlipayPlusError, type AlipayPlusClient, type InquiryPaymentResponse } from '../../../alipayplus/index.js';
 import type {
   ConnectorCancelOutcome,
   ConnectorCancelRequest,
+  ConnectorInquiryResult,
   ConnectorPayOutcome,
   ConnectorPayRequest,
   ConnectorRefundOutcome,
@@ -24,15 +26,14 @@ import {
   toRefundRequest,
   toReversalRefundRequest,
   type ExpectedPayment,
-  type NotificationCheck,
 } from './transformers.js';
 
 /**
  * Sends of one request before leaving the outcome to the worker. Every re-send carries the same
  * request id, so Alipay+ processes it at most once.
  */
-export const SENDS_MAX = 3;
-export const RESEND_BACKOFF_MS = 200;
+export const SENDS_MAX = NETWORK_SENDS_MAX;
+export const RESEND_BACKOFF_MS = NETWORK_RESEND_BACKOFF_MS;
 
 export interface AlipayPlusConnectorOptions {
   client: AlipayPlusClient;
@@ -100,7 +101,7 @@ export class AlipayPlusConnector implements PaymentConnector {
   }
 
   /** The payment's state at Alipay+; `unknown` when the inquiry itself did not get an answer. */
-  async inquire(expected: ExpectedPayment): Promise<NotificationCheck | { ok: false; reason: string; unknown: true }> {
+  async inquirePayment(expected: ExpectedPayment): Promise<ConnectorInquiryResult> {
     let response: InquiryPaymentResponse;
     try {
       response = await this.resend(() => this.options.client.inquiryPayment({ paymentRequestId: expected.paymentRequestId }));
@@ -111,7 +112,8 @@ export class AlipayPlusConnector implements PaymentConnector {
       }
       return { ok: false, reason: error instanceof Error ? error.message : String(error), unknown: true };
     }
-    return fromInquiry(response, expected);
+    const read = fromInquiry(response, expected);
+    return read.ok ? read : { ...read, unknown: true };
   }
 
   /** Re-sends the identical request while the outcome is unknown (U or transport), then gives up. */

@@ -1,8 +1,12 @@
 import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { AlipayPlusClient, SignedReceiver, loadPrivateKey } from '../../../alipayplus/index.js';
+import { AlipayPlusClient, SignedReceiver, loadPrivateKey, result } from '../../../alipayplus/index.js';
 import type {
   ConnectorCancelOutcome,
   ConnectorCancelRequest,
+  ConnectorInboundNotification,
+  ConnectorInquiryResult,
+  NotificationDisposition,
+  ConnectorReply,
   ConnectorPayOutcome,
   ConnectorPayRequest,
   ConnectorRefundOutcome,
@@ -11,8 +15,9 @@ import type {
   ConnectorReverseRequest,
   PaymentConnector,
 } from '../types.js';
+import { timeoutInconsistency } from '../../domain/schedule.js';
 import { AlipayPlusConnector } from './connector.js';
-import type { ExpectedPayment, NotificationCheck } from './transformers.js';
+import { parseNotificationBody, type ExpectedPayment } from './transformers.js';
 
 /** Where an Alipay+ endpoint is and which keys speak to it. Test and live mode each have their own. */
 export interface AlipayPlusEndpoint {
@@ -42,7 +47,7 @@ interface ModeSide {
   returnTokenKey: Buffer;
 }
 
-export type InquiryResult = NotificationCheck | { ok: false; reason: string; unknown: true };
+export type InquiryResult = ConnectorInquiryResult;
 
 /**
  * The gateway's whole Alipay+ side: a connector per mode behind one PaymentConnector, and the
@@ -56,12 +61,16 @@ export class AlipayPlusGateway implements PaymentConnector {
    * @param publicUrl the gateway's base URL as Alipay+ and shoppers reach it; a function when it is
    *   only known once the server listens (port 0).
    */
-  constructor(endpoints: Partial<Record<Mode, AlipayPlusEndpoint | null>>, publicUrl: string | (() => string), options: { resendBackoffMs?: number } = {}) {
+  constructor(endpoints: Partial<Record<Mode, AlipayPlusEndpoint | null>>, publicUrl: string | (() => string), options: { resendBackoffMs?: number; timeoutMs?: number } = {}) {
     const baseUrl = typeof publicUrl === 'string' ? () => publicUrl : publicUrl;
     for (const mode of ['test', 'live'] as const) {
       const endpoint = endpoints[mode];
       if (!endpoint) continue;
-      const client = new AlipayPlusClient({ ...endpoint });
+      const timeoutMs = endpoint.timeoutMs ?? options.timeoutMs;
+      // The worker's delays assume the sends are over by then (domain/schedule.ts); see also loadConfig.
+      const problem = timeoutMs === undefined ? null : timeoutInconsistency(timeoutMs);
+      if (problem !== null) throw new Error(`Alipay+ ${mode} timeout ${timeoutMs} ms: ${problem}`);
+      const client = new AlipayPlusClient({ ...endpoint, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
       const privateKeyDer = loadPrivateKey(endpoint.privateKey).export({ format: 'der', type: 'pkcs8' });
       const returnTokenKey = createHmac('sha256', privateKeyDer).update('zhifu return handler').digest();
       const connector = new AlipayPlusConnector({
@@ -103,13 +112,32 @@ export class AlipayPlusGateway implements PaymentConnector {
   inquire(livemode: boolean, expected: ExpectedPayment): Promise<InquiryResult> {
     const side = this.sides[modeOf(livemode)];
     if (!side) return Promise.resolve({ ok: false, reason: notConfigured(livemode), unknown: true });
-    return side.connector.inquire(expected);
+    return side.connector.inquirePayment(expected);
   }
 
-  /** Verifies and acknowledges inbound calls for a mode; null when the mode has no endpoint. */
-  receiver(mode: Mode): { receiver: SignedReceiver; clientId: string } | null {
+  /**
+   * Verifies a notifyPayment (signature over the exact bytes, with this mode's Alipay+ key) and
+   * reads it into a typed report. Records nothing: the core applies the report.
+   */
+  parseNotification(livemode: boolean, headers: Record<string, string | string[] | undefined>, rawBody: string): ConnectorInboundNotification {
+    const mode = modeOf(livemode);
     const side = this.sides[mode];
-    return side ? { receiver: side.receiver, clientId: side.clientId } : null;
+    if (!side) return { kind: 'not_configured', reason: `${mode} mode has no Alipay+ endpoint configured` };
+    const path = NOTIFY_PATHS[mode];
+    const inbound = side.receiver.verifyRequest(path, headers, rawBody);
+    if (!inbound.ok) return { kind: 'refused', reason: `unverifiable: ${inbound.result.resultMessage}`, reply: side.receiver.reply(path, side.clientId, { result: inbound.result }) };
+    const parsed = parseNotificationBody(inbound.body);
+    if (!parsed.ok) return { kind: 'refused', reason: parsed.reason, reply: side.receiver.reply(path, side.clientId, { result: result('PARAM_ILLEGAL', parsed.reason) }) };
+    return { kind: 'payment', livemode, paymentRequestId: parsed.paymentRequestId, amount: parsed.amount, outcome: parsed.outcome };
+  }
+
+  /** The signed answer to a notification: SUCCESS stops Alipay+ re-sending it; a refusal makes it send again. */
+  replyToNotification(livemode: boolean, disposition: NotificationDisposition): ConnectorReply {
+    const mode = modeOf(livemode);
+    const side = this.sides[mode];
+    if (!side) throw new Error(`${mode} mode has no Alipay+ endpoint configured`);
+    const answer = disposition.ack ? result('SUCCESS') : result(disposition.why === 'unknown_payment' ? 'ORDER_NOT_EXIST' : 'PARAM_ILLEGAL', disposition.note);
+    return side.receiver.reply(NOTIFY_PATHS[mode], side.clientId, { result: answer });
   }
 
   /** Whether `token` is the one this gateway put in the redirect URL it gave Alipay+ for this PaymentIntent. */

@@ -14,6 +14,9 @@ import {
   type SettlementQuote,
 } from '../../../alipayplus/index.js';
 import type {
+  ConnectorAmount,
+  ConnectorExpectedPayment,
+  ConnectorPaymentResult,
   ConnectorCancelOutcome,
   ConnectorCancelRequest,
   ConnectorPayOutcome,
@@ -150,10 +153,7 @@ export function fromReversalRefundError(error: unknown): ConnectorReverseOutcome
 }
 
 /** What a payment's final state says, from a notification or an inquiry. */
-export type PaymentResultOutcome =
-  | { kind: 'succeeded'; externalPaymentId: string; buyerId: string | null; wallet: string | null; paidAtMs: number | null; settlement: SettlementDetails | null }
-  | { kind: 'failed'; code: string; message: string; externalPaymentId: string | null }
-  | { kind: 'pending' };
+export type PaymentResultOutcome = ConnectorPaymentResult;
 
 export interface SettlementDetails {
   currency: string;
@@ -161,35 +161,73 @@ export interface SettlementDetails {
   quote: SettlementQuote | null;
 }
 
-export interface ExpectedPayment {
-  paymentRequestId: string;
-  currency: string;
-  amountMinor: number;
-}
+export type ExpectedPayment = ConnectorExpectedPayment;
 
 export type NotificationCheck = { ok: true; outcome: PaymentResultOutcome } | { ok: false; reason: string };
+
+/**
+ * Reads a payment's final result against the attempt we stored. A different paymentRequestId or
+ * a result that is not final is no answer (`ok: false`); a final result for another amount is
+ * `amount_mismatch`, which is never recorded as paid.
+ */
+function readPaymentResult(body: NotifyPaymentRequest, expected: ExpectedPayment): NotificationCheck {
+  if (body.paymentRequestId !== expected.paymentRequestId) return { ok: false, reason: 'paymentRequestId does not match the attempt' };
+  const status = body.paymentResult?.resultStatus;
+  if (status !== 'S' && status !== 'F') return { ok: false, reason: `paymentResult.resultStatus ${String(status)} is not final` };
+  if (!amountsEqual(body.paymentAmount, amount(expected.currency, expected.amountMinor))) {
+    return { ok: true, outcome: { kind: 'amount_mismatch', reason: `paymentAmount ${JSON.stringify(body.paymentAmount)} does not match ${expected.currency} ${expected.amountMinor}`, externalPaymentId: body.paymentId ?? null } };
+  }
+  if (status === 'S') return { ok: true, outcome: succeeded(body) };
+  return { ok: true, outcome: { kind: 'failed', code: body.paymentResult.resultCode, message: body.paymentResult.resultMessage, externalPaymentId: body.paymentId ?? null } };
+}
 
 /**
  * Checks a verified notification against the attempt we stored: the ids and the amount must
  * match, or it is never recorded as paid.
  */
 export function fromNotification(body: NotifyPaymentRequest, expected: ExpectedPayment): NotificationCheck {
-  if (body.paymentRequestId !== expected.paymentRequestId) return { ok: false, reason: 'paymentRequestId does not match the attempt' };
-  if (!amountsEqual(body.paymentAmount, amount(expected.currency, expected.amountMinor))) {
-    return { ok: false, reason: `paymentAmount ${JSON.stringify(body.paymentAmount)} does not match ${expected.currency} ${expected.amountMinor}` };
-  }
-  const status = body.paymentResult?.resultStatus;
-  if (status === 'S') return { ok: true, outcome: succeeded(body) };
-  if (status === 'F') {
-    return { ok: true, outcome: { kind: 'failed', code: body.paymentResult.resultCode, message: body.paymentResult.resultMessage, externalPaymentId: body.paymentId ?? null } };
-  }
-  return { ok: false, reason: `paymentResult.resultStatus ${String(status)} is not final` };
+  const check = readPaymentResult(body, expected);
+  if (check.ok && check.outcome.kind === 'amount_mismatch') return { ok: false, reason: check.outcome.reason };
+  return check;
 }
 
-/** Reads an inquiry: `paymentResult` S paid, F failed or closed, U still with the shopper. */
+/** Reads an inquiry: `paymentResult` S paid, F failed or closed, U still with the shopper; another amount is `amount_mismatch`. */
 export function fromInquiry(response: InquiryPaymentResponse, expected: ExpectedPayment): NotificationCheck {
   if (!response.paymentResult || response.paymentResult.resultStatus === 'U') return { ok: true, outcome: { kind: 'pending' } };
-  return fromNotification(response as unknown as NotifyPaymentRequest, expected);
+  return readPaymentResult(response as unknown as NotifyPaymentRequest, expected);
+}
+
+/** A verified notifyPayment body read into the connector's report, or why it is malformed. */
+export type ParsedNotification =
+  | { ok: true; paymentRequestId: string; amount: ConnectorAmount; outcome: Extract<PaymentResultOutcome, { kind: 'succeeded' | 'failed' }> }
+  | { ok: false; reason: string };
+
+const MINOR_UNITS = /^(0|[1-9]\d{0,15})$/;
+
+/**
+ * Reads a notifyPayment whose signature was verified. Only a final result (S or F) is a
+ * notification; the amount must be natural-number minor units within 2^53, so the core can
+ * compare it exactly with the attempt's.
+ */
+export function parseNotificationBody(body: Record<string, unknown>): ParsedNotification {
+  if (typeof body.paymentRequestId !== 'string' || body.paymentRequestId.length === 0) return { ok: false, reason: 'paymentRequestId is required' };
+  const paymentAmount = body.paymentAmount as { currency?: unknown; value?: unknown } | undefined;
+  if (typeof paymentAmount !== 'object' || paymentAmount === null || typeof paymentAmount.currency !== 'string' || typeof paymentAmount.value !== 'string' || !MINOR_UNITS.test(paymentAmount.value) || !Number.isSafeInteger(Number(paymentAmount.value))) {
+    return { ok: false, reason: 'paymentAmount must be an Amount with a natural-number value' };
+  }
+  const paymentResult = body.paymentResult as Record<string, unknown> | undefined;
+  if (typeof paymentResult !== 'object' || paymentResult === null || typeof paymentResult.resultCode !== 'string' || typeof paymentResult.resultStatus !== 'string') {
+    return { ok: false, reason: 'paymentResult with resultCode and resultStatus is required' };
+  }
+  if (body.paymentId !== undefined && typeof body.paymentId !== 'string') return { ok: false, reason: 'paymentId must be a string' };
+  const notification = { ...body, paymentResult: { ...paymentResult, resultMessage: typeof paymentResult.resultMessage === 'string' ? paymentResult.resultMessage : '' } } as unknown as NotifyPaymentRequest;
+  const amountMinor = Number(paymentAmount.value);
+  const read = readPaymentResult(notification, { paymentRequestId: notification.paymentRequestId, currency: paymentAmount.currency, amountMinor });
+  if (!read.ok) return read;
+  const outcome = read.outcome;
+  if (outcome.kind !== 'succeeded' && outcome.kind !== 'failed') return { ok: false, reason: 'a notification must carry a final paymentResult' };
+  if (outcome.kind === 'succeeded' && typeof notification.paymentId !== 'string') return { ok: false, reason: 'a paid notification must carry its paymentId' };
+  return { ok: true, paymentRequestId: notification.paymentRequestId, amount: { currency: paymentAmount.currency, amountMinor }, outcome };
 }
 
 function succeeded(body: Pick<NotifyPaymentRequest, 'paymentId' | 'customerId' | 'walletBrandName' | 'paymentTime' | 'settlementAmount' | 'settlementQuote'>): PaymentResultOutcome {
@@ -221,7 +259,7 @@ export function toRefundRequest(request: ConnectorRefundRequest): RefundRequest 
 /** `S`: the refund is done; its settlement amount and quote feed the balance transaction. */
 export function fromRefundResponse(request: ConnectorRefundRequest, response: RefundResponse): ConnectorRefundOutcome {
   if (response.refundAmount !== undefined && !amountsEqual(response.refundAmount, amount(request.currency, request.amountMinor))) {
-    return { kind: 'unknown', reason: `refundAmount ${JSON.stringify(response.refundAmount)} does not match ${request.currency} ${request.amountMinor}` };
+    return { kind: 'amount_mismatch', reason: `refundAmount ${JSON.stringify(response.refundAmount)} does not match ${request.currency} ${request.amountMinor}` };
   }
   const settlement =
     response.settlementAmount && /^\d{1,16}$/.test(response.settlementAmount.value)

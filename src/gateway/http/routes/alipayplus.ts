@@ -1,25 +1,29 @@
 import type { FastifyInstance } from 'fastify';
-import { result } from '../../../alipayplus/index.js';
-import { NOTIFY_PATHS, RETURN_PATH_PREFIX, type AlipayPlusGateway, type Mode } from '../../connector/alipayplus/modes.js';
-import { handlePaymentNotification } from '../../connector/alipayplus/notification.js';
-import { returnRedirect } from '../../connector/alipayplus/return.js';
+import { NOTIFY_PATHS, RETURN_PATH_PREFIX, type Mode } from '../../connector/alipayplus/modes.js';
+import type { PaymentConnector } from '../../connector/types.js';
+import { applyPaymentNotification } from '../../core/network_outcomes.js';
+import { returnRedirect } from '../../core/payment_returns.js';
 import { BODY_LIMIT_BYTES } from '../body.js';
+
+/** The connector side these routes need: it verifies and parses notifications and signs the answers. */
+export type InboundConnector = PaymentConnector & Required<Pick<PaymentConnector, 'parseNotification' | 'replyToNotification' | 'isReturnTokenValid'>>;
 
 /**
  * Inbound Alipay+ traffic: signed notifyPayment (one path per mode) and the shopper's return
  * from the wallet. Notifications are read raw, because their signature covers the exact bytes.
+ * The connector verifies and parses; the core applies (the same function as the worker's inquiry).
  */
-export function registerAlipayPlusRoutes(app: FastifyInstance, alipayPlus: AlipayPlusGateway): void {
+export function registerAlipayPlusRoutes(app: FastifyInstance, connector: InboundConnector): void {
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => done(null, body));
-    for (const mode of ['test', 'live'] as const) registerNotifyRoute(scope, app, alipayPlus, mode);
+    for (const mode of ['test', 'live'] as const) registerNotifyRoute(scope, app, connector, mode);
   });
 
   app.get(`${RETURN_PATH_PREFIX}:paymentIntentId`, async (req, reply) => {
     const { paymentIntentId } = req.params as { paymentIntentId: string };
     const token = (req.query as Record<string, unknown>).token;
-    const target = await returnRedirect(app.core, alipayPlus, paymentIntentId, typeof token === 'string' ? token : '');
+    const target = await returnRedirect(app.core, connector, paymentIntentId, typeof token === 'string' ? token : '');
     if (target === null) {
       return reply.code(404).type('text/plain; charset=utf-8').send('Unknown or expired payment return link. 支付返回链接无效。');
     }
@@ -27,23 +31,23 @@ export function registerAlipayPlusRoutes(app: FastifyInstance, alipayPlus: Alipa
   });
 }
 
-function registerNotifyRoute(scope: FastifyInstance, app: FastifyInstance, alipayPlus: AlipayPlusGateway, mode: Mode): void {
-  const path = NOTIFY_PATHS[mode];
-  scope.post(path, async (req, reply) => {
-    const side = alipayPlus.receiver(mode);
-    if (side === null) return reply.code(404).send({ error: { type: 'invalid_request_error', code: 'resource_missing', message: `${mode} mode has no Alipay+ endpoint configured` } });
+function registerNotifyRoute(scope: FastifyInstance, app: FastifyInstance, connector: InboundConnector, mode: Mode): void {
+  const livemode = mode === 'live';
+  scope.post(NOTIFY_PATHS[mode], async (req, reply) => {
     const raw = typeof req.body === 'string' ? req.body : '';
-    const inbound = side.receiver.verifyRequest(path, req.headers, raw);
-    let body: object;
-    if (!inbound.ok) {
-      req.log.warn({ mode, reason: inbound.result.resultMessage }, 'rejected an unverifiable Alipay+ notification');
-      body = { result: inbound.result };
-    } else {
-      const disposition = await handlePaymentNotification(app.core, mode, inbound.body);
-      if (!disposition.ack) req.log.warn({ mode, note: disposition.note }, 'Alipay+ notification not acknowledged');
-      body = disposition.ack ? { result: result('SUCCESS') } : { result: disposition.result };
+    const parsed = connector.parseNotification(livemode, req.headers, raw);
+    switch (parsed.kind) {
+      case 'not_configured':
+        return reply.code(404).send({ error: { type: 'invalid_request_error', code: 'resource_missing', message: parsed.reason } });
+      case 'refused':
+        req.log.warn({ mode, reason: parsed.reason }, 'rejected an unverifiable or malformed Alipay+ notification');
+        return reply.code(200).headers({ ...parsed.reply.headers }).send(parsed.reply.body);
+      case 'payment': {
+        const disposition = await applyPaymentNotification(app.core, parsed);
+        if (!disposition.ack) req.log.warn({ mode, note: disposition.note }, 'Alipay+ notification not acknowledged');
+        const signed = connector.replyToNotification(livemode, disposition);
+        return reply.code(200).headers({ ...signed.headers }).send(signed.body);
+      }
     }
-    const signed = side.receiver.reply(path, side.clientId, body);
-    return reply.code(200).headers({ ...signed.headers }).send(signed.body);
   });
 }

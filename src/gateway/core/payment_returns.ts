@@ -1,8 +1,8 @@
-import type { CoreDeps } from '../../core/context.js';
-import { findOpenAttemptsForIntent } from '../../store/payment_attempts.js';
-import { findPaymentIntentById } from '../../store/payment_intents.js';
-import { inquireAndRecord } from './inquiry.js';
-import type { AlipayPlusGateway } from './modes.js';
+import type { PaymentConnector } from '../connector/types.js';
+import { findOpenAttemptsForIntent } from '../store/payment_attempts.js';
+import { findPaymentIntentById } from '../store/payment_intents.js';
+import type { CoreDeps } from './context.js';
+import { inquireAndApply } from './network_outcomes.js';
 
 export type RedirectStatus = 'succeeded' | 'failed' | 'processing';
 
@@ -12,15 +12,16 @@ export type RedirectStatus = 'succeeded' | 'failed' | 'processing';
  * never proof of payment: if no outcome is recorded yet, Alipay+ is asked first. Returns null for
  * an unknown PaymentIntent or a token this gateway did not issue.
  */
-export async function returnRedirect(deps: CoreDeps, alipayPlus: AlipayPlusGateway, paymentIntentId: string, token: string): Promise<string | null> {
+export async function returnRedirect(deps: CoreDeps, connector: PaymentConnector, paymentIntentId: string, token: string): Promise<string | null> {
   const db = deps.database.db;
   let intent = await findPaymentIntentById(db, paymentIntentId);
-  if (!intent || !alipayPlus.isReturnTokenValid(intent.livemode === 1, intent.id, token)) return null;
+  if (!intent || connector.isReturnTokenValid?.(intent.livemode === 1, intent.id, token) !== true) return null;
   if (intent.status === 'requires_action' || intent.status === 'processing') {
     // Only `pending` attempts: a `sending` one may still be mid re-send, and an inquiry then would
     // wrongly find no order. The worker settles those once the sends are over.
     for (const attempt of await findOpenAttemptsForIntent(db, intent.id)) {
-      if (attempt.status === 'pending') await inquireAndRecord(deps, alipayPlus, attempt);
+      const inquire = connector.inquire?.bind(connector);
+      if (attempt.status === 'pending' && inquire !== undefined) await inquireAndApply(deps, { inquire }, attempt);
     }
     intent = (await findPaymentIntentById(db, paymentIntentId)) ?? intent;
   }
