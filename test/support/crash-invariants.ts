@@ -17,10 +17,14 @@ const OPEN_ATTEMPT_STATUSES = ['sending', 'canceling'];
  * of its succeeded refunds, and its reservation covers pending + succeeded refunds.
  */
 export async function moneyInvariants(stack: CrashStack): Promise<string[]> {
-  const db = stack.database.db;
   const violations: string[] = [];
-  const charges = await db.selectFrom('charges').selectAll().execute();
-  const refunds = await db.selectFrom('refunds').selectAll().execute();
+  // One snapshot of both tables: the load goes on while this reads, and a refund recorded between
+  // two separate reads would look like a charge whose reservation disagrees with its refunds.
+  const begin = stack.database.db.transaction();
+  const { charges, refunds } = await (stack.database.kind === 'postgres' ? begin.setIsolationLevel('repeatable read') : begin).execute(async (tx) => ({
+    charges: await tx.selectFrom('charges').selectAll().execute(),
+    refunds: await tx.selectFrom('refunds').selectAll().execute(),
+  }));
   countBy(charges, (charge) => charge.payment_attempt_id).forEach((count, attempt) => {
     if (count > 1) violations.push(`attempt ${attempt} has ${count} charges`);
   });
