@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startCrashStack, sleep } from '../support/crash-stack.js';
-import { balanceMatches, eventsMatchState, gatewayMatchesSandbox, keysMatchObjects, moneyInvariants, unsettled } from '../support/crash-invariants.js';
+import { balanceMatches, eventsMatchState, gatewayMatchesSandbox, keysMatchObjects, moneyInvariants, tally, unsettled } from '../support/crash-invariants.js';
 import { LoadDriver, seededRandom, STRANDED_AFTER_MS, type KeyRecord } from '../support/crash-load.js';
 import { ON_POSTGRES } from '../support/gateway-server.js';
 
@@ -113,7 +113,7 @@ test(`kill -9 loop: ${CRASHES} crashes under payment and refund load keep money 
       `crash loop (seed ${SEED}, ${ON_POSTGRES ? 'PostgreSQL' : 'SQLite'}, ${seconds} s): ${crashes} crashes, ${driver.stats.stories} payment stories,`,
       `${driver.stats.requests} POSTs (${driver.stats.retries} re-sends after ${driver.stats.transportErrors} sends with no answer and ${driver.stats.conflicts} × 409 in use), settled ${(settledInMs / 1000).toFixed(1)} s after the load,`,
       `${driver.keys.length} keys, ${retried.length} retried, ${recovered.length} recovered, ${stranded.length} stranded (409 for > ${STRANDED_AFTER_MS / 1000} s after restart), ${strandedAtEnd} still stranded at the end,`,
-      `${driver.stats.shopperPays} paid and ${driver.stats.shopperDeclines} declined in the wallet.`,
+      `${driver.stats.shopperPays} paid and ${driver.stats.shopperDeclines} declined in the wallet; checked ${await tally(stack)}.`,
       ...Object.entries(checks).map(([name, violations]) => `  ${name}: ${violations.length === 0 ? 'ok' : `${violations.length} violations, e.g. ${violations.slice(0, 5).join(' | ')}`}`),
     ].join('\n');
     console.log(summary);

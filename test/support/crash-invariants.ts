@@ -232,3 +232,16 @@ function countBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, nu
 function sum(values: readonly number[]): number {
   return values.reduce((total, value) => total + value, 0);
 }
+
+/** What the checks looked at, for the summary line: a check over nothing proves nothing. */
+export async function tally(stack: CrashStack): Promise<string> {
+  const db = stack.database.db;
+  const intents = await db.selectFrom('payment_intents').select(['status']).execute();
+  const charges = await db.selectFrom('charges').select(['amount_captured', 'amount_refunded']).execute();
+  const refunds = await db.selectFrom('refunds').select(['status']).execute();
+  const events = await db.selectFrom('events').select(['id']).execute();
+  const transactions = await db.selectFrom('balance_transactions').select(['id']).execute();
+  const by = (rows: { status: string }[]) => [...countBy(rows, (row) => row.status)].map(([status, n]) => `${n} ${status}`).join(', ');
+  return `${intents.length} PaymentIntents (${by(intents)}), ${charges.length} charges (${sum(charges.map((c) => c.amount_captured))} captured, ${sum(charges.map((c) => c.amount_refunded))} refunded), `
+    + `${refunds.length} refunds (${by(refunds)}), ${events.length} events, ${transactions.length} balance transactions`;
+}
