@@ -17,6 +17,9 @@ export const REQUEST_TIMEOUT_MS = 20_000;
  */
 export const STRANDED_AFTER_MS = REQUEST_TIMEOUT_MS;
 
+/** A key with no HTTP answer at all for this long is left unanswered (counted by the final resend). */
+const UNANSWERED_GIVE_UP_MS = 90_000;
+
 /** mulberry32: a small seeded generator, so a run's choices (and crash times) repeat for a seed. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
@@ -86,7 +89,10 @@ export class LoadDriver {
   /** POSTs `record` until it answers with something other than 409 in_use, or is stranded. */
   async send(record: KeyRecord): Promise<Answer | null> {
     let conflictSince: number | null = null;
+    // Bounded even if the gateway never comes back (the test then fails on its restart, not by hanging).
+    const giveUpAt = Date.now() + UNANSWERED_GIVE_UP_MS;
     for (let sends = 0; ; sends++) {
+      if (Date.now() > giveUpAt) return null;
       if (sends > 0) {
         record.retried = true;
         this.stats.retries++;
