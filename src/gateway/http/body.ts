@@ -4,8 +4,42 @@ import { ApiError, invalidRequest } from '../errors.js';
 
 /** api.md §1: larger bodies are refused with 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+/**
+ * How deeply parameters may nest inside a request (`a[b][c]` is 2). Every body and query is
+ * checked against it here, at the edge, before any recursive code (schemas, fingerprints, logs)
+ * sees it; the deepest documented parameter is 4 levels down.
+ */
+export const NESTING_DEPTH_MAX = 20;
 /** Bounds for bracket notation, so a hostile body cannot build huge or deep objects. */
-const QS_OPTIONS: qs.IParseOptions = { depth: 8, arrayLimit: 100, parameterLimit: 1000, allowPrototypes: false, plainObjects: false, throwOnLimitExceeded: true };
+const QS_OPTIONS: qs.IParseOptions = {
+  depth: NESTING_DEPTH_MAX,
+  strictDepth: true,
+  arrayLimit: 100,
+  parameterLimit: 1000,
+  allowPrototypes: false,
+  plainObjects: false,
+  throwOnLimitExceeded: true,
+};
+
+function tooDeep(): ApiError {
+  return invalidRequest('parameter_invalid', `Parameters may be nested at most ${NESTING_DEPTH_MAX} levels deep.`);
+}
+
+/**
+ * Throws the 400 for a value nested more than NESTING_DEPTH_MAX levels below the request (JSON
+ * arrays and objects alike). Iterative, so the check itself cannot overflow the stack.
+ */
+export function checkNesting(value: unknown): void {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > NESTING_DEPTH_MAX) throw tooDeep();
+    for (const child of Object.values(current)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+}
 
 /** Parses a query string or form body with bracket notation (`metadata[k]=v`, `a[0]=x`). */
 export function parseBrackets(text: string): Record<string, unknown> {
@@ -13,8 +47,22 @@ export function parseBrackets(text: string): Record<string, unknown> {
     return qs.parse(text, QS_OPTIONS) as Record<string, unknown>;
   } catch (error) {
     // qs refuses more than the bounds above rather than silently dropping parameters.
+    if (error instanceof RangeError && /depth/i.test(error.message)) throw tooDeep();
     throw invalidRequest('parameter_invalid', `Too many parameters: ${(error as Error).message}`);
   }
+}
+
+/** A JSON body: `{}` when empty; invalid or too deeply nested JSON is a 400. */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw invalidRequest('parameter_invalid', `Invalid JSON in the request body: ${(error as Error).message}`);
+  }
+  checkNesting(value);
+  return value;
 }
 
 /** Marks a query string qs refused; the router's parser must not throw (it would crash the server). */
@@ -40,12 +88,10 @@ export function installBodyParsers(app: FastifyInstance): void {
   // Only the two documented encodings; anything else (text/plain included) is a 415.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') return done(null, {});
     try {
-      done(null, JSON.parse(text));
+      done(null, parseJsonBody(typeof body === 'string' ? body : body.toString('utf8')));
     } catch (error) {
-      done(invalidRequest('parameter_invalid', `Invalid JSON in the request body: ${(error as Error).message}`), undefined);
+      done(error as Error, undefined);
     }
   });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => {
@@ -77,13 +123,8 @@ export function installGetBodies(app: FastifyInstance): void {
     const type = req.headers['content-type'] ?? '';
     if (text.trim() === '') return;
     if (type.startsWith('application/x-www-form-urlencoded')) req.body = parseBrackets(text);
-    else if (type.startsWith('application/json')) {
-      try {
-        req.body = JSON.parse(text);
-      } catch (error) {
-        throw invalidRequest('parameter_invalid', `Invalid JSON in the request body: ${(error as Error).message}`);
-      }
-    } else throw new ApiError({ status: 415, type: 'invalid_request_error', message: 'Unsupported Content-Type; send application/json or application/x-www-form-urlencoded.' });
+    else if (type.startsWith('application/json')) req.body = parseJsonBody(text);
+    else throw new ApiError({ status: 415, type: 'invalid_request_error', message: 'Unsupported Content-Type; send application/json or application/x-www-form-urlencoded.' });
   });
 }
 
