@@ -10,7 +10,7 @@ import type { CoreDeps } from '../core/context.js';
 import { createIdGenerator } from '../ids.js';
 import type { IdGenerator } from '../ids.js';
 import type { Database } from '../store/database.js';
-import { installAuth } from './auth.js';
+import { installAuth, requireDeclaredAuth, withRouteAuth } from './auth.js';
 import { installRateLimit } from './rate_limit.js';
 import { BODY_LIMIT_BYTES, checkQuery, installBodyParsers, installGetBodies, parseQuery } from './body.js';
 import { clientErrorHandler, installErrorHandling } from './errors.js';
@@ -65,6 +65,8 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     routerOptions: { querystringParser: parseQuery, ignoreTrailingSlash: true },
   });
   app.decorate('core', core);
+  // Before any route: every route must declare who may call it (auth.ts).
+  app.decorate('declaredRoutes', requireDeclaredAuth(app));
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('Request-Id', req.id);
     checkQuery(req.query);
@@ -94,6 +96,8 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   registerPriceRoutes(app);
   registerCheckoutSessionRoutes(app, () => publicUrlOf(app, options.config.publicUrl));
   registerCheckoutPages(app, authenticator);
-  if (options.alipayPlus) registerAlipayPlusRoutes(app, options.alipayPlus);
+  const alipayPlus = options.alipayPlus;
+  // Inbound Alipay+ traffic carries no API key: notifications prove themselves by their signature, returns by their token.
+  if (alipayPlus) withRouteAuth(app, 'none', (scope) => registerAlipayPlusRoutes(scope, alipayPlus));
   return app;
 }
