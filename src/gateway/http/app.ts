@@ -13,7 +13,7 @@ import type { Database } from '../store/database.js';
 import { installAuth, requireDeclaredAuth, withRouteAuth } from './auth.js';
 import { installRateLimit } from './rate_limit.js';
 import { BODY_LIMIT_BYTES, checkQuery, installBodyParsers, installGetBodies, parseQuery } from './body.js';
-import { clientErrorHandler, installErrorHandling } from './errors.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './errors.js';
 import { installIdempotency } from './idempotency.js';
 import { serializeRequest, REDACT_PATHS } from './logging.js';
 import { registerAlipayPlusRoutes } from './routes/alipayplus.js';
@@ -62,6 +62,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     genReqId: () => ids.next('req'),
     clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
     routerOptions: { querystringParser: parseQuery, ignoreTrailingSlash: true },
   });
   app.decorate('core', core);

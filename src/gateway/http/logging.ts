@@ -67,7 +67,13 @@ interface LoggedRequest {
  * A request no route matched has no pattern: its URL is logged with secret values blanked.
  */
 export function serializeRequest(req: LoggedRequest): Record<string, unknown> {
-  const route = req.is404 === true ? undefined : req.routeOptions?.url;
+  let route: string | undefined;
+  try {
+    route = req.is404 === true ? undefined : req.routeOptions?.url;
+  } catch {
+    // A request the router refused (a malformed URL) has no route context to ask.
+    route = undefined;
+  }
   return {
     method: req.method,
     ...(route === undefined ? { url: redactUrl(req.url ?? '') } : { route }),
