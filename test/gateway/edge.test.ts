@@ -134,6 +134,22 @@ describe('the HTTP edge', () => {
     });
   });
 
+  describe('U+0000 never reaches the database (PostgreSQL refuses it in text: a 500)', () => {
+    it('in path parameters of keyed and keyless routes, query values, JSON and form bodies: 400 naming the parameter', async () => {
+      const intent = (await post('/v1/payment_intents', { amount: 20, currency: 'cny' })).body;
+      const path = await inject({ method: 'GET', url: `/v1/payment_intents/${intent.id}%00`, key: gw.secretKey });
+      assert.deepEqual([path.statusCode, path.json().error.param], [400, 'id'], path.body);
+      const page = await inject({ method: 'GET', url: `/pay/cs_1%00?key=${gw.publishableKey}` });
+      assert.deepEqual([page.statusCode, page.json().error.param], [400, 'id'], page.body);
+      const query = await inject({ method: 'GET', url: '/v1/payment_intents?customer=a%00b', key: gw.secretKey });
+      assert.deepEqual([query.statusCode, query.json().error.param], [400, 'customer'], query.body);
+      const json = await post(`/v1/payment_intents/${intent.id}`, { metadata: { order: 'a\u0000b' } });
+      assert.deepEqual([json.status, json.body.error.code, json.body.error.param], [400, 'parameter_invalid', 'metadata[order]']);
+      const form = await api(gw, 'POST', `/v1/payment_intents/${intent.id}`, { key: gw.secretKey, form: 'description=a%00' });
+      assert.deepEqual([form.status, form.body.error.param], [400, 'description']);
+    });
+  });
+
   describe('URLs the shopper is sent to are http(s) only', () => {
     it('refuses javascript:, data: and unparseable return_url with the parameter', async () => {
       for (const bad of ['javascript:alert(1)', 'JAVASCRIPT:alert(document.cookie)', 'data:text/html,<script>1</script>', 'ftp://files.test/x', 'https://', 'https://[::1', 'myapp://return']) {

@@ -12,7 +12,7 @@ import type { IdGenerator } from '../ids.js';
 import type { Database } from '../store/database.js';
 import { installAuth, requireDeclaredAuth, withRouteAuth } from './auth.js';
 import { installRateLimit } from './rate_limit.js';
-import { BODY_LIMIT_BYTES, checkQuery, installBodyParsers, installGetBodies, parseQuery } from './body.js';
+import { BODY_LIMIT_BYTES, checkPathParameters, checkQuery, installBodyParsers, installGetBodies, parseQuery } from './body.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './errors.js';
 import { installIdempotency } from './idempotency.js';
 import { serializeRequest, REDACT_PATHS } from './logging.js';
@@ -71,6 +71,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('Request-Id', req.id);
     checkQuery(req.query);
+    if (!req.is404) checkPathParameters(req.params);
   });
   const afterWrite = options.afterWrite;
   if (afterWrite) {

@@ -25,31 +25,56 @@ function tooDeep(): ApiError {
   return invalidRequest('parameter_invalid', `Parameters may be nested at most ${NESTING_DEPTH_MAX} levels deep.`);
 }
 
+/** U+0000 is no text a client means to send, and PostgreSQL cannot store it in a text column. */
+const NUL = '\u0000';
+
+function containsNul(param: string): ApiError {
+  return invalidRequest('parameter_invalid', 'Parameters cannot contain the NUL character (U+0000).', param === '' ? undefined : param);
+}
+
 /**
- * Throws the 400 for a value nested more than NESTING_DEPTH_MAX levels below the request (JSON
- * arrays and objects alike). Iterative, so the check itself cannot overflow the stack.
+ * Throws the 400 for parameters nested more than NESTING_DEPTH_MAX levels below the request
+ * (JSON arrays and objects alike), or holding U+0000 in a name or a string value (naming the
+ * parameter). Iterative, so the check itself cannot overflow the stack.
  */
-export function checkNesting(value: unknown): void {
-  const stack: Array<[unknown, number]> = [[value, 0]];
+export function checkParameters(value: unknown): void {
+  const stack: Array<[unknown, number, string]> = [[value, 0, '']];
   while (stack.length > 0) {
-    const [current, depth] = stack.pop()!;
+    const [current, depth, param] = stack.pop()!;
+    if (typeof current === 'string') {
+      if (current.includes(NUL)) throw containsNul(param);
+      continue;
+    }
     if (typeof current !== 'object' || current === null) continue;
     if (depth > NESTING_DEPTH_MAX) throw tooDeep();
-    for (const child of Object.values(current)) {
-      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    for (const [key, child] of Object.entries(current)) {
+      const name = param === '' ? key : `${param}[${key}]`;
+      if (key.includes(NUL)) throw containsNul(name.replaceAll(NUL, '\\u0000'));
+      stack.push([child, depth + 1, name]);
     }
+  }
+}
+
+/** Throws the 400 for a path parameter holding U+0000 (`/pay/cs_1%00`). */
+export function checkPathParameters(params: unknown): void {
+  if (typeof params !== 'object' || params === null) return;
+  for (const [name, value] of Object.entries(params)) {
+    if (typeof value === 'string' && value.includes(NUL)) throw containsNul(name);
   }
 }
 
 /** Parses a query string or form body with bracket notation (`metadata[k]=v`, `a[0]=x`). */
 export function parseBrackets(text: string): Record<string, unknown> {
+  let parsed: Record<string, unknown>;
   try {
-    return qs.parse(text, QS_OPTIONS) as Record<string, unknown>;
+    parsed = qs.parse(text, QS_OPTIONS) as Record<string, unknown>;
   } catch (error) {
     // qs refuses more than the bounds above rather than silently dropping parameters.
     if (error instanceof RangeError && /depth/i.test(error.message)) throw tooDeep();
     throw invalidRequest('parameter_invalid', `Too many parameters: ${(error as Error).message}`);
   }
+  checkParameters(parsed);
+  return parsed;
 }
 
 /** A JSON body: `{}` when empty; invalid or too deeply nested JSON is a 400. */
@@ -61,7 +86,7 @@ export function parseJsonBody(text: string): unknown {
   } catch (error) {
     throw invalidRequest('parameter_invalid', `Invalid JSON in the request body: ${(error as Error).message}`);
   }
-  checkNesting(value);
+  checkParameters(value);
   return value;
 }
 
@@ -73,14 +98,15 @@ export function parseQuery(text: string): Record<string | symbol, unknown> {
   try {
     return parseBrackets(text);
   } catch (error) {
-    return { [QUERY_ERROR]: (error as Error).message };
+    return { [QUERY_ERROR]: error };
   }
 }
 
-/** Throws the 400 for a query string that parseQuery refused. */
+/** Throws the 400 for a query string that parseQuery refused (with its parameter when known). */
 export function checkQuery(query: unknown): void {
-  const message = (query as Record<symbol, unknown> | null)?.[QUERY_ERROR];
-  if (typeof message === 'string') throw invalidRequest('parameter_invalid', message);
+  const error = (query as Record<symbol, unknown> | null)?.[QUERY_ERROR];
+  if (error instanceof ApiError) throw error;
+  if (error !== undefined) throw invalidRequest('parameter_invalid', String((error as Error | null)?.message ?? error));
 }
 
 /** JSON and form bodies; an empty body is `{}` (stripe-node posts empty forms to /cancel). */
