@@ -173,8 +173,16 @@ function bodyFor(params: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<{ 
     `${'['.repeat(3000)}${']'.repeat(3000)}`, `${'{"a":'.repeat(25)}1${'}'.repeat(25)}`, `metadata${'[a]'.repeat(25)}=1`, 'a[__proto__][x]=1&b[constructor][prototype][y]=2',
     'amount=%ZZ&currency=%', `${Array.from({ length: 1200 }, (_, i) => `p${i}=1`).join('&')}`, 'a[101]=x&a[0]=y', 'amount[]=1&amount[]=2', '\u0000\u0001', '\ufeff{"amount":20}',
   );
+  // Thousands of levels: deep enough to overflow any recursion (describe, canonicalJson, the schemas).
+  const veryDeep = fc.constantFrom(
+    `{"metadata":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+    `{"description":${'{"a":'.repeat(60_000)}1${'}'.repeat(60_000)}}`,
+    `metadata${'[a]'.repeat(5000)}=1`,
+  );
   return fc.oneof(
     { weight: 2, arbitrary: fc.constant(null) },
+    { weight: 1, arbitrary: fc.constantFrom({ type: 'json' as const, text: '{}' }, { type: 'form' as const, text: '' }, { type: 'json' as const, text: '' }) },
+    { weight: 1, arbitrary: veryDeep.map((text) => ({ type: 'raw' as const, text })) },
     { weight: 5, arbitrary: params.map((p) => ({ type: 'json' as const, text: JSON.stringify(p, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) })) },
     { weight: 4, arbitrary: params.map((p) => ({ type: 'form' as const, text: qs.stringify(p, { allowDots: false }) })) },
     { weight: 2, arbitrary: raw.map((text) => ({ type: 'raw' as const, text })) },
@@ -201,13 +209,17 @@ function mutatePath(path: string): fc.Arbitrary<string> {
     { weight: 2, arbitrary: fc.constantFrom('é', '%C3%A9', '%E2%80%AE', '%C0%AF', '%00', '%zz', '%', '%2F', ';a=b', '支付', '%F0%9F%98%80', '\u0301').map((s) => (p: string) => `${p}${s}`) },
     { weight: 1, arbitrary: fc.constantFrom('x'.repeat(3000), 'pi_1234567890123456789_secret_x', '..', '.', '%2e').map((s) => (p: string) => p.replace(/\/[^/]+$/, `/${s}`)) },
   );
-  return fc.array(op, { minLength: 1, maxLength: 3 }).map((ops) => ops.reduce((p, f) => f(p), path));
+  // Most requests keep the route's path, so they reach its handler; the rest go through 1-3 changes.
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.constant(path) },
+    { weight: 2, arbitrary: fc.array(op, { minLength: 1, maxLength: 3 }).map((ops) => ops.reduce((p, f) => f(p), path)) },
+  );
 }
 
 function requestFor(routes: readonly DeclaredRoute[], fx: Fixtures): fc.Arbitrary<FuzzRequest> {
   const idempotencyKey = fc.oneof(fc.constantFrom('fuzz-key-1', 'fuzz-key-2', 'fuzz-key-3', '', 'k'.repeat(300), '键'), fc.string({ maxLength: 12 }));
   const authorization = fc.constantFrom(
-    `Bearer ${fx.secretKey}`, `Bearer ${fx.secretKey}`, `Bearer ${fx.publishableKey}`, `Bearer ${fx.otherSecretKey}`, `Bearer ${fx.otherPublishableKey}`,
+    `Bearer ${fx.secretKey}`, `Bearer ${fx.secretKey}`, `Bearer ${fx.secretKey}`, `Bearer ${fx.secretKey}`, `Bearer ${fx.publishableKey}`, `Bearer ${fx.otherSecretKey}`, `Bearer ${fx.otherPublishableKey}`,
     `Bearer ${fx.liveSecretKey}`, `Basic ${Buffer.from(`${fx.secretKey}:`).toString('base64')}`, `bearer ${fx.secretKey}`, 'Bearer sk_test_nope', 'Bearer ', 'Basic !!!!', 'Digest x', `Bearer ${fx.secretKey} extra`,
   );
   const contentType = { json: 'application/json', form: 'application/x-www-form-urlencoded' };
