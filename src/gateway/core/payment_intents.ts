@@ -102,6 +102,12 @@ export async function updatePaymentIntent(deps: CoreDeps, ctx: RequestContext, i
     inTransaction(deps.database, async (tx) => {
       await claimInTransaction(tx, deps, ctx);
       const current = await findOwnedIntent(tx, ctx.scope, id);
+      // Nothing given (an empty body): the intent as it is, in any status, with no write.
+      if (Object.values(params).every((value) => value === undefined)) {
+        const unchanged = paymentIntentView(current);
+        await completeIdempotentRequest(tx, ctx, 200, unchanged);
+        return unchanged;
+      }
       const status = current.status as PaymentIntentStatus;
       const changed = PAYMENT_FIELDS.find((field) => params[field] !== undefined);
       if (changed !== undefined && !paymentFieldsEditable(status)) {

@@ -143,6 +143,12 @@ export async function updatePrice(deps: CoreDeps, ctx: RequestContext, id: strin
     if (params.nickname !== undefined) changes.nickname = params.nickname;
     if (params.lookup_key !== undefined) changes.lookup_key = params.lookup_key;
     if (params.metadata !== undefined) changes.metadata = JSON.stringify(applyMetadata(JSON.parse(current.metadata) as Metadata, params.metadata));
+    // Nothing to change (an empty body): the price as it is, with no write and no event.
+    if (Object.keys(changes).length === 0) {
+      const unchanged = priceView(current);
+      await completeIdempotentRequest(tx, ctx, 200, unchanged);
+      return unchanged;
+    }
     const view = priceView(await recordPriceUpdate(tx, current, changes));
     const before = priceView(current);
     const previous = Object.fromEntries(Object.keys(view).filter((key) => JSON.stringify(view[key]) !== JSON.stringify(before[key])).map((key) => [key, before[key]]));

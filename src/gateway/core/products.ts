@@ -104,6 +104,12 @@ export async function updateProduct(deps: CoreDeps, ctx: RequestContext, id: str
     if (params.images !== undefined) changes.images = JSON.stringify(params.images ?? []);
     if (params.active !== undefined) changes.active = params.active ? 1 : 0;
     if (params.metadata !== undefined) changes.metadata = JSON.stringify(applyMetadata(JSON.parse(current.metadata) as Metadata, params.metadata));
+    // Nothing to change (an empty body): the product as it is, with no write and no event.
+    if (Object.keys(changes).length === 0) {
+      const unchanged = productView(current);
+      await completeIdempotentRequest(tx, ctx, 200, unchanged);
+      return unchanged;
+    }
     const updated = await recordProductUpdate(tx, current, changes, deps.clock.now());
     const view = productView(updated);
     const before = productView(current);

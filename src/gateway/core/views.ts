@@ -42,6 +42,21 @@ export function paymentIntentView(row: PaymentIntentRow): ApiObject {
   };
 }
 
+/**
+ * What a publishable key (with the intent's client_secret) sees of a PaymentIntent: Stripe's
+ * fields marked "retrievable with publishable key" that this object has. The merchant's own
+ * data (metadata, customer, order ids, options, the charge) needs the secret key.
+ */
+export const CLIENT_SAFE_PAYMENT_INTENT_FIELDS = [
+  'id', 'object', 'amount', 'amount_details', 'automatic_payment_methods', 'canceled_at', 'cancellation_reason', 'capture_method', 'client_secret',
+  'confirmation_method', 'created', 'currency', 'description', 'last_payment_error', 'livemode', 'next_action', 'payment_method',
+  'payment_method_types', 'processing', 'receipt_email', 'setup_future_usage', 'shipping', 'status',
+] as const;
+
+export function clientSafePaymentIntentView(view: ApiObject): ApiObject {
+  return Object.fromEntries(CLIENT_SAFE_PAYMENT_INTENT_FIELDS.filter((field) => Object.hasOwn(view, field)).map((field) => [field, view[field]]));
+}
+
 export function paymentMethodView(row: PaymentMethodRow): ApiObject {
   return {
     id: row.id,

@@ -10,10 +10,10 @@ import type { CoreDeps } from '../core/context.js';
 import { createIdGenerator } from '../ids.js';
 import type { IdGenerator } from '../ids.js';
 import type { Database } from '../store/database.js';
-import { installAuth } from './auth.js';
+import { installAuth, requireDeclaredAuth, withRouteAuth } from './auth.js';
 import { installRateLimit } from './rate_limit.js';
-import { BODY_LIMIT_BYTES, checkQuery, installBodyParsers, installGetBodies, parseQuery } from './body.js';
-import { clientErrorHandler, installErrorHandling } from './errors.js';
+import { BODY_LIMIT_BYTES, checkPathParameters, checkQuery, installBodyParsers, installGetBodies, parseQuery } from './body.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './errors.js';
 import { installIdempotency } from './idempotency.js';
 import { serializeRequest, REDACT_PATHS } from './logging.js';
 import { registerAlipayPlusRoutes } from './routes/alipayplus.js';
@@ -62,12 +62,16 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     genReqId: () => ids.next('req'),
     clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
     routerOptions: { querystringParser: parseQuery, ignoreTrailingSlash: true },
   });
   app.decorate('core', core);
+  // Before any route: every route must declare who may call it (auth.ts).
+  app.decorate('declaredRoutes', requireDeclaredAuth(app));
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('Request-Id', req.id);
     checkQuery(req.query);
+    if (!req.is404) checkPathParameters(req.params);
   });
   const afterWrite = options.afterWrite;
   if (afterWrite) {
@@ -94,6 +98,8 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   registerPriceRoutes(app);
   registerCheckoutSessionRoutes(app, () => publicUrlOf(app, options.config.publicUrl));
   registerCheckoutPages(app, authenticator);
-  if (options.alipayPlus) registerAlipayPlusRoutes(app, options.alipayPlus);
+  const alipayPlus = options.alipayPlus;
+  // Inbound Alipay+ traffic carries no API key: notifications prove themselves by their signature, returns by their token.
+  if (alipayPlus) withRouteAuth(app, 'none', (scope) => registerAlipayPlusRoutes(scope, alipayPlus));
   return app;
 }

@@ -4,17 +4,90 @@ import { ApiError, invalidRequest } from '../errors.js';
 
 /** api.md §1: larger bodies are refused with 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+/**
+ * How deeply parameters may nest inside a request (`a[b][c]` is 2). Every body and query is
+ * checked against it here, at the edge, before any recursive code (schemas, fingerprints, logs)
+ * sees it; the deepest documented parameter is 4 levels down.
+ */
+export const NESTING_DEPTH_MAX = 20;
 /** Bounds for bracket notation, so a hostile body cannot build huge or deep objects. */
-const QS_OPTIONS: qs.IParseOptions = { depth: 8, arrayLimit: 100, parameterLimit: 1000, allowPrototypes: false, plainObjects: false, throwOnLimitExceeded: true };
+const QS_OPTIONS: qs.IParseOptions = {
+  depth: NESTING_DEPTH_MAX,
+  strictDepth: true,
+  arrayLimit: 100,
+  parameterLimit: 1000,
+  allowPrototypes: false,
+  plainObjects: false,
+  throwOnLimitExceeded: true,
+};
+
+function tooDeep(): ApiError {
+  return invalidRequest('parameter_invalid', `Parameters may be nested at most ${NESTING_DEPTH_MAX} levels deep.`);
+}
+
+/** U+0000 is no text a client means to send, and PostgreSQL cannot store it in a text column. */
+const NUL = '\u0000';
+
+function containsNul(param: string): ApiError {
+  return invalidRequest('parameter_invalid', 'Parameters cannot contain the NUL character (U+0000).', param === '' ? undefined : param);
+}
+
+/**
+ * Throws the 400 for parameters nested more than NESTING_DEPTH_MAX levels below the request
+ * (JSON arrays and objects alike), or holding U+0000 in a name or a string value (naming the
+ * parameter). Iterative, so the check itself cannot overflow the stack.
+ */
+export function checkParameters(value: unknown): void {
+  const stack: Array<[unknown, number, string]> = [[value, 0, '']];
+  while (stack.length > 0) {
+    const [current, depth, param] = stack.pop()!;
+    if (typeof current === 'string') {
+      if (current.includes(NUL)) throw containsNul(param);
+      continue;
+    }
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > NESTING_DEPTH_MAX) throw tooDeep();
+    for (const [key, child] of Object.entries(current)) {
+      const name = param === '' ? key : `${param}[${key}]`;
+      if (key.includes(NUL)) throw containsNul(name.replaceAll(NUL, '\\u0000'));
+      stack.push([child, depth + 1, name]);
+    }
+  }
+}
+
+/** Throws the 400 for a path parameter holding U+0000 (`/pay/cs_1%00`). */
+export function checkPathParameters(params: unknown): void {
+  if (typeof params !== 'object' || params === null) return;
+  for (const [name, value] of Object.entries(params)) {
+    if (typeof value === 'string' && value.includes(NUL)) throw containsNul(name);
+  }
+}
 
 /** Parses a query string or form body with bracket notation (`metadata[k]=v`, `a[0]=x`). */
 export function parseBrackets(text: string): Record<string, unknown> {
+  let parsed: Record<string, unknown>;
   try {
-    return qs.parse(text, QS_OPTIONS) as Record<string, unknown>;
+    parsed = qs.parse(text, QS_OPTIONS) as Record<string, unknown>;
   } catch (error) {
     // qs refuses more than the bounds above rather than silently dropping parameters.
+    if (error instanceof RangeError && /depth/i.test(error.message)) throw tooDeep();
     throw invalidRequest('parameter_invalid', `Too many parameters: ${(error as Error).message}`);
   }
+  checkParameters(parsed);
+  return parsed;
+}
+
+/** A JSON body: `{}` when empty; invalid or too deeply nested JSON is a 400. */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw invalidRequest('parameter_invalid', `Invalid JSON in the request body: ${(error as Error).message}`);
+  }
+  checkParameters(value);
+  return value;
 }
 
 /** Marks a query string qs refused; the router's parser must not throw (it would crash the server). */
@@ -25,14 +98,15 @@ export function parseQuery(text: string): Record<string | symbol, unknown> {
   try {
     return parseBrackets(text);
   } catch (error) {
-    return { [QUERY_ERROR]: (error as Error).message };
+    return { [QUERY_ERROR]: error };
   }
 }
 
-/** Throws the 400 for a query string that parseQuery refused. */
+/** Throws the 400 for a query string that parseQuery refused (with its parameter when known). */
 export function checkQuery(query: unknown): void {
-  const message = (query as Record<symbol, unknown> | null)?.[QUERY_ERROR];
-  if (typeof message === 'string') throw invalidRequest('parameter_invalid', message);
+  const error = (query as Record<symbol, unknown> | null)?.[QUERY_ERROR];
+  if (error instanceof ApiError) throw error;
+  if (error !== undefined) throw invalidRequest('parameter_invalid', String((error as Error | null)?.message ?? error));
 }
 
 /** JSON and form bodies; an empty body is `{}` (stripe-node posts empty forms to /cancel). */
@@ -40,12 +114,10 @@ export function installBodyParsers(app: FastifyInstance): void {
   // Only the two documented encodings; anything else (text/plain included) is a 415.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') return done(null, {});
     try {
-      done(null, JSON.parse(text));
+      done(null, parseJsonBody(typeof body === 'string' ? body : body.toString('utf8')));
     } catch (error) {
-      done(invalidRequest('parameter_invalid', `Invalid JSON in the request body: ${(error as Error).message}`), undefined);
+      done(error as Error, undefined);
     }
   });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => {
@@ -77,13 +149,8 @@ export function installGetBodies(app: FastifyInstance): void {
     const type = req.headers['content-type'] ?? '';
     if (text.trim() === '') return;
     if (type.startsWith('application/x-www-form-urlencoded')) req.body = parseBrackets(text);
-    else if (type.startsWith('application/json')) {
-      try {
-        req.body = JSON.parse(text);
-      } catch (error) {
-        throw invalidRequest('parameter_invalid', `Invalid JSON in the request body: ${(error as Error).message}`);
-      }
-    } else throw new ApiError({ status: 415, type: 'invalid_request_error', message: 'Unsupported Content-Type; send application/json or application/x-www-form-urlencoded.' });
+    else if (type.startsWith('application/json')) req.body = parseJsonBody(text);
+    else throw new ApiError({ status: 415, type: 'invalid_request_error', message: 'Unsupported Content-Type; send application/json or application/x-www-form-urlencoded.' });
   });
 }
 

@@ -3,11 +3,14 @@ import type { AuthenticatedKey } from '../core/accounts.js';
 import type { CoreDeps, RequestContext } from '../core/context.js';
 import type { IdempotencyClaim } from '../core/idempotency.js';
 import { ApiError } from '../errors.js';
+import type { DeclaredRoute, RouteAuth } from './auth.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The core's dependencies, shared with routes through this decorator. */
     core: CoreDeps;
+    /** Every route registered so far, with the authentication it declared (auth.ts). */
+    declaredRoutes: readonly DeclaredRoute[];
   }
   interface FastifyRequest {
     /** Set by the auth hook for every /v1 request. */
@@ -16,9 +19,14 @@ declare module 'fastify' {
     idempotency: IdempotencyClaim | null;
   }
   interface FastifyContextConfig {
-    /** api.md §1: a publishable key may use this route (with the intent's client_secret). */
-    publishableKeyAllowed?: boolean;
+    /** Who may call this route (auth.ts); every route declares it, or the app refuses to start. */
+    auth?: RouteAuth;
   }
+}
+
+/** Route options declaring who may call the route: `app.get(url, routeAuth('secret'), handler)`. */
+export function routeAuth(auth: RouteAuth): { config: { auth: RouteAuth } } {
+  return { config: { auth } };
 }
 
 export function authOf(req: FastifyRequest): AuthenticatedKey {

@@ -55,6 +55,21 @@ export function installErrorHandling(app: FastifyInstance): void {
 }
 
 /**
+ * URLs the router refuses before any route or hook runs (a malformed percent-encoding such as
+ * `%zz` or an overlong UTF-8 `%C0%AF`, a path segment longer than the router allows): the
+ * error envelope, not Fastify's own body (which also echoed the raw URL back).
+ */
+export function frameworkErrorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  const message = tooLong ? 'A segment of the request URL is longer than the server accepts.' : 'The request URL is not valid (malformed percent-encoding).';
+  return reply
+    .code(tooLong ? 414 : 400)
+    .header('Request-Id', req.id)
+    .header('Stripe-Should-Retry', 'false')
+    .send({ error: { type: 'invalid_request_error', message } });
+}
+
+/**
  * Requests Node's HTTP parser rejects before Fastify sees them (oversized headers or URL,
  * malformed request lines) still get the error envelope; there is no request id yet.
  */

@@ -2,39 +2,83 @@ import pino from 'pino';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 
 /**
- * Paths pino blanks in every log line: credentials (Authorization), client secrets and key
- * material that a handler might attach to a log object.
+ * Paths pino blanks in every log line: credentials (Authorization), client secrets, tokens and
+ * key material that a handler might attach to a log object.
  */
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',
   '*.client_secret',
+  '*.payment_intent_client_secret',
+  '*.token',
   '*.secretKey',
   '*.publishableKey',
   '*.secret',
   'client_secret',
+  'token',
   'secretKey',
   'publishableKey',
 ];
 
-/** Query parameters whose values never reach a log line. */
-const SECRET_QUERY_PARAMS = /([?&](?:client_secret|payment_intent_client_secret|key)=)[^&#]*/gi;
+/**
+ * Query parameters whose values never reach a log line, matched on the DECODED name (so
+ * `client%5Fsecret=` is caught) and on any part of a bracketed name (`a[token]`).
+ */
+const SECRET_PARAM_NAME = /secret|token|key|password|signature|authorization/i;
 
-export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY_PARAMS, '$1[REDACTED]');
+function decodedName(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
 }
 
-interface RawRequest {
+/** The URL with the value of every secret-looking query parameter replaced by `[REDACTED]`. */
+export function redactUrl(url: string): string {
+  const question = url.indexOf('?');
+  if (question === -1) return url;
+  const hash = url.indexOf('#', question);
+  const query = url.slice(question + 1, hash === -1 ? undefined : hash);
+  const redacted = query.split('&').map((pair) => {
+    const equals = pair.indexOf('=');
+    const name = equals === -1 ? pair : pair.slice(0, equals);
+    const decoded = decodedName(name);
+    // A name that cannot be decoded is not trusted to be harmless.
+    if (equals !== -1 && (decoded === null || SECRET_PARAM_NAME.test(decoded))) return `${name}=[REDACTED]`;
+    return pair;
+  });
+  return `${url.slice(0, question)}?${redacted.join('&')}`;
+}
+
+interface LoggedRequest {
   method?: string;
   url?: string;
   ip?: string;
   socket?: { remoteAddress?: string };
+  is404?: boolean;
+  routeOptions?: { url?: string };
 }
 
-/** What a request contributes to a log line: method, URL with secrets blanked, peer address. */
-export function serializeRequest(req: RawRequest): Record<string, unknown> {
-  return { method: req.method, url: redactUrl(req.url ?? ''), remoteAddress: req.ip ?? req.socket?.remoteAddress };
+/**
+ * What a request contributes to a log line: method, the route pattern that served it
+ * (`/v1/payment_intents/:id`, never the raw URL with its ids and query values), peer address.
+ * A request no route matched has no pattern: its URL is logged with secret values blanked.
+ */
+export function serializeRequest(req: LoggedRequest): Record<string, unknown> {
+  let route: string | undefined;
+  try {
+    route = req.is404 === true ? undefined : req.routeOptions?.url;
+  } catch {
+    // A request the router refused (a malformed URL) has no route context to ask.
+    route = undefined;
+  }
+  return {
+    method: req.method,
+    ...(route === undefined ? { url: redactUrl(req.url ?? '') } : { route }),
+    remoteAddress: req.ip ?? req.socket?.remoteAddress,
+  };
 }
 
 export function createGatewayLogger(options: LoggerOptions = {}, destination?: DestinationStream): Logger {

@@ -10,7 +10,7 @@ import { ApiError } from '../errors.js';
 export function installRateLimit(app: FastifyInstance, perSecond: number): void {
   void app.register(rateLimit, {
     // Not `global`: that attaches to routes as they are declared, and ours are declared in the same
-    // tick as this registration. One onRequest hook below applies it to every /v1 request instead.
+    // tick as this registration. One onRequest hook below applies it to every keyed request instead.
     global: false,
     max: perSecond,
     timeWindow: 1000,
@@ -26,7 +26,8 @@ export function installRateLimit(app: FastifyInstance, perSecond: number): void 
   });
   let check: ((req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) | undefined;
   app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/v1/')) return;
+    // By the route's declaration, not the raw URL (which the router decodes): `/%761/…` is limited too.
+    if (req.routeOptions.config.auth === 'none') return;
     check ??= app.rateLimit() as (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
     await check(req, reply);
   });

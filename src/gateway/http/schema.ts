@@ -52,6 +52,26 @@ export function string(options: { max: number; pattern?: RegExp; patternHint?: s
   });
 }
 
+/**
+ * A URL the shopper's browser is sent to (return_url, success_url, cancel_url): http or https
+ * only, so `javascript:` or `data:` can never become a redirect or a link, and one that the
+ * WHATWG parser accepts, so the redirect built from it later cannot fail. `bareHost` also
+ * accepts `www.example.com/path` (the seed's cancel_url), which links get as https://.
+ */
+export function httpUrl(options: { max: number; bareHost?: boolean }): Field<string> {
+  const hint = 'an absolute URL with http or https, such as https://example.com/return';
+  return field({ type: 'string', format: 'uri', maxLength: options.max, pattern: '^https?://' }, (raw, param) => {
+    if (typeof raw !== 'string') throw invalidRequest('parameter_invalid', `Invalid string for ${param}: ${describe(raw)}.`, param);
+    if (raw.length > options.max) throw invalidRequest('parameter_invalid', `${param} must be at most ${options.max} characters long; got ${raw.length}.`, param);
+    const absolute = /^https?:\/\//i.test(raw) ? raw : options.bareHost && /^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?([/?#]|$)/i.test(raw) ? `https://${raw}` : null;
+    const parsed = absolute !== null && !/\s/.test(absolute) && URL.canParse(absolute) ? new URL(absolute) : null;
+    if (parsed === null || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '') {
+      throw invalidRequest('parameter_invalid', `Invalid ${param}: ${describe(raw)} (${hint}).`, param);
+    }
+    return raw;
+  });
+}
+
 export function oneOf<const V extends string>(values: readonly V[], options: { upperCase?: boolean } = {}): Field<V> {
   return field({ type: 'string', enum: values }, (raw, param) => {
     const text = typeof raw === 'string' ? (options.upperCase ? raw.toUpperCase() : raw) : raw;

@@ -7,6 +7,7 @@ import { browserHref, pageLanguage, shopperDevice, successRedirect } from '../..
 import type { PageLanguage } from '../../domain/checkout_sessions.js';
 import { currencyInfo } from '../../domain/money.js';
 import type { Scope } from '../../store/scope.js';
+import { routeAuth } from '../context.js';
 import { html, queryParam, SafeHtml, sendPage } from './html.js';
 import type { Page } from './html.js';
 import { TEXT } from './text.js';
@@ -24,7 +25,8 @@ const QR_QUIET_ZONE_MODULES = 4;
  */
 export function registerCheckoutPages(app: FastifyInstance, authenticator: ApiKeyAuthenticator): void {
   const core = app.core;
-  app.get(`${PAY_PATH_PREFIX}:id`, async (req, reply) => {
+  // The page checks its own publishable key (`?key=`), since a browser cannot send a header.
+  app.get(`${PAY_PATH_PREFIX}:id`, routeAuth('none'), async (req, reply) => {
     const lang = languageOf(req, null);
     const access = await authorize(req, authenticator);
     if (access.kind !== 'ok') return sendPage(reply, access.status, messagePage(lang, 'keyTitle', access.kind === 'missing' ? 'keyMissing' : 'keyInvalid'));
@@ -33,7 +35,7 @@ export function registerCheckoutPages(app: FastifyInstance, authenticator: ApiKe
     return renderSession(req, reply, page, access.key);
   });
 
-  app.get(`${PAY_PATH_PREFIX}:id/status`, async (req, reply) => {
+  app.get(`${PAY_PATH_PREFIX}:id/status`, routeAuth('none'), async (req, reply) => {
     void reply.header('cache-control', 'no-store');
     const access = await authorize(req, authenticator);
     if (access.kind !== 'ok') return reply.code(access.status).send({ error: { type: 'invalid_request_error', message: 'a valid publishable key is required' } });

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { listBalanceTransactions, retrieveBalance, retrieveBalanceTransaction } from '../../core/balance.js';
-import { contextOf } from '../context.js';
+import { contextOf, routeAuth } from '../context.js';
 import { currency, oneOf, parseParams, required, string } from '../schema.js';
 import { listEnvelope, listShape, objectId } from './schemas.js';
 
@@ -16,14 +16,14 @@ const queryOf = (req: FastifyRequest) => ({ ...((req.body as object | undefined)
 /** api.md §7: the balance and its transactions, in the account's settlement currency. */
 export function registerBalanceRoutes(app: FastifyInstance): void {
   const core = app.core;
-  app.get('/v1/balance', async (req) => {
+  app.get('/v1/balance', routeAuth('secret'), async (req) => {
     parseParams({}, queryOf(req));
     return retrieveBalance(core, contextOf(req).scope);
   });
-  app.get('/v1/balance_transactions', async (req) =>
+  app.get('/v1/balance_transactions', routeAuth('secret'), async (req) =>
     listEnvelope('/v1/balance_transactions', await listBalanceTransactions(core, contextOf(req).scope, parseParams(listShapeTxn, queryOf(req)))),
   );
-  app.get('/v1/balance_transactions/:id', async (req) => {
+  app.get('/v1/balance_transactions/:id', routeAuth('secret'), async (req) => {
     parseParams({}, req.query);
     return retrieveBalanceTransaction(core, contextOf(req).scope, parseParams({ id: required(objectId('txn')) }, req.params).id);
   });

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { listCharges, retrieveCharge } from '../../core/charges.js';
-import { contextOf } from '../context.js';
+import { contextOf, routeAuth } from '../context.js';
 import { parseParams, required, string } from '../schema.js';
 import { listEnvelope, listShape, objectId } from './schemas.js';
 
@@ -8,8 +8,8 @@ const listChargesShape = { ...listShape, payment_intent: string({ max: 64 }), cu
 const queryOf = (req: FastifyRequest) => ({ ...((req.body as object | undefined) ?? {}), ...(req.query as object) });
 
 export function registerChargeRoutes(app: FastifyInstance): void {
-  app.get('/v1/charges', async (req) => listEnvelope('/v1/charges', await listCharges(app.core, contextOf(req).scope, parseParams(listChargesShape, queryOf(req)))));
-  app.get('/v1/charges/:id', async (req) => {
+  app.get('/v1/charges', routeAuth('secret'), async (req) => listEnvelope('/v1/charges', await listCharges(app.core, contextOf(req).scope, parseParams(listChargesShape, queryOf(req)))));
+  app.get('/v1/charges/:id', routeAuth('secret'), async (req) => {
     parseParams({}, req.query);
     return retrieveCharge(app.core, contextOf(req).scope, parseParams({ id: required(objectId('ch')) }, req.params).id);
   });

@@ -7,8 +7,8 @@ import {
   retrieveCheckoutSession,
 } from '../../core/checkout_sessions.js';
 import { LINE_ITEMS_MAX, LINE_ITEM_QUANTITY_MAX } from '../../domain/checkout_sessions.js';
-import { array, integer, metadata, notUnsettable, object, oneOf, parseParams, required, string } from '../schema.js';
-import { contextOf } from '../context.js';
+import { array, httpUrl, integer, metadata, notUnsettable, object, oneOf, parseParams, required, string } from '../schema.js';
+import { contextOf, routeAuth } from '../context.js';
 import { priceDataShape } from './prices.js';
 import { listEnvelope, listShape, objectId } from './schemas.js';
 
@@ -17,8 +17,7 @@ import { listEnvelope, listShape, objectId } from './schemas.js';
  * seed's `"cancel_url": "www.baidu.com"` (shown to the browser with https://). Never another
  * scheme, so a `javascript:` URL can never become a link on the hosted page.
  */
-const merchantUrl = () =>
-  string({ max: 2048, pattern: /^(https?:\/\/[^\s/]+\S*|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?([/?#]\S*)?)$/i, patternHint: 'an http(s) URL such as https://example.com/success' });
+const merchantUrl = () => httpUrl({ max: 2048, bareHost: true });
 const email = () => string({ max: 800, pattern: /^[^\s@]+@[^\s@]+$/, patternHint: 'an email address' });
 
 const lineItem = object({
@@ -53,21 +52,21 @@ const queryOf = (req: FastifyRequest) => ({ ...((req.body as object | undefined)
  */
 export function registerCheckoutSessionRoutes(app: FastifyInstance, publicUrl: () => string): void {
   const core = app.core;
-  app.post('/v1/checkout/sessions', async (req) => createCheckoutSession(core, contextOf(req), parseParams(createSessionShape, req.body), publicUrl()));
+  app.post('/v1/checkout/sessions', routeAuth('secret'), async (req) => createCheckoutSession(core, contextOf(req), parseParams(createSessionShape, req.body), publicUrl()));
   const list = async (req: FastifyRequest) =>
     listEnvelope('/v1/checkout/sessions', await listCheckoutSessions(core, contextOf(req).scope, parseParams(listSessionsShape, queryOf(req))));
-  app.get('/v1/checkout/sessions', list);
+  app.get('/v1/checkout/sessions', routeAuth('secret'), list);
   // WooshPay's spelling of the list.
-  app.get('/v1/checkout/sessions/list', list);
-  app.get('/v1/checkout/sessions/:id', async (req) => {
+  app.get('/v1/checkout/sessions/list', routeAuth('secret'), list);
+  app.get('/v1/checkout/sessions/:id', routeAuth('secret'), async (req) => {
     parseParams({}, queryOf(req));
     return retrieveCheckoutSession(core, contextOf(req).scope, idOf(req));
   });
-  app.get('/v1/checkout/sessions/:id/line_items', async (req) => {
+  app.get('/v1/checkout/sessions/:id/line_items', routeAuth('secret'), async (req) => {
     const page = parseParams({ limit: listShape.limit, starting_after: listShape.starting_after, ending_before: listShape.ending_before }, queryOf(req));
     return listCheckoutSessionLineItems(core, contextOf(req).scope, idOf(req), page);
   });
-  app.post('/v1/checkout/sessions/:id/expire', async (req) => {
+  app.post('/v1/checkout/sessions/:id/expire', routeAuth('secret'), async (req) => {
     parseParams({}, req.body);
     return expireCheckoutSession(core, contextOf(req), idOf(req));
   });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { listEvents, retrieveEvent } from '../../core/events.js';
 import { retryEvent } from '../../core/webhook_deliveries.js';
 import { array, parseParams, required, string } from '../schema.js';
-import { contextOf } from '../context.js';
+import { contextOf, routeAuth } from '../context.js';
 import { listEnvelope, listShape, objectId } from './schemas.js';
 
 /** An event type, or a group of them with a trailing `.*`; letters, digits, `_` and `.` only. */
@@ -20,11 +20,11 @@ const queryOf = (req: FastifyRequest) => ({ ...((req.body as object | undefined)
 
 export function registerEventRoutes(app: FastifyInstance): void {
   const core = app.core;
-  app.get('/v1/events', async (req) => listEnvelope('/v1/events', await listEvents(core, contextOf(req).scope, parseParams(listEventsShape, queryOf(req)))));
-  app.get('/v1/events/:id', async (req) => {
+  app.get('/v1/events', routeAuth('secret'), async (req) => listEnvelope('/v1/events', await listEvents(core, contextOf(req).scope, parseParams(listEventsShape, queryOf(req)))));
+  app.get('/v1/events/:id', routeAuth('secret'), async (req) => {
     parseParams({}, queryOf(req));
     return retrieveEvent(core, contextOf(req).scope, idOf(req));
   });
   // Beyond WooshPay and Stripe (who leave it to a dashboard): re-deliver an event now.
-  app.post('/v1/events/:id/retry', async (req) => retryEvent(core, contextOf(req), idOf(req), parseParams(retryEventShape, req.body)));
+  app.post('/v1/events/:id/retry', routeAuth('secret'), async (req) => retryEvent(core, contextOf(req), idOf(req), parseParams(retryEventShape, req.body)));
 }

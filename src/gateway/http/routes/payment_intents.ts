@@ -1,13 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { cancelPaymentIntent, confirmPaymentIntent } from '../../core/payment_attempts.js';
 import { createPaymentIntent, listPaymentIntents, retrievePaymentIntent, searchPaymentIntents, updatePaymentIntent } from '../../core/payment_intents.js';
-import { amount, array, boolean, currency, metadata, notUnsettable, object, oneOf, parseParams, required, string, integer } from '../schema.js';
-import { clientSecretFor, contextOf } from '../context.js';
+import { amount, array, httpUrl, boolean, currency, metadata, notUnsettable, object, oneOf, parseParams, required, string, integer } from '../schema.js';
+import { clientSecretFor, contextOf, routeAuth } from '../context.js';
 import { LIST_LIMIT_MAX } from '../../store/pagination.js';
+import { clientSafeForPublishableKey } from '../publishable.js';
 import { listEnvelope, listShape, objectId } from './schemas.js';
 
 const text = (max: number) => string({ max });
-const url = () => string({ max: 2048, pattern: /^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$/, patternHint: 'an absolute URL such as https://example.com/return' });
+/** Where the wallet sends the shopper back: http(s) only (never `javascript:`). */
+const url = () => httpUrl({ max: 2048 });
 const email = () => string({ max: 800, pattern: /^[^\s@]+@[^\s@]+$/, patternHint: 'an email address' });
 
 const address = object({ line1: text(200), line2: text(200), city: text(200), state: text(200), postal_code: text(20), country: text(2) });
@@ -61,21 +63,21 @@ const queryOf = (req: FastifyRequest) => ({ ...((req.body as object | undefined)
 
 export function registerPaymentIntentRoutes(app: FastifyInstance): void {
   const core = app.core;
-  app.post('/v1/payment_intents', async (req) => createPaymentIntent(core, contextOf(req), parseParams(createShape, req.body)));
-  app.get('/v1/payment_intents', async (req) => listEnvelope('/v1/payment_intents', await listPaymentIntents(core, contextOf(req).scope, parseParams(listIntentsShape, queryOf(req)))));
-  app.get('/v1/payment_intents/search', async (req) => {
+  app.post('/v1/payment_intents', routeAuth('secret'), async (req) => createPaymentIntent(core, contextOf(req), parseParams(createShape, req.body)));
+  app.get('/v1/payment_intents', routeAuth('secret'), async (req) => listEnvelope('/v1/payment_intents', await listPaymentIntents(core, contextOf(req).scope, parseParams(listIntentsShape, queryOf(req)))));
+  app.get('/v1/payment_intents/search', routeAuth('secret'), async (req) => {
     const result = await searchPaymentIntents(core, contextOf(req).scope, parseParams(searchShape, queryOf(req)));
     return { object: 'search_result', url: '/v1/payment_intents/search', has_more: result.hasMore, next_page: result.nextPage, data: result.data };
   });
-  app.get('/v1/payment_intents/:id', { config: { publishableKeyAllowed: true } }, async (req) => {
+  app.get('/v1/payment_intents/:id', { ...routeAuth('publishable'), onSend: clientSafeForPublishableKey }, async (req) => {
     const params = parseParams(retrieveShape, queryOf(req));
     return retrievePaymentIntent(core, contextOf(req).scope, idOf(req), clientSecretFor(req, params.client_secret));
   });
-  app.post('/v1/payment_intents/:id', async (req) => updatePaymentIntent(core, contextOf(req), idOf(req), parseParams(updateShape, req.body)));
-  app.post('/v1/payment_intents/:id/confirm', { config: { publishableKeyAllowed: true } }, async (req) => {
+  app.post('/v1/payment_intents/:id', routeAuth('secret'), async (req) => updatePaymentIntent(core, contextOf(req), idOf(req), parseParams(updateShape, req.body)));
+  app.post('/v1/payment_intents/:id/confirm', { ...routeAuth('publishable'), onSend: clientSafeForPublishableKey }, async (req) => {
     const id = idOf(req);
     const params = parseParams(confirmShape, req.body);
     return confirmPaymentIntent(core, contextOf(req), id, params, clientSecretFor(req, params.client_secret));
   });
-  app.post('/v1/payment_intents/:id/cancel', async (req) => cancelPaymentIntent(core, contextOf(req), idOf(req), parseParams(cancelShape, req.body)));
+  app.post('/v1/payment_intents/:id/cancel', routeAuth('secret'), async (req) => cancelPaymentIntent(core, contextOf(req), idOf(req), parseParams(cancelShape, req.body)));
 }

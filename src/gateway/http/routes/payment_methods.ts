@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { retrievePaymentMethod } from '../../core/payment_methods.js';
-import { contextOf } from '../context.js';
+import { contextOf, routeAuth } from '../context.js';
 import { parseParams, required } from '../schema.js';
 import { objectId } from './schemas.js';
 
 export function registerPaymentMethodRoutes(app: FastifyInstance): void {
-  app.get('/v1/payment_methods/:id', async (req) => {
+  app.get('/v1/payment_methods/:id', routeAuth('secret'), async (req) => {
     parseParams({}, req.query);
     return retrievePaymentMethod(app.core, contextOf(req).scope, parseParams({ id: required(objectId('pm')) }, req.params).id);
   });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createPrice, listPrices, retrievePrice, updatePrice } from '../../core/prices.js';
 import { boolean, currency, integer, metadata, notUnsettable, object, oneOf, parseParams, required, string } from '../schema.js';
 import { AMOUNT_MAX_MINOR } from '../../domain/money.js';
-import { contextOf } from '../context.js';
+import { contextOf, routeAuth } from '../context.js';
 import { productDataShape } from './products.js';
 import { listEnvelope, listShape, objectId } from './schemas.js';
 
@@ -40,14 +40,14 @@ const queryOf = (req: FastifyRequest) => ({ ...((req.body as object | undefined)
 
 export function registerPriceRoutes(app: FastifyInstance): void {
   const core = app.core;
-  app.post('/v1/prices', async (req) => {
+  app.post('/v1/prices', routeAuth('secret'), async (req) => {
     const { tax_behavior: _taxBehavior, ...params } = parseParams(createPriceShape, req.body);
     return createPrice(core, contextOf(req), params);
   });
-  app.get('/v1/prices', async (req) => listEnvelope('/v1/prices', await listPrices(core, contextOf(req).scope, parseParams(listPricesShape, queryOf(req)))));
-  app.get('/v1/prices/:id', async (req) => {
+  app.get('/v1/prices', routeAuth('secret'), async (req) => listEnvelope('/v1/prices', await listPrices(core, contextOf(req).scope, parseParams(listPricesShape, queryOf(req)))));
+  app.get('/v1/prices/:id', routeAuth('secret'), async (req) => {
     parseParams({}, queryOf(req));
     return retrievePrice(core, contextOf(req).scope, idOf(req));
   });
-  app.post('/v1/prices/:id', async (req) => updatePrice(core, contextOf(req), idOf(req), parseParams(updatePriceShape, req.body)));
+  app.post('/v1/prices/:id', routeAuth('secret'), async (req) => updatePrice(core, contextOf(req), idOf(req), parseParams(updatePriceShape, req.body)));
 }

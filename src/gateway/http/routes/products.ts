@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createProduct, deleteProduct, listProducts, retrieveProduct, updateProduct } from '../../core/products.js';
 import { array, boolean, metadata, notUnsettable, parseParams, required, string } from '../schema.js';
-import { contextOf } from '../context.js';
+import { contextOf, routeAuth } from '../context.js';
 import { listEnvelope, listShape, objectId } from './schemas.js';
 
 /** Stripe's bound on product images. */
@@ -32,14 +32,14 @@ const queryOf = (req: FastifyRequest) => ({ ...((req.body as object | undefined)
 
 export function registerProductRoutes(app: FastifyInstance): void {
   const core = app.core;
-  app.post('/v1/products', async (req) => createProduct(core, contextOf(req), parseParams(createProductShape, req.body)));
-  app.get('/v1/products', async (req) => listEnvelope('/v1/products', await listProducts(core, contextOf(req).scope, parseParams(listProductsShape, queryOf(req)))));
-  app.get('/v1/products/:id', async (req) => {
+  app.post('/v1/products', routeAuth('secret'), async (req) => createProduct(core, contextOf(req), parseParams(createProductShape, req.body)));
+  app.get('/v1/products', routeAuth('secret'), async (req) => listEnvelope('/v1/products', await listProducts(core, contextOf(req).scope, parseParams(listProductsShape, queryOf(req)))));
+  app.get('/v1/products/:id', routeAuth('secret'), async (req) => {
     parseParams({}, queryOf(req));
     return retrieveProduct(core, contextOf(req).scope, idOf(req));
   });
-  app.post('/v1/products/:id', async (req) => updateProduct(core, contextOf(req), idOf(req), parseParams(updateProductShape, req.body)));
-  app.delete('/v1/products/:id', async (req) => {
+  app.post('/v1/products/:id', routeAuth('secret'), async (req) => updateProduct(core, contextOf(req), idOf(req), parseParams(updateProductShape, req.body)));
+  app.delete('/v1/products/:id', routeAuth('secret'), async (req) => {
     parseParams({}, queryOf(req));
     return deleteProduct(core, contextOf(req), idOf(req));
   });

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { cancelRefund, createRefund, listRefunds, retrieveRefund, updateRefund } from '../../core/refunds.js';
-import { contextOf } from '../context.js';
+import { contextOf, routeAuth } from '../context.js';
 import { amount, metadata, oneOf, parseParams, required } from '../schema.js';
 import { listEnvelope, listShape, objectId } from './schemas.js';
 
@@ -21,14 +21,14 @@ const queryOf = (req: FastifyRequest) => ({ ...((req.body as object | undefined)
 
 export function registerRefundRoutes(app: FastifyInstance): void {
   const core = app.core;
-  app.post('/v1/refunds', async (req) => createRefund(core, contextOf(req), parseParams(createShape, req.body)));
-  app.get('/v1/refunds', async (req) => listEnvelope('/v1/refunds', await listRefunds(core, contextOf(req).scope, parseParams(listRefundsShape, queryOf(req)))));
-  app.get('/v1/refunds/:id', async (req) => {
+  app.post('/v1/refunds', routeAuth('secret'), async (req) => createRefund(core, contextOf(req), parseParams(createShape, req.body)));
+  app.get('/v1/refunds', routeAuth('secret'), async (req) => listEnvelope('/v1/refunds', await listRefunds(core, contextOf(req).scope, parseParams(listRefundsShape, queryOf(req)))));
+  app.get('/v1/refunds/:id', routeAuth('secret'), async (req) => {
     parseParams({}, req.query);
     return retrieveRefund(core, contextOf(req).scope, idOf(req));
   });
-  app.post('/v1/refunds/:id', async (req) => updateRefund(core, contextOf(req), idOf(req), parseParams(updateShape, req.body)));
-  app.post('/v1/refunds/:id/cancel', async (req) => {
+  app.post('/v1/refunds/:id', routeAuth('secret'), async (req) => updateRefund(core, contextOf(req), idOf(req), parseParams(updateShape, req.body)));
+  app.post('/v1/refunds/:id/cancel', routeAuth('secret'), async (req) => {
     const id = idOf(req);
     parseParams({}, req.body ?? {});
     return cancelRefund(core, contextOf(req), id);

@@ -8,7 +8,7 @@ import {
   updateWebhookEndpoint,
 } from '../../core/webhook_endpoints.js';
 import { array, boolean, metadata, notUnsettable, oneOf, parseParams, required, string } from '../schema.js';
-import { contextOf } from '../context.js';
+import { contextOf, routeAuth } from '../context.js';
 import { listEnvelope, listShape, objectId } from './schemas.js';
 
 /** Event types and `*`; which ones exist is the core's rule (it names every unknown one). */
@@ -43,18 +43,18 @@ const queryOf = (req: FastifyRequest) => ({ ...((req.body as object | undefined)
 
 export function registerWebhookEndpointRoutes(app: FastifyInstance): void {
   const core = app.core;
-  app.post('/v1/webhook_endpoints', async (req) => createWebhookEndpoint(core, contextOf(req), parseParams(createEndpointShape, req.body)));
-  app.get('/v1/webhook_endpoints', async (req) => listEnvelope('/v1/webhook_endpoints', await listWebhookEndpoints(core, contextOf(req).scope, parseParams(listShape, queryOf(req)))));
-  app.get('/v1/webhook_endpoints/:id', async (req) => {
+  app.post('/v1/webhook_endpoints', routeAuth('secret'), async (req) => createWebhookEndpoint(core, contextOf(req), parseParams(createEndpointShape, req.body)));
+  app.get('/v1/webhook_endpoints', routeAuth('secret'), async (req) => listEnvelope('/v1/webhook_endpoints', await listWebhookEndpoints(core, contextOf(req).scope, parseParams(listShape, queryOf(req)))));
+  app.get('/v1/webhook_endpoints/:id', routeAuth('secret'), async (req) => {
     parseParams({}, queryOf(req));
     return retrieveWebhookEndpoint(core, contextOf(req).scope, idOf(req));
   });
-  app.post('/v1/webhook_endpoints/:id', async (req) => updateWebhookEndpoint(core, contextOf(req), idOf(req), parseParams(updateEndpointShape, req.body)));
-  app.delete('/v1/webhook_endpoints/:id', async (req) => {
+  app.post('/v1/webhook_endpoints/:id', routeAuth('secret'), async (req) => updateWebhookEndpoint(core, contextOf(req), idOf(req), parseParams(updateEndpointShape, req.body)));
+  app.delete('/v1/webhook_endpoints/:id', routeAuth('secret'), async (req) => {
     parseParams({}, queryOf(req));
     return deleteWebhookEndpoint(core, contextOf(req).scope, idOf(req));
   });
-  app.get('/v1/webhook_endpoints/:id/deliveries', async (req) => {
+  app.get('/v1/webhook_endpoints/:id/deliveries', routeAuth('secret'), async (req) => {
     const id = idOf(req);
     const page = await listEndpointDeliveries(core, contextOf(req).scope, id, parseParams(listDeliveriesShape, queryOf(req)));
     return listEnvelope(`/v1/webhook_endpoints/${id}/deliveries`, page);
