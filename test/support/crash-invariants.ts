@@ -1,6 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import type { CrashStack } from './crash-stack.js';
 import type { KeyRecord } from './crash-load.js';
+import type { PaymentAttemptStatus } from '../../src/gateway/domain/payment_attempts.js';
 
 /**
  * Test-only: the money invariants of issue 9, checked on the gateway's database (read by the test
@@ -9,7 +10,7 @@ import type { KeyRecord } from './crash-load.js';
  */
 
 /** Attempt and refund statuses the worker or a request still owes an outcome. */
-const OPEN_ATTEMPT_STATUSES = ['sending', 'canceling'];
+const OPEN_ATTEMPT_STATUSES: PaymentAttemptStatus[] = ['sending', 'canceling'];
 
 /**
  * Holds at every committed moment, so it is checked after every restart too: at most one Charge
