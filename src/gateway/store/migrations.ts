@@ -4,6 +4,7 @@ import type { Database } from './database.js';
 import { webhooks } from './migrations_webhooks.js';
 import { checkout } from './migrations_checkout.js';
 import { refunds } from './migrations_refunds.js';
+import { recovery } from './migrations_recovery.js';
 
 /* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -199,6 +200,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0010_webhooks': webhooks,
   '0030_checkout': checkout,
   '0020_refunds': refunds,
+  '0045_idempotency_recovery': recovery,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

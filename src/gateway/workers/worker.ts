@@ -9,6 +9,7 @@ import type { PaymentAttemptRow, RefundRow } from '../store/schema.js';
 import { checkAttempt, type AttemptWork } from './attempts.js';
 import { expireCheckoutSessions } from './checkout_sessions.js';
 import { checkRefund } from './refunds.js';
+import { confirmStrandedCreates } from './stranded_confirms.js';
 import { nextRetryAt } from './schedule.js';
 
 export const WORKER_POLL_INTERVAL_MS = 500;
@@ -88,6 +89,7 @@ export class GatewayWorker {
     const refunds = await inTransaction(this.deps.database, (tx) => claimDueRefunds(tx, this.deps.database.kind, { owner: this.owner, nowMs: now, leaseUntilMs, limit }));
     await forEachBounded(refunds, this.options.concurrencyMax ?? WORKER_CONCURRENCY_MAX, (refund) => this.checkRefund(refund));
     await this.expireSessions();
+    await confirmStrandedCreates(this.deps, this.owner);
     return [...claimed.map((attempt) => attempt.id), ...refunds.map((refund) => refund.id)];
   }
 
