@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { recordAttemptSucceeded } from '../../src/gateway/index.js';
-import { IDEMPOTENCY_HEARTBEAT_MS, IDEMPOTENCY_LEASE_MS } from '../../src/gateway/core/idempotency.js';
+import { IDEMPOTENCY_HEARTBEAT_MS, IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_REPLAY_MS, fingerprintParams } from '../../src/gateway/core/idempotency.js';
 import { STRANDED_CONFIRM_DELAY_MS } from '../../src/gateway/core/recovery.js';
 import { confirmStrandedCreates } from '../../src/gateway/workers/stranded_confirms.js';
 import { seedWebRequest } from '../support/gateway-server.js';
@@ -259,6 +259,24 @@ describe('crash recovery of idempotent requests', () => {
     const created = await h.database.db.selectFrom('events').select('id').where('account_id', '=', gambling.accountId).where('type', '=', 'payment_intent.created').execute();
     assert.equal(created.length, 1, 'one payment_intent.created');
     assert.equal(await h.count('pending_confirms'), 0, 'the refused confirm leaves nothing for the worker');
+  });
+
+  it('a dead claim that committed nothing is executed afresh; a claim from before leases existed stays 409', async () => {
+    const body = { amount: 42, currency: 'CNY' };
+    const claim = (key: string, owner: string | null) => ({
+      account_id: h.accountId, livemode: 0, idempotency_key: key, request_method: 'POST', request_path: '/v1/payment_intents',
+      params_hash: fingerprintParams(body), request_id: `req_dead_${key}`, response_status: null, response_body: null,
+      created: h.clock.now(), expires_at: h.clock.now() + IDEMPOTENCY_REPLAY_MS, owner, locked_until: owner === null ? null : h.clock.now() + IDEMPOTENCY_LEASE_MS, recovery_point: null,
+    });
+    await h.database.db.insertInto('idempotency_keys').values([claim('bare-1', 'gone-process'), claim('legacy-1', null)]).execute();
+    h.clock.advance(IDEMPOTENCY_LEASE_MS + 1);
+    const fresh = await h.post('/v1/payment_intents', 'bare-1', body);
+    assert.deepEqual([fresh.status, fresh.body.amount, fresh.headers.get('idempotent-replayed')], [200, 42, null]);
+    const replay = await h.post('/v1/payment_intents', 'bare-1', body);
+    assert.deepEqual([replay.headers.get('idempotent-replayed'), replay.body.id], ['true', fresh.body.id]);
+    const legacy = await h.post('/v1/payment_intents', 'legacy-1', body);
+    assert.deepEqual([legacy.status, legacy.body.error.code], [409, 'idempotency_key_in_use']);
+    assert.equal(await h.count('payment_intents'), 1);
   });
 
   it('still frees the key of a request refused before anything committed', async () => {
