@@ -105,7 +105,12 @@ export function claimIsLive(row: Pick<IdempotencyRow, 'owner' | 'locked_until'>,
  * first request is still running). Taking over a dead claim is a compare-and-set, so of several
  * retries at once one recovers and the others get 409.
  */
-export async function decideIdempotentRequest(deps: Pick<CoreDeps, 'database' | 'clock'>, scope: Scope, claim: IdempotencyClaim): Promise<IdempotencyDecision> {
+export async function decideIdempotentRequest(
+  deps: Pick<CoreDeps, 'database' | 'clock'>,
+  scope: Scope,
+  claim: IdempotencyClaim,
+  options: { takeOver?: boolean } = {},
+): Promise<IdempotencyDecision> {
   const now = deps.clock.now();
   const existing = await findIdempotencyKey(deps.database.db, scope, claim.key);
   if (existing === undefined) return { kind: 'execute' };
@@ -122,7 +127,7 @@ export async function decideIdempotentRequest(deps: Pick<CoreDeps, 'database' | 
     });
   }
   if (existing.response_status !== null && existing.response_body !== null) return { kind: 'replay', status: existing.response_status, body: existing.response_body };
-  if (claimIsLive(existing, now)) throw keyInUse(claim.key);
+  if (claimIsLive(existing, now) || options.takeOver === false) throw keyInUse(claim.key);
   const taken = await takeOverIdempotencyKey(deps.database.db, scope, claim.key, existing, { requestId: claim.requestId, owner: claim.owner, lockedUntilMs: now + IDEMPOTENCY_LEASE_MS });
   if (!taken) throw keyInUse(claim.key);
   // Nothing of a claim without a recovery point committed (a request that changes state in one

@@ -39,7 +39,8 @@ export async function replayAfterConflict(app: FastifyInstance, req: FastifyRequ
   const claim = req.idempotency;
   if (claim === null) throw new Error('IdempotencyConflict without an Idempotency-Key');
   req.idempotency = null;
-  const decision = await decideIdempotentRequest(app.core, { accountId: authOf(req).accountId, livemode: authOf(req).livemode }, claim);
+  // Only a replay: this request already failed its own transaction, so it finishes nobody else's.
+  const decision = await decideIdempotentRequest(app.core, { accountId: authOf(req).accountId, livemode: authOf(req).livemode }, claim, { takeOver: false });
   if (decision.kind === 'replay') return sendReplay(reply, decision.status, decision.body);
   // The winner rolled back and freed the key: the client may simply retry.
   throw new ApiError({
