@@ -220,6 +220,23 @@ describe('crash recovery of idempotent requests', () => {
     assert.deepEqual([late.status, late.body.status], [200, 'requires_action']);
   });
 
+  it('of several retries at once after a crash, one finishes the request and the others get 409, then its replay', async () => {
+    h.process().handle.crashAfterCommits(2);
+    assert.equal((await h.post('/v1/payment_intents', 'burst-1', seedWebRequest())).status, 500);
+    const { id } = await onlyIntent();
+    await afterCrash();
+    const retries = await Promise.all(Array.from({ length: 6 }, () => h.post('/v1/payment_intents', 'burst-1', seedWebRequest())));
+    const statuses = retries.map((r) => r.status);
+    assert.ok(statuses.every((s) => s === 200 || s === 409), `statuses ${statuses.join(',')}`);
+    const finished = retries.filter((r) => r.status === 200 && r.headers.get('idempotent-replayed') === null);
+    assert.equal(finished.length, 1, `exactly one retry finished it (${statuses.join(',')})`);
+    assert.deepEqual([finished[0]!.body.id, finished[0]!.body.status], [id, 'requires_action']);
+    assert.deepEqual(h.connector.payCalls.map((c) => c.paymentRequestId), [`${id}_1`]);
+    assert.equal((await attemptsOf(id)).length, 1);
+    const replay = await h.post('/v1/payment_intents', 'burst-1', seedWebRequest());
+    assert.deepEqual([replay.headers.get('idempotent-replayed'), replay.text], ['true', finished[0]!.text]);
+  });
+
   it('a live request keeps its key past the lease by its heartbeat: a retry gets 409, then the replay', async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => { release = resolve; });
