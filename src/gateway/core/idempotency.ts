@@ -5,20 +5,59 @@ import {
   deleteExpiredIdempotencyKey,
   findIdempotencyKey,
   recordIdempotentResponse,
+  recordRecoveryPoint,
   releaseIdempotencyKey,
+  renewIdempotencyLease,
+  takeOverIdempotencyKey,
 } from '../store/idempotency.js';
-import type { Executor, IdempotencyRow } from '../store/schema.js';
+import type { Executor, IdempotencyRow, NewIdempotencyRow } from '../store/schema.js';
 import type { Scope } from '../store/scope.js';
 import type { CoreDeps, RequestContext } from './context.js';
+import type { IdempotencyClaim } from './idempotency_claim.js';
+
+export type { IdempotencyClaim };
 
 /** Replay window of api.md §1. */
 export const IDEMPOTENCY_REPLAY_MS = 24 * 60 * 60 * 1000;
 export const IDEMPOTENCY_KEY_LENGTH_MAX = 255;
+/**
+ * How long an in-progress claim stays its request's without a heartbeat. A retry within it gets
+ * 409 (the request is alive); after it, the request is taken for dead and the retry finishes it.
+ */
+export const IDEMPOTENCY_LEASE_MS = 15_000;
+/** The running request renews its lease this often: three renewals fit in one lease. */
+export const IDEMPOTENCY_HEARTBEAT_MS = IDEMPOTENCY_LEASE_MS / 3;
+/** No request runs this long; a heartbeat still going then is a leak, and stops. */
+export const IDEMPOTENCY_HEARTBEAT_MAX_MS = 10 * 60_000;
 
-import type { IdempotencyClaim } from './idempotency_claim.js';
-export type { IdempotencyClaim };
+/**
+ * What a request with an Idempotency-Key durably started before its response, so that a retry
+ * after a crash finishes it instead of starting it again (core/recovery.ts). Written in the
+ * transaction that starts it; a request that writes its response in the same transaction as its
+ * change needs none.
+ * - `confirm`: the PaymentIntent to confirm (created by this request with `confirm: true`, or
+ *   confirmed by it), and the attempt once the request started it.
+ * - `refund`: the refund this request created.
+ */
+export type RecoveryPoint =
+  | { step: 'confirm'; paymentIntent: string; attempt: string | null }
+  | { step: 'refund'; refund: string };
 
-export type IdempotencyDecision = { kind: 'execute' } | { kind: 'replay'; status: number; body: string };
+export function parseRecoveryPoint(text: string): RecoveryPoint {
+  const value = JSON.parse(text) as Partial<Record<string, unknown>>;
+  if (value.step === 'confirm' && typeof value.paymentIntent === 'string' && (value.attempt === null || typeof value.attempt === 'string')) {
+    return { step: 'confirm', paymentIntent: value.paymentIntent, attempt: value.attempt };
+  }
+  if (value.step === 'refund' && typeof value.refund === 'string') return { step: 'refund', refund: value.refund };
+  throw new Error(`unreadable recovery point ${text}`);
+}
+
+
+export type IdempotencyDecision =
+  | { kind: 'execute' }
+  | { kind: 'replay'; status: number; body: string }
+  /** The first request died after starting `point`; the claim is now this request's, to finish it. */
+  | { kind: 'recover'; point: RecoveryPoint };
 
 /** Thrown inside a transaction when another request holds the key; the HTTP layer decides again. */
 export class IdempotencyConflict extends Error {
@@ -30,11 +69,34 @@ export function fingerprintParams(params: unknown): string {
   return createHash('sha256').update(canonicalJson(params)).digest('hex');
 }
 
+function keyInUse(key: string): ApiError {
+  return new ApiError({
+    status: 409,
+    type: 'idempotency_error',
+    code: 'idempotency_key_in_use',
+    message: `There is currently another in-progress request using the Idempotency-Key "${key}". Retry after it completes.`,
+  });
+}
+
+/** Whether a claim without a response belongs to a request still running. */
+export function claimIsLive(row: Pick<IdempotencyRow, 'owner' | 'locked_until'>, nowMs: number): boolean {
+  // A claim written before leases existed cannot be told apart from a running request.
+  if (row.owner === null) return true;
+  return row.locked_until !== null && row.locked_until >= nowMs;
+}
+
 /**
- * What to do with a request carrying this key: execute it, replay the stored response, or
- * refuse (400 other parameters or path, 409 the first request is still running).
+ * What to do with a request carrying this key: execute it, replay the stored response, finish
+ * what a dead first request started (`recover`), or refuse (400 other parameters or path, 409 the
+ * first request is still running). Taking over a dead claim is a compare-and-set, so of several
+ * retries at once one recovers and the others get 409.
  */
-export async function decideIdempotentRequest(deps: Pick<CoreDeps, 'database' | 'clock'>, scope: Scope, claim: IdempotencyClaim): Promise<IdempotencyDecision> {
+export async function decideIdempotentRequest(
+  deps: Pick<CoreDeps, 'database' | 'clock'>,
+  scope: Scope,
+  claim: IdempotencyClaim,
+  options: { takeOver?: boolean } = {},
+): Promise<IdempotencyDecision> {
   const now = deps.clock.now();
   const existing = await findIdempotencyKey(deps.database.db, scope, claim.key);
   if (existing === undefined) return { kind: 'execute' };
@@ -50,18 +112,39 @@ export async function decideIdempotentRequest(deps: Pick<CoreDeps, 'database' | 
       shouldRetry: false,
     });
   }
-  if (existing.response_status === null || existing.response_body === null) {
-    throw new ApiError({
-      status: 409,
-      type: 'idempotency_error',
-      code: 'idempotency_key_in_use',
-      message: `There is currently another in-progress request using the Idempotency-Key "${claim.key}". Retry after it completes.`,
-    });
-  }
-  return { kind: 'replay', status: existing.response_status, body: existing.response_body };
+  if (existing.response_status !== null && existing.response_body !== null) return { kind: 'replay', status: existing.response_status, body: existing.response_body };
+  if (claimIsLive(existing, now) || options.takeOver === false) throw keyInUse(claim.key);
+  const taken = await takeOverIdempotencyKey(deps.database.db, scope, claim.key, existing, { requestId: claim.requestId, owner: claim.owner, lockedUntilMs: now + IDEMPOTENCY_LEASE_MS });
+  if (!taken) throw keyInUse(claim.key);
+  // Nothing of a claim without a recovery point committed (a request that changes state in one
+  // transaction stores its response in it): the retry simply executes, under the claim it took.
+  return existing.recovery_point === null ? { kind: 'execute' } : { kind: 'recover', point: parseRecoveryPoint(existing.recovery_point) };
 }
 
-function claimRow(deps: Pick<CoreDeps, 'clock'>, scope: Scope, claim: IdempotencyClaim): IdempotencyRow {
+/**
+ * Takes over the claim of a dead request for the worker, which finishes what it started
+ * (core/recovery.ts): 'taken' with the claim now held, or why not.
+ */
+export async function takeOverForWorker(
+  deps: Pick<CoreDeps, 'database' | 'clock'>,
+  scope: Scope,
+  key: string,
+  claim: Pick<IdempotencyClaim, 'requestId' | 'owner'>,
+): Promise<{ kind: 'taken'; claim: IdempotencyClaim; point: RecoveryPoint | null } | { kind: 'absent' | 'live' | 'answered' | 'lost'; row?: IdempotencyRow }> {
+  const now = deps.clock.now();
+  const existing = await findIdempotencyKey(deps.database.db, scope, key);
+  if (existing === undefined || existing.expires_at <= now) return { kind: 'absent' };
+  if (existing.response_status !== null) return { kind: 'answered', row: existing };
+  if (claimIsLive(existing, now)) return { kind: 'live' };
+  if (!(await takeOverIdempotencyKey(deps.database.db, scope, key, existing, { requestId: claim.requestId, owner: claim.owner, lockedUntilMs: now + IDEMPOTENCY_LEASE_MS }))) return { kind: 'lost' };
+  return {
+    kind: 'taken',
+    claim: { key, method: existing.request_method, path: existing.request_path, paramsHash: existing.params_hash, requestId: claim.requestId, owner: claim.owner, storedInTransaction: false },
+    point: existing.recovery_point === null ? null : parseRecoveryPoint(existing.recovery_point),
+  };
+}
+
+function claimRow(deps: Pick<CoreDeps, 'clock'>, scope: Scope, claim: IdempotencyClaim, point: RecoveryPoint | undefined): NewIdempotencyRow {
   const now = deps.clock.now();
   return {
     account_id: scope.accountId,
@@ -75,23 +158,29 @@ function claimRow(deps: Pick<CoreDeps, 'clock'>, scope: Scope, claim: Idempotenc
     response_body: null,
     created: now,
     expires_at: now + IDEMPOTENCY_REPLAY_MS,
+    owner: claim.owner,
+    locked_until: now + IDEMPOTENCY_LEASE_MS,
+    recovery_point: point === undefined ? null : JSON.stringify(point),
   };
 }
 
 /**
  * Claims the request's key inside its first state-changing transaction. Later transactions of
  * the same request find their own claim; any other holder raises IdempotencyConflict.
+ * `point`: what this transaction starts that a later one finishes (see RecoveryPoint); it
+ * commits with the change itself, so a retry after a crash finds exactly what committed.
  */
-export async function claimInTransaction(tx: Executor, deps: Pick<CoreDeps, 'clock'>, ctx: RequestContext): Promise<void> {
+export async function claimInTransaction(tx: Executor, deps: Pick<CoreDeps, 'clock'>, ctx: RequestContext, point?: RecoveryPoint): Promise<void> {
   const claim = ctx.idempotency;
   if (claim === null) return;
-  if (await claimIdempotencyKey(tx, claimRow(deps, ctx.scope, claim))) return;
+  if (await claimIdempotencyKey(tx, claimRow(deps, ctx.scope, claim, point))) return;
   const existing = await findIdempotencyKey(tx, ctx.scope, claim.key);
   if (existing?.request_id !== claim.requestId) throw new IdempotencyConflict();
+  if (point !== undefined) await recordRecoveryPoint(tx, ctx.scope, claim.key, claim.requestId, JSON.stringify(point), deps.clock.now() + IDEMPOTENCY_LEASE_MS);
 }
 
 /** Stores the response in the caller's transaction, so it commits with the state change it reports. */
-export async function completeIdempotentRequest(tx: Executor, ctx: RequestContext, status: number, body: unknown): Promise<void> {
+export async function completeIdempotentRequest(tx: Executor, ctx: Pick<RequestContext, 'scope' | 'idempotency'>, status: number, body: unknown): Promise<void> {
   const claim = ctx.idempotency;
   if (claim === null) return;
   await recordIdempotentResponse(tx, ctx.scope, claim.key, claim.requestId, status, typeof body === 'string' ? body : JSON.stringify(body));
@@ -103,13 +192,38 @@ export async function completeIdempotentRequest(tx: Executor, ctx: RequestContex
  * own): claims the key if still free, then writes the response if it is still this request's.
  */
 export async function storeIdempotentResponse(deps: Pick<CoreDeps, 'database' | 'clock'>, scope: Scope, claim: IdempotencyClaim, status: number, body: string): Promise<void> {
-  await claimIdempotencyKey(deps.database.db, claimRow(deps, scope, claim));
+  await claimIdempotencyKey(deps.database.db, claimRow(deps, scope, claim, undefined));
   await recordIdempotentResponse(deps.database.db, scope, claim.key, claim.requestId, status, body);
 }
 
-/** Frees a key this request claimed but whose (4xx) response must not be replayed. */
-export async function releaseIdempotentRequest(deps: Pick<CoreDeps, 'database'>, scope: Scope, claim: IdempotencyClaim): Promise<void> {
-  await releaseIdempotencyKey(deps.database.db, scope, claim.key, claim.requestId);
+/**
+ * A request answered with a 4xx that is not replayed: its key is freed only if nothing of it
+ * committed. Once an earlier transaction of the request committed (a create+confirm's create),
+ * the 4xx is stored instead, so a retry replays it rather than creating a second object.
+ */
+export async function finishRefusedRequest(deps: Pick<CoreDeps, 'database'>, scope: Scope, claim: IdempotencyClaim, status: number, body: string): Promise<void> {
+  if (await releaseIdempotencyKey(deps.database.db, scope, claim.key, claim.requestId)) return;
+  await recordIdempotentResponse(deps.database.db, scope, claim.key, claim.requestId, status, body);
+}
+
+/**
+ * The running request's heartbeat: renews its claim's lease every IDEMPOTENCY_HEARTBEAT_MS
+ * (before the claim exists it renews nothing), so a retry can tell it from a dead one. Returns
+ * the function that stops it; the timer never keeps the process alive.
+ */
+export function keepClaimAlive(deps: Pick<CoreDeps, 'database' | 'clock' | 'logger'>, scope: Scope, claim: IdempotencyClaim): () => void {
+  const startedAt = Date.now();
+  const timer = setInterval(() => {
+    if (Date.now() - startedAt > IDEMPOTENCY_HEARTBEAT_MAX_MS) {
+      clearInterval(timer);
+      return;
+    }
+    renewIdempotencyLease(deps.database.db, scope, claim.key, claim.requestId, deps.clock.now() + IDEMPOTENCY_LEASE_MS).catch((error: unknown) => {
+      deps.logger.warn({ err: error, idempotency_request_id: claim.requestId }, 'could not renew an idempotency lease');
+    });
+  }, IDEMPOTENCY_HEARTBEAT_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** JSON with object keys sorted, so `{a,b}` and `{b,a}` hash alike. */

@@ -12,6 +12,8 @@ export interface IdempotencyClaim {
   paramsHash: string;
   /** `req_…` of the claiming request. */
   requestId: string;
+  /** The gateway process running it (host, pid, random): named in the claim with its lease. */
+  owner: string;
   /** Set when a transaction stored the response; trusted only for responses sent after a commit. */
   storedInTransaction: boolean;
 }

@@ -18,6 +18,7 @@ import {
 import type { AttemptReversal } from '../store/payment_attempts.js';
 import { findPaymentIntentById, markCanceled, markPaymentFailed, markProcessing, markRequiresAction, markStillProcessing, markSucceeded } from '../store/payment_intents.js';
 import { findPaymentMethodByAccountAndId } from '../store/payment_methods.js';
+import { deletePendingConfirm } from '../store/recovery.js';
 import type { ChargeRow, Executor, PaymentAttemptRow, PaymentIntentRow } from '../store/schema.js';
 import { moveAttemptOrRetry, tryMoveAttempt } from './attempt_moves.js';
 import { completeSessionInTx } from './checkout_completion.js';
@@ -60,7 +61,10 @@ async function startAttempt(
   params: ConfirmPaymentIntentParams,
   clientSecret: string | undefined,
 ): Promise<{ intent: PaymentIntentRow; attempt: PaymentAttemptRow }> {
-  await claimInTransaction(tx, deps, ctx);
+  // The attempt commits with the key's recovery point naming it: a retry after a crash re-sends
+  // this attempt (same paymentRequestId) instead of starting another.
+  const attemptId = deps.ids.next('pa');
+  await claimInTransaction(tx, deps, ctx, { step: 'confirm', paymentIntent: id, attempt: attemptId });
   const current = await findOwnedIntent(tx, ctx.scope, id);
   if (clientSecret !== undefined && !sameSecret(current.client_secret, clientSecret)) {
     throw new ApiError({ status: 404, type: 'invalid_request_error', code: 'resource_missing', message: `No such payment_intent: '${id}'`, param: 'client_secret' });
@@ -77,12 +81,12 @@ async function startAttempt(
   const now = deps.clock.now();
   const sequence = (await countAttemptsForIntent(tx, id)) + 1;
   const attempt: PaymentAttemptRow = {
-    id: deps.ids.next('pa'),
+    id: attemptId,
     account_id: current.account_id,
     livemode: current.livemode,
     payment_intent_id: id,
     payment_method_id: paymentMethod!,
-    payment_request_id: `${id}_${sequence}`,
+    payment_request_id: paymentRequestIdOf(id, sequence),
     status: 'sending',
     amount: current.amount,
     currency: current.currency,
@@ -116,11 +120,18 @@ async function startAttempt(
     }, now),
   );
   await insertPaymentAttempt(tx, attempt);
+  // A create with confirm: true is no longer waiting for its first attempt (core/recovery.ts).
+  if (sequence === 1) await deletePendingConfirm(tx, id);
   return { intent, attempt };
 }
 
+/** The paymentRequestId of a PaymentIntent's n-th attempt (from 1): derived, so every retry reuses it. */
+export function paymentRequestIdOf(paymentIntentId: string, sequence: number): string {
+  return `${paymentIntentId}_${sequence}`;
+}
+
 /** The only network call of confirm; an exception is an unknown outcome, never a lost attempt. */
-async function payAtNetwork(deps: CoreDeps, intent: PaymentIntentRow, attempt: PaymentAttemptRow): Promise<ConnectorPayOutcome> {
+export async function payAtNetwork(deps: CoreDeps, intent: PaymentIntentRow, attempt: PaymentAttemptRow): Promise<ConnectorPayOutcome> {
   try {
     const account = await findAccountById(deps.database.db, attempt.account_id);
     if (account === undefined) throw new Error(`account ${attempt.account_id} of attempt ${attempt.id} vanished`);
@@ -149,13 +160,13 @@ async function payAtNetwork(deps: CoreDeps, intent: PaymentIntentRow, attempt: P
   }
 }
 
-interface RecordedOutcome {
+export interface RecordedOutcome {
   view: ApiObject;
   /** The 402 to send when the attempt was declined. */
   failure: ApiError | null;
 }
 
-async function recordPayOutcome(tx: Executor, deps: CoreDeps, ctx: RequestContext, attemptId: string, outcome: ConnectorPayOutcome): Promise<RecordedOutcome> {
+export async function recordPayOutcome(tx: Executor, deps: CoreDeps, ctx: RequestContext, attemptId: string, outcome: ConnectorPayOutcome): Promise<RecordedOutcome> {
   const attempt = await findAttemptById(tx, attemptId);
   const current = attempt === undefined ? undefined : await findPaymentIntentById(tx, attempt.payment_intent_id);
   if (attempt === undefined || current === undefined) throw new Error(`attempt ${attemptId} or its PaymentIntent vanished`);
@@ -202,7 +213,7 @@ export function nextAction(outcome: Extract<ConnectorPayOutcome, { kind: 'requir
   };
 }
 
-function declineError(view: ApiObject, declineCode: string, message: string): ApiError {
+export function declineError(view: ApiObject, declineCode: string, message: string): ApiError {
   return new ApiError({
     status: 402,
     type: 'card_error',

@@ -16,7 +16,8 @@ import type { ListParams, Page } from './lists.js';
 import type { CreatePaymentIntentParams, UpdatePaymentIntentParams } from './params.js';
 import { paymentIntentView } from './views.js';
 import type { ApiObject } from './views.js';
-import { confirmPaymentIntent } from './payment_attempts.js';
+import { STRANDED_CONFIRM_DELAY_MS, confirmCreatedIntent } from './recovery.js';
+import { insertPendingConfirm } from '../store/recovery.js';
 import { applyMetadata, checkPaymentFields, findOwnedIntent, mergeAlipayOptions, resolvePaymentMethod, sameSecret, won, withCasRetries } from './payment_intent_rules.js';
 
 /**
@@ -35,8 +36,11 @@ export async function createPaymentIntent(deps: CoreDeps, ctx: RequestContext, p
   const options = mergeAlipayOptions(null, params.payment_method_options);
   const metadata = applyMetadata({}, params.metadata);
   const id = deps.ids.next('pi');
+  const confirm = params.confirm === true;
   const view = await inTransaction(deps.database, async (tx) => {
-    await claimInTransaction(tx, deps, ctx);
+    // With confirm: true the create commits before the confirm starts: the key's recovery point and
+    // the pending confirm name this PaymentIntent, so a retry or the worker confirms this one.
+    await claimInTransaction(tx, deps, ctx, confirm ? { step: 'confirm', paymentIntent: id, attempt: null } : undefined);
     const paymentMethod = (await resolvePaymentMethod(tx, deps, ctx.scope, params)) ?? null;
     const now = deps.clock.now();
     const row: PaymentIntentRow = {
@@ -75,10 +79,16 @@ export async function createPaymentIntent(deps: CoreDeps, ctx: RequestContext, p
     await insertPaymentIntent(tx, row);
     const created = paymentIntentView(row);
     await recordEvent(tx, deps, ctx, 'payment_intent.created', created);
-    if (params.confirm !== true) await completeIdempotentRequest(tx, ctx, 200, created);
+    if (confirm) {
+      await insertPendingConfirm(tx, {
+        payment_intent_id: id, account_id: row.account_id, livemode: row.livemode, idempotency_key: ctx.idempotency?.key ?? null, created: now, due_at: now + STRANDED_CONFIRM_DELAY_MS,
+      });
+    } else {
+      await completeIdempotentRequest(tx, ctx, 200, created);
+    }
     return created;
   });
-  return params.confirm === true ? confirmPaymentIntent(deps, ctx, id, {}) : view;
+  return confirm ? confirmCreatedIntent(deps, ctx, id) : view;
 }
 
 /** Retrieves with a secret key, or with a publishable key and the intent's client secret. */

@@ -69,7 +69,10 @@ export async function createRefund(deps: CoreDeps, ctx: RequestContext, params: 
 }
 
 async function createRefundInTx(tx: Executor, deps: CoreDeps, ctx: RequestContext, params: CreateRefundParams): Promise<RefundRow> {
-  await claimInTransaction(tx, deps, ctx);
+  // The refund commits with the key's recovery point naming it: a retry after a crash sends this
+  // refund (same refundRequestId) and answers with it, instead of creating another.
+  const id = deps.ids.next('re');
+  await claimInTransaction(tx, deps, ctx, { step: 'refund', refund: id });
   const charge = await resolveCharge(tx, ctx.scope, params);
   const now = deps.clock.now();
   const reserved = charge.amount_refund_reserved ?? 0;
@@ -79,7 +82,6 @@ async function createRefundInTx(tx: Executor, deps: CoreDeps, ctx: RequestContex
   if (!(await reserveRefundAmount(tx, charge.id, decision.amountMinor, params.amount == null ? reserved : undefined))) throw new ConcurrentUpdate();
   const attempt = await findAttemptById(tx, charge.payment_attempt_id);
   if (attempt === undefined) throw new Error(`attempt ${charge.payment_attempt_id} of charge ${charge.id} vanished`);
-  const id = deps.ids.next('re');
   const row: RefundRow = {
     id,
     account_id: charge.account_id,
@@ -139,7 +141,7 @@ async function resolveCharge(tx: Executor, scope: Scope, params: CreateRefundPar
 }
 
 /** Marks the refund sent (no cancel from then on), sends it, records the outcome. */
-async function sendRefund(deps: CoreDeps, ctx: RequestContext | null, refund: RefundRow): Promise<ApiObject> {
+export async function sendRefund(deps: CoreDeps, ctx: RequestContext | null, refund: RefundRow): Promise<ApiObject> {
   // No connector that refunds (a gateway without Alipay+): the refund waits, unsent and cancelable.
   const claimed = deps.connector.refund !== undefined && (await inTransaction(deps.database, (tx) => markRefundSending(tx, refund.id, deps.clock.now())));
   if (!claimed) {

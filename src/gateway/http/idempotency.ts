@@ -1,14 +1,25 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   IDEMPOTENCY_KEY_LENGTH_MAX,
   decideIdempotentRequest,
+  finishRefusedRequest,
   fingerprintParams,
-  releaseIdempotentRequest,
+  keepClaimAlive,
   storeIdempotentResponse,
 } from '../core/idempotency.js';
 import type { IdempotencyClaim } from '../core/idempotency.js';
+import { recoverIdempotentRequest } from '../core/recovery.js';
 import { ApiError, invalidRequest } from '../errors.js';
-import { authOf } from './context.js';
+import { authOf, contextOf } from './context.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Stops the heartbeat of this request's idempotency claim (null: none running). */
+    stopIdempotencyHeartbeat: (() => void) | null;
+  }
+}
 
 /** Statuses whose request began executing and whose response is therefore replayed (5xx included). */
 function executed(status: number): boolean {
@@ -28,7 +39,8 @@ export async function replayAfterConflict(app: FastifyInstance, req: FastifyRequ
   const claim = req.idempotency;
   if (claim === null) throw new Error('IdempotencyConflict without an Idempotency-Key');
   req.idempotency = null;
-  const decision = await decideIdempotentRequest(app.core, { accountId: authOf(req).accountId, livemode: authOf(req).livemode }, claim);
+  // Only a replay: this request already failed its own transaction, so it finishes nobody else's.
+  const decision = await decideIdempotentRequest(app.core, { accountId: authOf(req).accountId, livemode: authOf(req).livemode }, claim, { takeOver: false });
   if (decision.kind === 'replay') return sendReplay(reply, decision.status, decision.body);
   // The winner rolled back and freed the key: the client may simply retry.
   throw new ApiError({
@@ -40,13 +52,18 @@ export async function replayAfterConflict(app: FastifyInstance, req: FastifyRequ
 }
 
 /**
- * Idempotency-Key on POSTs (api.md §1). Before the handler: replay a stored response, or refuse a
- * mismatch (400) or a key still in use (409). The key itself is claimed by the core in the
- * request's first transaction and its response stored by the transaction that produces it; this
- * hook only stores what no transaction did (5xx) and frees a claim whose answer was a 4xx.
+ * Idempotency-Key on POSTs (api.md §1). Before the handler: replay a stored response, refuse a
+ * mismatch (400) or a key held by a live request (409), or — when the key's first request died
+ * (its lease ran out) — take its claim over and finish what it started (core/recovery.ts) instead
+ * of running the handler. The key itself is claimed by the core in the request's first
+ * transaction with this process as owner, its lease renewed by a heartbeat while the request runs,
+ * and its response stored by the transaction that produces it; this hook only stores what no
+ * transaction did (5xx) and, for a 4xx, frees the key if nothing of the request committed.
  */
 export function installIdempotency(app: FastifyInstance): void {
+  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   app.decorateRequest('idempotency', null);
+  app.decorateRequest('stopIdempotencyHeartbeat', null);
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
     const header = req.headers['idempotency-key'];
     if (req.method !== 'POST' || req.auth === null || header === undefined) return;
@@ -60,21 +77,38 @@ export function installIdempotency(app: FastifyInstance): void {
       path: req.url.split('?')[0]!,
       paramsHash: fingerprintParams(req.body ?? {}),
       requestId: req.id,
+      owner,
       storedInTransaction: false,
     };
-    const decision = await decideIdempotentRequest(app.core, { accountId: authOf(req).accountId, livemode: authOf(req).livemode }, claim);
+    const scope = { accountId: authOf(req).accountId, livemode: authOf(req).livemode };
+    const decision = await decideIdempotentRequest(app.core, scope, claim);
     if (decision.kind === 'replay') return sendReplay(reply, decision.status, decision.body);
     req.idempotency = claim;
+    req.stopIdempotencyHeartbeat = keepClaimAlive(app.core, scope, claim);
+    if (decision.kind === 'recover') {
+      req.log.info({ idempotency_key: key, recovery_point: decision.point }, 'finishing the request a dead process started with this Idempotency-Key');
+      const body = await recoverIdempotentRequest(app.core, contextOf(req), decision.point);
+      return reply.code(200).send(body);
+    }
+    return undefined;
   });
   app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const claim = req.idempotency;
     if (claim === null || req.auth === null) return payload;
+    req.stopIdempotencyHeartbeat?.();
+    req.stopIdempotencyHeartbeat = null;
     const status = reply.statusCode;
     // 2xx and 402 are sent only after their transaction committed, so its stored copy is real.
     if (status < 500 && claim.storedInTransaction) return payload;
     const scope = { accountId: req.auth.accountId, livemode: req.auth.livemode };
-    if (executed(status)) await storeIdempotentResponse(app.core, scope, claim, status, typeof payload === 'string' ? payload : JSON.stringify(payload ?? null));
-    else await releaseIdempotentRequest(app.core, scope, claim);
+    const body = typeof payload === 'string' ? payload : JSON.stringify(payload ?? null);
+    if (executed(status)) await storeIdempotentResponse(app.core, scope, claim, status, body);
+    else await finishRefusedRequest(app.core, scope, claim, status, body);
     return payload;
+  });
+  // A request whose response never reached onSend (its socket closed) stops its heartbeat here.
+  app.addHook('onResponse', async (req: FastifyRequest) => {
+    req.stopIdempotencyHeartbeat?.();
+    req.stopIdempotencyHeartbeat = null;
   });
 }

@@ -1,4 +1,4 @@
-import type { Executor, IdempotencyRow } from './schema.js';
+import type { Executor, IdempotencyRow, NewIdempotencyRow } from './schema.js';
 import { bool } from './scope.js';
 import type { Scope } from './scope.js';
 
@@ -8,7 +8,7 @@ import type { Scope } from './scope.js';
  * waits for the winner's commit and then conflicts; on SQLite writers are serialized anyway.
  * @returns whether this call inserted it.
  */
-export async function claimIdempotencyKey(ex: Executor, row: IdempotencyRow): Promise<boolean> {
+export async function claimIdempotencyKey(ex: Executor, row: NewIdempotencyRow): Promise<boolean> {
   const result = await ex
     .insertInto('idempotency_keys')
     .values(row)
@@ -31,7 +31,7 @@ export function findIdempotencyKey(ex: Executor, scope: Scope, key: string): Pro
 export async function recordIdempotentResponse(ex: Executor, scope: Scope, key: string, requestId: string, status: number, body: string): Promise<void> {
   await ex
     .updateTable('idempotency_keys')
-    .set({ response_status: status, response_body: body })
+    .set({ response_status: status, response_body: body, locked_until: null })
     .where('account_id', '=', scope.accountId)
     .where('livemode', '=', bool(scope.livemode))
     .where('idempotency_key', '=', key)
@@ -40,16 +40,22 @@ export async function recordIdempotentResponse(ex: Executor, scope: Scope, key: 
     .execute();
 }
 
-/** Frees a key claimed by this request whose response is not to be replayed. */
-export async function releaseIdempotencyKey(ex: Executor, scope: Scope, key: string, requestId: string): Promise<void> {
-  await ex
+/**
+ * Frees a key claimed by this request whose response is not to be replayed — only while nothing
+ * of the request committed (no recovery point): a key whose request created something stays.
+ * @returns whether the key was freed.
+ */
+export async function releaseIdempotencyKey(ex: Executor, scope: Scope, key: string, requestId: string): Promise<boolean> {
+  const result = await ex
     .deleteFrom('idempotency_keys')
     .where('account_id', '=', scope.accountId)
     .where('livemode', '=', bool(scope.livemode))
     .where('idempotency_key', '=', key)
     .where('request_id', '=', requestId)
     .where('response_status', 'is', null)
-    .execute();
+    .where('recovery_point', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) === 1;
 }
 
 /** Removes the key's row if its replay window has passed, so the key can be used afresh. */
@@ -61,4 +67,55 @@ export async function deleteExpiredIdempotencyKey(ex: Executor, scope: Scope, ke
     .where('idempotency_key', '=', key)
     .where('expires_at', '<=', nowMs)
     .execute();
+}
+
+/** Notes what the request durably started, in the transaction that starts it; renews its lease. */
+export async function recordRecoveryPoint(ex: Executor, scope: Scope, key: string, requestId: string, recoveryPoint: string, lockedUntilMs: number): Promise<void> {
+  await ex
+    .updateTable('idempotency_keys')
+    .set({ recovery_point: recoveryPoint, locked_until: lockedUntilMs })
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', bool(scope.livemode))
+    .where('idempotency_key', '=', key)
+    .where('request_id', '=', requestId)
+    .where('response_status', 'is', null)
+    .execute();
+}
+
+/** The running request's heartbeat: pushes its lease on while it still holds the claim. */
+export async function renewIdempotencyLease(ex: Executor, scope: Scope, key: string, requestId: string, lockedUntilMs: number): Promise<boolean> {
+  const result = await ex
+    .updateTable('idempotency_keys')
+    .set({ locked_until: lockedUntilMs })
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', bool(scope.livemode))
+    .where('idempotency_key', '=', key)
+    .where('request_id', '=', requestId)
+    .where('response_status', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * A retry (or the worker) takes over the claim of a request that died: a compare-and-set on the
+ * dead request's id and lease as read, so of several retries at once exactly one wins.
+ */
+export async function takeOverIdempotencyKey(
+  ex: Executor,
+  scope: Scope,
+  key: string,
+  dead: Pick<IdempotencyRow, 'request_id' | 'locked_until'>,
+  next: { requestId: string; owner: string; lockedUntilMs: number },
+): Promise<boolean> {
+  let update = ex
+    .updateTable('idempotency_keys')
+    .set({ request_id: next.requestId, owner: next.owner, locked_until: next.lockedUntilMs })
+    .where('account_id', '=', scope.accountId)
+    .where('livemode', '=', bool(scope.livemode))
+    .where('idempotency_key', '=', key)
+    .where('request_id', '=', dead.request_id)
+    .where('response_status', 'is', null);
+  update = dead.locked_until === null ? update.where('locked_until', 'is', null) : update.where('locked_until', '=', dead.locked_until);
+  const result = await update.executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }

@@ -5,6 +5,7 @@ import { webhooks } from './migrations_webhooks.js';
 import { checkout } from './migrations_checkout.js';
 import { refunds } from './migrations_refunds.js';
 import { attention } from './migrations_attention.js';
+import { recovery } from './migrations_recovery.js';
 
 /* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -201,6 +202,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0030_checkout': checkout,
   '0020_refunds': refunds,
   '0040_attention': attention,
+  '0045_idempotency_recovery': recovery,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

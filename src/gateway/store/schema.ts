@@ -46,6 +46,24 @@ export interface IdempotencyKeysTable {
   response_body: string | null;
   created: number;
   expires_at: number;
+  /** The gateway process running the request (null: claimed before crash recovery existed). */
+  owner: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Lease of the running request (ms), renewed while it runs; past it, the request died. */
+  locked_until: ColumnType<number | null, number | null | undefined, number | null>;
+  /** JSON: what the request durably started (core/idempotency.ts RecoveryPoint), for a retry to finish. */
+  recovery_point: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A PaymentIntent created with `confirm: true` whose first attempt is not started yet. */
+export interface PendingConfirmsTable {
+  payment_intent_id: string;
+  account_id: string;
+  livemode: Bool;
+  idempotency_key: string | null;
+  created: number;
+  /** When the worker may confirm it (the creating request is surely gone); pushed on every try. */
+  due_at: number;
+  tries: ColumnType<number, number | undefined, number>;
 }
 
 export interface PaymentIntentsTable {
@@ -325,6 +343,7 @@ export interface Tables {
   checkout_line_items: CheckoutLineItemsTable;
   checkout_page_keys: CheckoutPageKeysTable;
   attention_items: AttentionItemsTable;
+  pending_confirms: PendingConfirmsTable;
 }
 
 export interface BalanceTransactionsTable {
@@ -416,6 +435,8 @@ export type PaymentMethodRow = Selectable<PaymentMethodsTable>;
 export type ChargeRow = Selectable<ChargesTable>;
 export type EventRow = Selectable<EventsTable>;
 export type IdempotencyRow = Selectable<IdempotencyKeysTable>;
+export type NewIdempotencyRow = Insertable<IdempotencyKeysTable>;
+export type PendingConfirmRow = Selectable<PendingConfirmsTable>;
 export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type WebhookDeliveryAttemptRow = Selectable<WebhookDeliveryAttemptsTable>;

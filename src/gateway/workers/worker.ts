@@ -10,6 +10,7 @@ import type { PaymentAttemptRow, RefundRow, Tables } from '../store/schema.js';
 import { checkAttempt, type AttemptWork } from './attempts.js';
 import { expireCheckoutSessions } from './checkout_sessions.js';
 import { checkRefund } from './refunds.js';
+import { confirmStrandedCreates } from './stranded_confirms.js';
 import { nextRetryAt } from '../domain/schedule.js';
 
 export const WORKER_POLL_INTERVAL_MS = 500;
@@ -89,6 +90,7 @@ export class GatewayWorker {
     const refundIds = await findDueIds(db, 'refunds', ['pending'], this.deps.clock.now(), limit);
     const refunds = await this.checkEachLeased('refunds', refundIds, ['pending'], (refund) => this.checkRefund(refund));
     await this.expireSessions();
+    await confirmStrandedCreates(this.deps, this.owner);
     return [...attempts, ...refunds];
   }
 
