@@ -1,4 +1,5 @@
 import { ApiError } from '../errors.js';
+import { REFUND_SENDING_CHECK_DELAY_MS, SENDING_CHECK_DELAY_MS } from '../domain/schedule.js';
 import { inTransaction } from '../store/database.js';
 import { findAttemptById, findAttemptByPaymentRequestId } from '../store/payment_attempts.js';
 import { findPaymentIntentById } from '../store/payment_intents.js';
@@ -44,11 +45,11 @@ export const STRANDED_CONFIRM_DELAY_MS = 2 * IDEMPOTENCY_LEASE_MS;
 export const STRANDED_CONFIRM_TRIES_MAX = 5;
 export const STRANDED_CONFIRM_BATCH_MAX = 20;
 /**
- * A retry re-sending an attempt or refund holds its worker lease this long: the connector's sends
- * (SENDS_MAX of at most 10 s, with backoff) end within it, the same budget the worker leaves the
- * request path before it inquires a `sending` attempt (SENDING_CHECK_DELAY_MS).
+ * A retry re-sending an attempt or refund holds its worker lease this long: the same budget the
+ * worker leaves the request path before it inquires a `sending` attempt, which the configuration
+ * check keeps longer than the connector's sends (domain/schedule.ts `timeoutInconsistency`).
  */
-export const RESEND_LEASE_MS = 60_000;
+export const RESEND_LEASE_MS = Math.max(SENDING_CHECK_DELAY_MS, REFUND_SENDING_CHECK_DELAY_MS);
 
 /** Finishes what a dead request with this key started; answers as that request would have (an ApiError for 4xx/402). */
 export function recoverIdempotentRequest(deps: CoreDeps, ctx: RequestContext, point: RecoveryPoint): Promise<ApiObject> {
