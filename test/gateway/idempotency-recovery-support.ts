@@ -4,14 +4,13 @@ import path from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { Writable } from 'node:stream';
 import type { KyselyPlugin, Transaction } from 'kysely';
-import pg from 'pg';
 import { AlipayPlusGateway } from '../../src/gateway/connector/alipayplus/modes.js';
-import { createAccount, createApiKeys, createGatewayLogger, createIdGenerator, migrate, openDatabase, startGateway } from '../../src/gateway/index.js';
+import { createAccount, createApiKeys, createGatewayLogger, createIdGenerator, migrate, startGateway } from '../../src/gateway/index.js';
 import type { CoreDeps, Database, GatewayConfig, RunningGateway } from '../../src/gateway/index.js';
 import type { ConnectorRefundOutcome, ConnectorRefundRequest } from '../../src/gateway/connector/types.js';
 import type { Tables } from '../../src/gateway/store/schema.js';
 import { createSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { ManualClock, ON_POSTGRES, ScriptedConnector, TEST_DATABASE_URL } from '../support/gateway-server.js';
+import { ManualClock, ScriptedConnector, TEST_DATABASE_URL, freshDatabase } from '../support/gateway-server.js';
 import type { ApiResponse } from '../support/gateway-server.js';
 import { E2E_CLIENT_ID } from '../support/e2e-harness.js';
 import { fixtureKeys } from '../support/keys.js';
@@ -117,30 +116,6 @@ export interface CrashHarness {
   stop(): Promise<void>;
 }
 
-async function sharedDatabase(): Promise<{ database: Database; cleanup: () => Promise<void> }> {
-  if (ON_POSTGRES) {
-    const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    await admin.end();
-    const database = openDatabase(TEST_DATABASE_URL, { searchPath: schema, poolMax: 10 });
-    return {
-      database,
-      cleanup: async () => {
-        await database.close();
-        const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-        await client.connect();
-        await client.query(`drop schema ${schema} cascade`);
-        await client.end();
-      },
-    };
-  }
-  const dir = mkdtempSync(path.join(tmpdir(), 'zhifu-recovery-'));
-  const database = openDatabase(`sqlite:${path.join(dir, 'zhifu.db')}`);
-  return { database, cleanup: async () => { await database.close(); rmSync(dir, { recursive: true, force: true }); } };
-}
-
 export interface CrashHarnessOptions {
   /** Pay through the real connector and sandbox (and run the attempt worker, loop off). */
   sandbox?: boolean;
@@ -151,7 +126,7 @@ export async function startCrashHarness(options: CrashHarnessOptions = {}): Prom
   const connector = new RecoveryConnector();
   const logs: string[] = [];
   const logger = createGatewayLogger({ level: 'info' }, new Writable({ write(chunk, _enc, done) { logs.push(String(chunk)); done(); } }));
-  const { database, cleanup } = await sharedDatabase();
+  const { database, cleanup } = await freshDatabase(10);
   await migrate(database);
   let sandbox: Sandbox | null = null;
   let alipayPlus: AlipayPlusGateway | null = null;

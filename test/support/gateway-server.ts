@@ -84,14 +84,15 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-async function freshDatabase(): Promise<{ database: Database; cleanup: () => Promise<void> }> {
+/** A database of its own: a temporary SQLite file, or a fresh schema under ZHIFU_TEST_DATABASE_URL. */
+export async function freshDatabase(poolMax = 20): Promise<{ database: Database; cleanup: () => Promise<void> }> {
   if (ON_POSTGRES) {
     const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
     const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await admin.connect();
     await admin.query(`create schema ${schema}`);
     await admin.end();
-    const database = openDatabase(TEST_DATABASE_URL, { searchPath: schema, poolMax: 20 });
+    const database = openDatabase(TEST_DATABASE_URL, { searchPath: schema, poolMax });
     return {
       database,
       cleanup: async () => {
