@@ -60,17 +60,17 @@ const RECOVERY_WAIT_STEP_MS = 10_000;
 const HTTP_TIMEOUT_MS = 30_000;
 
 const STEP_WEIGHTS = {
-  create: 5,
+  create: 4,
   createConfirm: 14,
   confirm: 6,
   cancel: 4,
   refundFull: 4,
-  refundPartial: 5,
+  refundPartial: 6,
   refundConcurrent: 4,
   checkoutSession: 3,
   expireSession: 2,
   webhookEndpoint: 2,
-  shopperPay: 14,
+  shopperPay: 20,
   shopperDecline: 4,
   shopperAbandon: 2,
   fault: 9,
@@ -375,20 +375,29 @@ class Simulation {
     return rows.length === 0 ? null : this.rng.pick(rows).id;
   }
 
-  /** An attempt a shopper could be looking at: usually one open at Alipay+, sometimes a stale one. */
+  /**
+   * A payment a shopper could be looking at: mostly one of the newest still open at Alipay+ (the
+   * shopper just got its code), sometimes any the gateway ever started (a stale code).
+   */
   private async pickAttempt(): Promise<{ payment_request_id: string; external_payment_id: string } | null> {
-    const rows = await this.stack.database.db.selectFrom('payment_attempts').select(['payment_request_id', 'external_payment_id', 'status']).where('external_payment_id', 'is not', null).orderBy('payment_request_id').execute();
+    const open = this.stack.sandbox.context.db
+      .prepare("SELECT payment_id, payment_request_id FROM payments WHERE status = 'PROCESSING' ORDER BY created_at DESC, payment_id LIMIT 4")
+      .all() as { payment_id: string; payment_request_id: string }[];
+    if (open.length > 0 && this.rng.chance(0.85)) {
+      const row = this.rng.pick(open);
+      return { payment_request_id: row.payment_request_id, external_payment_id: row.payment_id };
+    }
+    const rows = await this.stack.database.db.selectFrom('payment_attempts').select(['payment_request_id', 'external_payment_id']).where('external_payment_id', 'is not', null).orderBy('payment_request_id').execute();
     if (rows.length === 0) return null;
-    const open = rows.filter((row) => row.status === 'pending');
-    const from = open.length > 0 && this.rng.chance(0.85) ? open : rows;
-    const row = this.rng.pick(from);
+    const row = this.rng.pick(rows);
     return { payment_request_id: row.payment_request_id, external_payment_id: row.external_payment_id as string };
   }
 
   private async shopper(outcome: 'success' | 'decline'): Promise<string> {
     const attempt = await this.pickAttempt();
     if (attempt === null) return 'nobody at a cashier';
-    const shopper = this.rng.pick(SHOPPERS);
+    // Most who press Pay can pay; bob (too little balance) and carol (risk) are declined by the wallet.
+    const shopper = outcome === 'success' && this.rng.chance(0.7) ? this.rng.pick(['alice', 'henry'] as const) : this.rng.pick(SHOPPERS);
     const response = await fetch(`${this.stack.sandboxUrl}/sandbox/v1/wallet/pay`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
