@@ -241,16 +241,20 @@ class Simulation {
    * gateway restarts on the same database, and every call the crash cut is retried with its key.
    */
   private async crashStep(step: number): Promise<string> {
-    const afterCommits = this.rng.int(1, 8);
     const kinds: StepKind[] = [];
     const n = this.rng.int(1, 4);
     for (let i = 0; i < n; i++) kinds.push(this.rng.pick(BURST_KINDS));
+    // The crash comes after the k-th commit of one chosen operation of the burst (so which request
+    // it cuts is the seed's choice, not the scheduler's); the others are cut wherever they are.
+    const target = this.rng.int(0, n - 1);
+    const atCommit = this.rng.int(1, 3);
+    const ops = kinds.map((_kind, i) => `s${step}-op${i}`);
     let crashed = false;
-    const crash = new Promise<void>((resolve) => this.stack.armCrash(afterCommits, () => {
+    const crash = new Promise<void>((resolve) => this.stack.armCrash(ops[target] as string, atCommit, () => {
       crashed = true;
       resolve();
     }));
-    const burst = Promise.allSettled(kinds.map((kind) => this.execute(kind as Exclude<StepKind, 'crash'>)));
+    const burst = Promise.allSettled(kinds.map((kind, i) => this.stack.context.run({ op: ops[i] as string }, () => this.execute(kind as Exclude<StepKind, 'crash'>))));
     // Worker passes of the dead process never end (their commits are parked): wait for the crash or the burst.
     await Promise.race([crash, burst]);
     if (!crashed) this.stack.crashNow();
@@ -259,7 +263,7 @@ class Simulation {
     await this.stack.restart();
     const retried = await this.recover(step);
     const what = outcomes === null ? 'burst abandoned' : outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : `error ${String(outcome.reason)}`)).join(' | ');
-    return `crash ${crashed ? `after commit +${afterCommits}` : 'after the burst'} during [${kinds.join(', ')}]: ${what}; restarted; ${retried}`;
+    return `crash ${crashed ? `after commit ${atCommit} of ${kinds[target]}` : 'after the burst'} during [${kinds.join(', ')}]: ${what}; restarted; ${retried}`;
   }
 
   /**
@@ -437,7 +441,7 @@ class Simulation {
     // The shopper opens the hosted page: that confirms the session's PaymentIntent.
     const page = new URL(row.url);
     try {
-      const response = await this.stack.request('GET', `${page.pathname}${page.search}`, { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0' }, undefined, HTTP_TIMEOUT_MS);
+      const response = await this.stack.request('GET', `${page.pathname}${page.search}`, { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0', 'x-sim-op': this.stack.context.getStore()?.op ?? 'other' }, undefined, HTTP_TIMEOUT_MS);
       return `${created}; page ${row.id} → ${response.status}`;
     } catch (error) {
       return `${created}; page ${row.id} → ${(error as Error).message}`;
@@ -509,7 +513,7 @@ class Simulation {
   }
 
   private async http(call: ApiCall): Promise<Reply> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.stack.secretKey}` };
+    const headers: Record<string, string> = { authorization: `Bearer ${this.stack.secretKey}`, 'x-sim-op': this.stack.context.getStore()?.op ?? 'other' };
     if (call.idempotencyKey !== undefined) headers['idempotency-key'] = call.idempotencyKey;
     if (call.body !== undefined) headers['content-type'] = 'application/json';
     try {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { generateKeyPairSync } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,12 +71,17 @@ export class SimStack {
   publishableKey = '';
   accountId = '';
   port = 0;
+  /**
+   * Which simulated operation the running code belongs to: entered by the simulation around each
+   * operation, carried to the gateway's handler by the `x-sim-op` header, and inherited by every
+   * promise after it, so the crash hook knows whose commit it is.
+   */
+  readonly context = new AsyncLocalStorage<{ op: string }>();
   /** Commits counted by the crash hook since the start (all generations). */
   commits = 0;
   crashes = 0;
   private generation: Generation | null = null;
-  private crashAtCommit: number | null = null;
-  private onCrash: (() => void) | null = null;
+  private crash: { op: string; atCommit: number; seen: number; onCrash: () => void } | null = null;
   private schema: string | null = null;
   private logStream: WriteStream | null = null;
   /** The merchant's HTTP client; replaced on restart (a crash leaves its pooled sockets dead). */
@@ -160,6 +166,11 @@ export class SimStack {
       worker: false, webhooks: { autostart: false },
     });
     this.port = Number(new URL(generation.running.url).port);
+    // Runs before Fastify's own listener, in the same synchronous emit, so the handler inherits it.
+    generation.running.app.server.prependListener('request', (request: import('node:http').IncomingMessage) => {
+      const op = request.headers['x-sim-op'];
+      this.context.enterWith({ op: typeof op === 'string' ? op : 'other' });
+    });
     const ids = createIdGenerator(this.clock);
     for (let w = 1; w <= this.options.workers; w++) {
       const name = `g${n}-w${w}`;
@@ -183,26 +194,29 @@ export class SimStack {
   private afterCommit(generation: Generation): Promise<void> {
     if (generation.dead) return new Promise<void>(() => {});
     this.commits += 1;
-    if (this.crashAtCommit !== null && this.commits >= this.crashAtCommit) {
-      this.crashAtCommit = null;
-      this.kill(generation);
-      const notify = this.onCrash;
-      this.onCrash = null;
-      notify?.();
-      return new Promise<void>(() => {});
+    const crash = this.crash;
+    if (crash !== null && this.context.getStore()?.op === crash.op) {
+      crash.seen += 1;
+      if (crash.seen >= crash.atCommit) {
+        this.crash = null;
+        this.kill(generation);
+        crash.onCrash();
+        return new Promise<void>(() => {});
+      }
     }
     return Promise.resolve();
   }
 
-  /** Arms a crash right after the commit `afterCommits` commits from now; `onCrash` runs when it happens. */
-  armCrash(afterCommits: number, onCrash: () => void): void {
-    this.crashAtCommit = this.commits + afterCommits;
-    this.onCrash = onCrash;
+  /**
+   * Arms a crash right after the `atCommit`-th commit made for operation `op` (its HTTP request,
+   * or the worker pass run in its context); `onCrash` runs when it happens.
+   */
+  armCrash(op: string, atCommit: number, onCrash: () => void): void {
+    this.crash = { op, atCommit, seen: 0, onCrash };
   }
 
   disarmCrash(): void {
-    this.crashAtCommit = null;
-    this.onCrash = null;
+    this.crash = null;
   }
 
   /** Whether the current generation has been killed (and not restarted yet). */
