@@ -14,6 +14,8 @@ export type InvariantName =
   | 'no_stuck_idempotency_key'
   | 'no_row_checked_by_two_workers'
   | 'gateway_equals_alipayplus'
+  /** Issue 9: a `confirm: true` create cut by a crash is finished (by the retry or the worker), never left unconfirmed. */
+  | 'no_stranded_confirm'
   /** Not one of issue 9's list, but never acceptable: a merchant call answered 5xx outside a crash. */
   | 'no_server_error';
 
@@ -35,7 +37,7 @@ interface EventRow {
 async function snapshot(stack: SimStack) {
   const read = stack.database.db.transaction();
   return (stack.database.kind === 'postgres' ? read.setIsolationLevel('repeatable read') : read).execute(async (db) => {
-    const intents = await db.selectFrom('payment_intents').select(['id', 'status', 'amount', 'amount_received', 'latest_charge', 'currency']).execute();
+    const intents = await db.selectFrom('payment_intents').select(['id', 'status', 'amount', 'amount_received', 'latest_charge', 'currency', 'metadata']).execute();
     const attempts = await db.selectFrom('payment_attempts').select(['id', 'payment_intent_id', 'payment_request_id', 'status', 'amount', 'currency', 'external_payment_id', 'reversal', 'reversal_refund_request_id']).execute();
     const charges = await db.selectFrom('charges').select(['id', 'payment_intent_id', 'payment_attempt_id', 'amount', 'amount_captured', 'amount_refunded', 'amount_refund_reserved', 'status', 'balance_transaction']).execute();
     const refunds = await db.selectFrom('refunds').select(['id', 'charge_id', 'payment_request_id', 'refund_request_id', 'amount', 'status', 'balance_transaction']).execute();
@@ -269,6 +271,9 @@ export async function checkSettled(stack: SimStack): Promise<Violation[]> {
     if (intent.status === 'succeeded' && (succeeded.length !== 1 || intent.amount_received !== intent.amount)) bad(`PaymentIntent ${intent.id} succeeded with ${succeeded.length} succeeded attempts, amount_received ${intent.amount_received} of ${intent.amount}`);
     if (intent.status !== 'succeeded' && succeeded.length > 0) bad(`PaymentIntent ${intent.id} is ${intent.status} but attempt ${succeeded[0]!.payment_request_id} succeeded`);
     if (['requires_action', 'processing'].includes(intent.status)) bad(`PaymentIntent ${intent.id} is still ${intent.status} after settling`);
+    if (intent.status === 'requires_confirmation' && (JSON.parse(intent.metadata) as Record<string, string>).confirm === 'true') {
+      out.push({ invariant: 'no_stranded_confirm', detail: `PaymentIntent ${intent.id} was created with confirm: true but is still requires_confirmation after settling` });
+    }
   }
   return out;
 }

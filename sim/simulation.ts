@@ -354,7 +354,8 @@ class Simulation {
       payment_method_data: { type: 'alipay' },
       payment_method_options: { alipay: { client_ip: '192.168.0.1', terminal_type: terminal, ...(terminal === 'WEB' ? {} : { os_type: this.rng.pick(['IOS', 'ANDROID']) }) } },
       return_url: 'https://shop.example/return',
-      metadata: { sim: String(this.options.seed) },
+      // `confirm` in the metadata lets the settled check find a confirm: true create left unconfirmed.
+      metadata: { sim: String(this.options.seed), ...(confirm ? { confirm: 'true' } : {}) },
     };
     if (confirm) body.confirm = true;
     return body;

@@ -313,7 +313,9 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([
     promise.finally(() => clearTimeout(timer)),
     new Promise<T>((_resolve, reject) => {
+      // Unref'd: a pass abandoned by a crash never settles, and must not keep the process alive.
       timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms ${what}`)), ms);
+      timer.unref();
     }),
   ]);
 }
