@@ -56,6 +56,8 @@ const MINUTE = 60_000;
 /** How far a retry after a crash may wait (simulated time) for a dead request's key before it counts as stuck. */
 export const RECOVERY_WAIT_MS = 2 * MINUTE;
 const RECOVERY_WAIT_STEP_MS = 10_000;
+/** Real milliseconds waited per recovery step (12 steps: 3 s in all). */
+const RECOVERY_REAL_WAIT_STEP_MS = 250;
 /** Real time any one HTTP call may take before the simulation gives up on it. */
 const HTTP_TIMEOUT_MS = 30_000;
 
@@ -292,9 +294,10 @@ class Simulation {
             lines.push(`${call.label}: STUCK 409`);
             break;
           }
+          // Both clocks move: the gateway keeps time by the injected clock, but give real time too.
           this.stack.clock.advance(RECOVERY_WAIT_STEP_MS);
           waited += RECOVERY_WAIT_STEP_MS;
-          await sleep(20);
+          await sleep(RECOVERY_REAL_WAIT_STEP_MS);
           continue;
         }
         if (reply.status >= 500) {
