@@ -63,3 +63,10 @@ export class Prng {
     return entries[entries.length - 1]![0];
   }
 }
+
+/** A generator for one part of a run (a step, or one operation of a step) that no other part's draws can shift. */
+export function prngFor(seed: number, ...path: number[]): Prng {
+  let mixed = seed >>> 0;
+  for (const part of path) mixed = (Math.imul(mixed ^ (mixed >>> 15), 0x2c1b3c6d) + Math.imul(part + 1, 0x297a2d39)) >>> 0;
+  return new Prng(mixed);
+}

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkSettled, checkStep, type Violation } from './invariants.js';
-import { Prng } from './prng.js';
+import { Prng, prngFor } from './prng.js';
 import { SimStack, withTimeout } from './stack.js';
 
 export interface SimulationOptions {
@@ -84,7 +84,28 @@ const STEP_WEIGHTS = {
 };
 type StepKind = keyof typeof STEP_WEIGHTS;
 /** Steps a crash may interrupt: merchant calls and the background work that runs beside them. */
-const BURST_KINDS: StepKind[] = ['createConfirm', 'confirm', 'cancel', 'refundFull', 'refundPartial', 'refundConcurrent', 'checkoutSession', 'shopperPay', 'workerPass', 'notifierPass'];
+const BURST_KINDS = ['createConfirm', 'confirm', 'cancel', 'refundFull', 'refundPartial', 'refundConcurrent', 'checkoutSession', 'shopperPay', 'workerPass', 'notifierPass'] as const satisfies readonly StepKind[];
+
+type BurstKind = (typeof BURST_KINDS)[number];
+/** Burst operations that send a merchant call with an Idempotency-Key (the others send none). */
+export const KEYED_BURST_KINDS: readonly BurstKind[] = ['createConfirm', 'confirm', 'cancel', 'refundFull', 'refundPartial', 'refundConcurrent', 'checkoutSession'];
+
+/** What step `step` of `seed` does, decided by the seed alone (never by the state the run reached). */
+export type StepPlan = { kind: Exclude<StepKind, 'crash'> } | { kind: 'crash'; burst: BurstKind[]; target: number; atCommit: number };
+
+/**
+ * The plan of a step: its kind and, for a crash, the burst it interrupts and where (after the
+ * `atCommit`-th commit of operation `target`). Pure, so tools can read a seed's plan without running it.
+ */
+export function planStep(seed: number, step: number): StepPlan {
+  const rng = prngFor(seed, step, -1);
+  const kind = rng.weighted(STEP_WEIGHTS);
+  if (kind !== 'crash') return { kind };
+  const n = rng.int(1, 4);
+  const burst: BurstKind[] = [];
+  for (let i = 0; i < n; i++) burst.push(rng.pick(BURST_KINDS));
+  return { kind, burst, target: rng.int(0, n - 1), atCommit: rng.int(1, 3) };
+}
 
 /**
  * One seeded run: `steps` random steps against the gateway and the sandbox, the invariants
@@ -96,7 +117,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 }
 
 class Simulation {
-  private readonly rng: Prng;
+  private stepRng: Prng;
   private readonly stack: SimStack;
   private readonly stepLog: string[] = [];
   private readonly log: (line: string) => void;
@@ -110,7 +131,7 @@ class Simulation {
   private recoveryViolations: Violation[] = [];
 
   constructor(private readonly options: SimulationOptions) {
-    this.rng = new Prng(options.seed);
+    this.stepRng = new Prng(options.seed);
     this.stack = new SimStack({ ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}), clientTimeoutMs: options.clientTimeoutMs ?? 400, workers: 2 });
     this.log = options.log ?? (() => undefined);
   }
@@ -124,8 +145,9 @@ class Simulation {
     try {
       const settleEvery = this.options.settleEvery ?? 50;
       for (let step = 1; step <= this.options.steps; step++) {
-        const kind = this.rng.weighted(STEP_WEIGHTS);
-        const line = await this.runStep(step, kind);
+        const plan = planStep(this.options.seed, step);
+        this.stepRng = prngFor(this.options.seed, step, 0);
+        const line = await this.runStep(step, plan);
         stepsRun = step;
         this.note(`#${step} ${line}`);
         const found = [...this.recoveryViolations.splice(0), ...(await checkStep(this.stack))];
@@ -161,9 +183,18 @@ class Simulation {
 
   // ---------------------------------------------------------------- steps
 
-  private async runStep(step: number, kind: StepKind): Promise<string> {
-    if (kind === 'crash') return this.crashStep(step);
-    return `${kind}: ${await this.execute(kind)}`;
+  /**
+   * The generator for the running operation: each operation of a step has its own (derived from
+   * seed, step and its place in the step), so concurrent operations draw independently of timing.
+   */
+  private get rng(): Prng {
+    return this.stack.context.getStore()?.rng ?? this.stepRng;
+  }
+
+  private async runStep(step: number, plan: StepPlan): Promise<string> {
+    if (plan.kind === 'crash') return this.crashStep(step, plan);
+    const kind = plan.kind;
+    return `${kind}: ${await this.stack.context.run({ op: `s${step}`, rng: prngFor(this.options.seed, step, 1) }, () => this.execute(kind))}`;
   }
 
   private async execute(kind: Exclude<StepKind, 'crash'>): Promise<string> {
@@ -242,21 +273,15 @@ class Simulation {
    * notifier passes); if the burst commits less than that, the crash comes after it. Then the
    * gateway restarts on the same database, and every call the crash cut is retried with its key.
    */
-  private async crashStep(step: number): Promise<string> {
-    const kinds: StepKind[] = [];
-    const n = this.rng.int(1, 4);
-    for (let i = 0; i < n; i++) kinds.push(this.rng.pick(BURST_KINDS));
-    // The crash comes after the k-th commit of one chosen operation of the burst (so which request
-    // it cuts is the seed's choice, not the scheduler's); the others are cut wherever they are.
-    const target = this.rng.int(0, n - 1);
-    const atCommit = this.rng.int(1, 3);
+  private async crashStep(step: number, plan: Extract<StepPlan, { kind: 'crash' }>): Promise<string> {
+    const { burst: kinds, target, atCommit } = plan;
     const ops = kinds.map((_kind, i) => `s${step}-op${i}`);
     let crashed = false;
     const crash = new Promise<void>((resolve) => this.stack.armCrash(ops[target] as string, atCommit, () => {
       crashed = true;
       resolve();
     }));
-    const burst = Promise.allSettled(kinds.map((kind, i) => this.stack.context.run({ op: ops[i] as string }, () => this.execute(kind as Exclude<StepKind, 'crash'>))));
+    const burst = Promise.allSettled(kinds.map((kind, i) => this.stack.context.run({ op: ops[i] as string, rng: prngFor(this.options.seed, step, 2 + i) }, () => this.execute(kind))));
     // Worker passes of the dead process never end (their commits are parked): wait for the crash or the burst.
     await Promise.race([crash, burst]);
     if (!crashed) this.stack.crashNow();

@@ -20,6 +20,7 @@ import {
 import { createSandbox, type Sandbox } from '../src/sandbox/server.js';
 import { WORKER_LEASE_MS } from '../src/gateway/workers/worker.js';
 import { WorkerCallObserver } from './observer.js';
+import type { Prng } from './prng.js';
 
 /** The Client-Id the simulated gateway has at the simulated Alipay+. */
 export const SIM_CLIENT_ID = '2026000000000777';
@@ -76,7 +77,7 @@ export class SimStack {
    * operation, carried to the gateway's handler by the `x-sim-op` header, and inherited by every
    * promise after it, so the crash hook knows whose commit it is.
    */
-  readonly context = new AsyncLocalStorage<{ op: string }>();
+  readonly context = new AsyncLocalStorage<{ op: string; rng?: Prng }>();
   /** Commits counted by the crash hook since the start (all generations). */
   commits = 0;
   crashes = 0;
