@@ -66,7 +66,7 @@ for (let seed = opts.seed; seed < opts.seed + opts.seeds; seed++) {
   }
   console.log('  violations:');
   for (const violation of result.violations) console.log(`    [${violation.invariant}] ${violation.detail}`);
-  console.log(`  gateway log and databases kept in ${result.dir}`);
+  console.log(`  gateway log and SQLite databases (the PostgreSQL schema is dropped) kept in ${result.dir}`);
   console.log(`  replay: ${replayCommand(result)}`);
 }
 
