@@ -14,6 +14,11 @@ export interface Database {
   kind: DatabaseKind;
   db: Kysely<Tables>;
   close(): Promise<void>;
+  /**
+   * Test-only (the seeded simulation, sim/): awaited after each `inTransaction` commits, so a
+   * simulated crash can stop a request between any two of its transactions. Never set in production.
+   */
+  afterCommit?: () => Promise<void>;
 }
 
 export interface OpenDatabaseOptions {
@@ -118,8 +123,10 @@ function pgTypeParser(oid: number, format?: 'text' | 'binary'): unknown {
  * Runs `work` in one transaction: everything it writes commits together or not at all.
  * Never call the network inside `work` (DESIGN.md: record the attempt, commit, then call).
  */
-export function inTransaction<T>(database: Database, work: (tx: Transaction<Tables>) => Promise<T>): Promise<T> {
-  return database.db.transaction().execute(work);
+export async function inTransaction<T>(database: Database, work: (tx: Transaction<Tables>) => Promise<T>): Promise<T> {
+  const result = await database.db.transaction().execute(work);
+  if (database.afterCommit !== undefined) await database.afterCommit();
+  return result;
 }
 
 /** Whether the database answers a trivial query (for `/readyz`). */
