@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, it } from 'node:test';
+import type { KyselyPlugin } from 'kysely';
 import { GatewayWorker, createAccount, createIdGenerator, migrate, openDatabase, systemClock } from '../../src/gateway/index.js';
 import { insertAttentionItem } from '../../src/gateway/store/attention.js';
 import type { ConnectorInquiryResult, ConnectorRefundOutcome, ConnectorRefundRequest, ConnectorReverseOutcome, ConnectorReverseRequest, NetworkConnector } from '../../src/gateway/connector/types.js';
@@ -268,6 +269,38 @@ describe('per-row worker leases', () => {
     assert.equal((await harness.worker.runOnce()).length, 2);
     assert.equal(seen[1]!.at, seen[0]!.at + 90_000);
     assert.deepEqual(seen.map((s) => s.lease), [[['slow', seen[0]!.at + leaseMs]], [['slow', seen[1]!.at + leaseMs]]]);
+  });
+  it('a lease that runs out while it is being taken is not used: no network call, and another process may claim the row', async () => {
+    const leaseMs = 60_000;
+    const harness = await startLeased(leaseMs);
+    const created = await api(harness.gw, 'POST', '/v1/payment_intents', { key: harness.gw.secretKey, json: seedWebRequest() });
+    assert.equal(created.body.status, 'requires_action');
+    harness.clock.advance(2_000);
+    // The process stalls while its claim is on the way to the database: by the time the claim
+    // answers, the clock has passed the lease it took (a GC pause, a suspended VM).
+    let stallNextUpdate = true;
+    const updates = new Set<unknown>();
+    const stalling: KyselyPlugin = {
+      transformQuery: (args) => {
+        if (args.node.kind === 'UpdateQueryNode') updates.add(args.queryId);
+        return args.node;
+      },
+      transformResult: async (args) => {
+        if (stallNextUpdate && updates.has(args.queryId)) {
+          stallNextUpdate = false;
+          harness.clock.advance(leaseMs + 1);
+        }
+        return args.result;
+      },
+    };
+    const core = harness.gw.running.app.core;
+    const stalled = new GatewayWorker({ ...core, database: { ...core.database, db: core.database.db.withPlugin(stalling) } }, harness.network, { autoStart: false, owner: 'stalled', leaseMs });
+    assert.deepEqual(await stalled.runOnce(), [], 'the stalled process checked nothing');
+    assert.equal(harness.network.inquiries, 0, 'and called no one');
+    const other = await new GatewayWorker(core, harness.network, { autoStart: false, owner: 'other', leaseMs }).runOnce();
+    const attempt = await harness.gw.database.db.selectFrom('payment_attempts').select('id').executeTakeFirstOrThrow();
+    assert.deepEqual(other, [attempt.id], 'another process claimed the row at once');
+    assert.equal(harness.network.inquiries, 1, 'inquired once, by the other process');
   });
 });
 

@@ -113,6 +113,12 @@ export class GatewayWorker {
         return;
       }
       if (row === null) return;
+      // A lease that ran out while it was being taken (the process stalled, or the clock moved on)
+      // is no lease: another worker may claim the row now, so this one must not call the network.
+      if (this.deps.clock.now() >= now + leaseMs) {
+        this.deps.logger.warn({ id }, 'worker lease ran out while it was taken; check skipped');
+        return;
+      }
       checked.push(id);
       const heartbeat = setInterval(() => {
         renewLease(db, table, id, this.owner, this.deps.clock.now() + leaseMs).then(
