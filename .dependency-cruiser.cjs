@@ -57,6 +57,13 @@ module.exports = {
       to: { path: '^src/gateway/(http|workers|webhooks)/|^src/gateway/connector/alipayplus/' },
     },
     {
+      name: 'http-uses-connector-interface',
+      comment: 'The HTTP layer reaches the network through the core and the PaymentConnector interface; of the Alipay+ connector it knows only the paths it serves.',
+      severity: 'error',
+      from: { path: '^src/gateway/http/' },
+      to: { path: '^src/gateway/connector/alipayplus/', pathNot: '^src/gateway/connector/alipayplus/paths\\.ts$' },
+    },
+    {
       name: 'workers-use-core-and-connector-interface',
       severity: 'error',
       comment: 'Workers call the core and the PaymentConnector interface; the server wiring hands them the concrete connector.',

@@ -3,7 +3,6 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { GatewayConfig } from '../config.js';
-import type { AlipayPlusGateway } from '../connector/alipayplus/modes.js';
 import type { PaymentConnector } from '../connector/types.js';
 import { ApiKeyAuthenticator } from '../core/accounts.js';
 import type { CoreDeps } from '../core/context.js';
@@ -16,7 +15,7 @@ import { BODY_LIMIT_BYTES, checkPathParameters, checkQuery, installBodyParsers, 
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './errors.js';
 import { installIdempotency } from './idempotency.js';
 import { serializeRequest, REDACT_PATHS } from './logging.js';
-import { registerAlipayPlusRoutes } from './routes/alipayplus.js';
+import { registerAlipayPlusRoutes, type InboundConnector } from './routes/alipayplus.js';
 import { registerChargeRoutes } from './routes/charges.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -41,7 +40,7 @@ export interface GatewayAppOptions {
   /** Defaults to a generator over `clock`. */
   ids?: IdGenerator;
   /** Serves the inbound Alipay+ routes (notifications, the shopper's return) when given. */
-  alipayPlus?: AlipayPlusGateway;
+  alipayPlus?: InboundConnector;
   /** Called after every answered write request (it may have committed events): wakes the webhook worker. */
   afterWrite?: () => void;
 }

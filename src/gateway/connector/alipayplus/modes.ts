@@ -30,11 +30,9 @@ export interface AlipayPlusEndpoint {
   timeoutMs?: number;
 }
 
-export type Mode = 'test' | 'live';
+import { NOTIFY_PATHS, RETURN_PATH_PREFIX, type Mode } from './paths.js';
 
-/** Inbound Alipay+ paths on the gateway; one per mode, so each is verified with that mode's key. */
-export const NOTIFY_PATHS: Record<Mode, string> = { test: '/alipayplus/test/notify', live: '/alipayplus/live/notify' };
-export const RETURN_PATH_PREFIX = '/alipayplus/return/';
+export { NOTIFY_PATHS, RETURN_PATH_PREFIX, type Mode };
 
 export const modeOf = (livemode: boolean): Mode => (livemode ? 'live' : 'test');
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { NOTIFY_PATHS, RETURN_PATH_PREFIX, type Mode } from '../../connector/alipayplus/modes.js';
+import { NOTIFY_PATHS, RETURN_PATH_PREFIX, type Mode } from '../../connector/alipayplus/paths.js';
 import type { PaymentConnector } from '../../connector/types.js';
 import { applyPaymentNotification } from '../../core/network_outcomes.js';
 import { returnRedirect } from '../../core/payment_returns.js';
