@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { openDatabase, type Database } from '../../src/gateway/index.js';
 import { ON_POSTGRES, TEST_DATABASE_URL } from './gateway-server.js';
+import { freePort } from './ports.js';
 
 /**
  * Test-only: the gateway and the Alipay+ sandbox as two real child processes of the `zhifu` CLI
@@ -197,18 +197,6 @@ function readListeningUrl(child: ChildProcess, pattern: RegExp): Promise<string>
   });
 }
 
-/** A port the OS says is free now; the gateway binds it on every restart (the sandbox notifies it there). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function tail(file: string, lines: number): string {
   try {

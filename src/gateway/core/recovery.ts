@@ -3,17 +3,14 @@ import { REFUND_SENDING_CHECK_DELAY_MS, SENDING_CHECK_DELAY_MS } from '../domain
 import { inTransaction } from '../store/database.js';
 import { findAttemptById, findAttemptByPaymentRequestId } from '../store/payment_attempts.js';
 import { findPaymentIntentById } from '../store/payment_intents.js';
+import { releaseLease, takeLease, type LeasedTable } from '../store/leases.js';
 import {
   deletePendingConfirm,
   findDuePendingConfirms,
-  releaseAttemptAfterResend,
-  releaseRefundAfterResend,
-  takeAttemptForResend,
   takePendingConfirm,
-  takeRefundForResend,
 } from '../store/recovery.js';
 import { findRefundById } from '../store/refunds.js';
-import type { PendingConfirmRow } from '../store/schema.js';
+import type { PendingConfirmRow, Tables } from '../store/schema.js';
 import type { CoreDeps, RequestContext } from './context.js';
 import { IDEMPOTENCY_LEASE_MS, completeIdempotentRequest, finishRefusedRequest, keepClaimAlive, takeOverForWorker } from './idempotency.js';
 import type { RecoveryPoint } from './idempotency.js';
@@ -86,6 +83,24 @@ export async function confirmCreatedIntent(deps: CoreDeps, ctx: RequestContext, 
 }
 
 /**
+ * Runs a re-send while holding the row's worker lease (RESEND_LEASE_MS), so the worker does not
+ * inquire or close what the re-send is about to create. Null when the row is not in `status` or
+ * is leased (the worker is on it): the caller answers from the current state instead.
+ */
+async function whileLeased<T extends LeasedTable>(deps: CoreDeps, ctx: RequestContext, table: T, id: string, status: Tables[T]['status'], resend: () => Promise<ApiObject>): Promise<ApiObject | null> {
+  const holder = holderOf(deps, ctx);
+  const now = deps.clock.now();
+  if (!(await takeLease(deps.database.db, table, id, [status], holder, now, now + RESEND_LEASE_MS))) return null;
+  try {
+    return await resend();
+  } finally {
+    await releaseLease(deps.database.db, table, id, holder).catch((error: unknown) => {
+      deps.logger.warn({ err: error, id }, 'could not release the lease of a re-send; it runs out');
+    });
+  }
+}
+
+/**
  * A confirm whose attempt committed: still `sending` (the response of the pay was lost with the
  * request), it is re-sent with its paymentRequestId — safe to repeat at Alipay+ — while holding
  * the attempt's worker lease, and the outcome recorded as the request path records it. Otherwise
@@ -95,23 +110,16 @@ async function resumeAttempt(deps: CoreDeps, ctx: RequestContext, attemptId: str
   const attempt = await findAttemptById(deps.database.db, attemptId);
   if (attempt === undefined) throw new Error(`attempt ${attemptId} of a recovery point vanished`);
   if (attempt.status === 'sending') {
-    const holder = holderOf(deps, ctx);
-    const now = deps.clock.now();
-    if (await inTransaction(deps.database, (tx) => takeAttemptForResend(tx, attempt.id, holder, now, now + RESEND_LEASE_MS))) {
-      try {
-        const intent = await findPaymentIntentById(deps.database.db, attempt.payment_intent_id);
-        if (intent === undefined) throw new Error(`PaymentIntent ${attempt.payment_intent_id} of attempt ${attempt.id} vanished`);
-        deps.logger.info({ payment_request_id: attempt.payment_request_id }, 'recovering a confirm: re-sending its pay with the same paymentRequestId');
-        const outcome = await payAtNetwork(deps, intent, attempt);
-        const recorded = await withCasRetries(() => inTransaction(deps.database, (tx) => recordPayOutcome(tx, deps, ctx, attempt.id, outcome)));
-        if (recorded.failure !== null) throw recorded.failure;
-        return recorded.view;
-      } finally {
-        await releaseAttemptAfterResend(deps.database.db, attempt.id, holder).catch((error: unknown) => {
-          deps.logger.warn({ err: error, payment_request_id: attempt.payment_request_id }, 'could not release a re-sent attempt; its lease runs out');
-        });
-      }
-    }
+    const resent = await whileLeased(deps, ctx, 'payment_attempts', attempt.id, 'sending', async () => {
+      const intent = await findPaymentIntentById(deps.database.db, attempt.payment_intent_id);
+      if (intent === undefined) throw new Error(`PaymentIntent ${attempt.payment_intent_id} of attempt ${attempt.id} vanished`);
+      deps.logger.info({ payment_request_id: attempt.payment_request_id }, 'recovering a confirm: re-sending its pay with the same paymentRequestId');
+      const outcome = await payAtNetwork(deps, intent, attempt);
+      const recorded = await withCasRetries(() => inTransaction(deps.database, (tx) => recordPayOutcome(tx, deps, ctx, attempt.id, outcome)));
+      if (recorded.failure !== null) throw recorded.failure;
+      return recorded.view;
+    });
+    if (resent !== null) return resent;
   }
   return answerFromAttempt(deps, ctx, attemptId);
 }
@@ -145,18 +153,11 @@ async function resumeRefund(deps: CoreDeps, ctx: RequestContext, refundId: strin
   if (refund === undefined) throw new Error(`refund ${refundId} of a recovery point vanished`);
   if (refund.status === 'pending' && refund.sent_at === null) return sendRefund(deps, ctx, refund);
   if (refund.status === 'pending' && deps.connector.refund !== undefined) {
-    const holder = holderOf(deps, ctx);
-    const now = deps.clock.now();
-    if (await inTransaction(deps.database, (tx) => takeRefundForResend(tx, refund.id, holder, now, now + RESEND_LEASE_MS))) {
-      try {
-        deps.logger.info({ refund_request_id: refund.refund_request_id }, 'recovering a refund: re-sending it with the same refundRequestId');
-        return await recordRefundOutcome(deps, ctx, refund.id, await refundAtNetwork(deps, refund));
-      } finally {
-        await releaseRefundAfterResend(deps.database.db, refund.id, holder).catch((error: unknown) => {
-          deps.logger.warn({ err: error, refund_request_id: refund.refund_request_id }, 'could not release a re-sent refund; its lease runs out');
-        });
-      }
-    }
+    const resent = await whileLeased(deps, ctx, 'refunds', refund.id, 'pending', async () => {
+      deps.logger.info({ refund_request_id: refund.refund_request_id }, 'recovering a refund: re-sending it with the same refundRequestId');
+      return recordRefundOutcome(deps, ctx, refund.id, await refundAtNetwork(deps, refund));
+    });
+    if (resent !== null) return resent;
   }
   return inTransaction(deps.database, async (tx) => {
     const current = await findRefundById(tx, refundId);

@@ -1,6 +1,15 @@
-import type { Executor, IdempotencyRow, NewIdempotencyRow } from './schema.js';
+import type { ExpressionBuilder } from 'kysely';
+import type { Executor, IdempotencyRow, NewIdempotencyRow, Tables } from './schema.js';
 import { bool } from './scope.js';
 import type { Scope } from './scope.js';
+
+/** The key's row in this scope. */
+const keyRow = (scope: Scope, key: string) => (eb: ExpressionBuilder<Tables, 'idempotency_keys'>) =>
+  eb.and([eb('account_id', '=', scope.accountId), eb('livemode', '=', bool(scope.livemode)), eb('idempotency_key', '=', key)]);
+
+/** The key's row while `requestId` holds its claim and no response is stored: only its own request writes it. */
+const openClaimOf = (scope: Scope, key: string, requestId: string) => (eb: ExpressionBuilder<Tables, 'idempotency_keys'>) =>
+  eb.and([keyRow(scope, key)(eb), eb('request_id', '=', requestId), eb('response_status', 'is', null)]);
 
 /**
  * Inserts the key's row in the request's first transaction. The primary key (account, mode, key)
@@ -21,9 +30,7 @@ export function findIdempotencyKey(ex: Executor, scope: Scope, key: string): Pro
   return ex
     .selectFrom('idempotency_keys')
     .selectAll()
-    .where('account_id', '=', scope.accountId)
-    .where('livemode', '=', bool(scope.livemode))
-    .where('idempotency_key', '=', key)
+    .where(keyRow(scope, key))
     .executeTakeFirst();
 }
 
@@ -32,11 +39,7 @@ export async function recordIdempotentResponse(ex: Executor, scope: Scope, key: 
   await ex
     .updateTable('idempotency_keys')
     .set({ response_status: status, response_body: body, locked_until: null })
-    .where('account_id', '=', scope.accountId)
-    .where('livemode', '=', bool(scope.livemode))
-    .where('idempotency_key', '=', key)
-    .where('request_id', '=', requestId)
-    .where('response_status', 'is', null)
+    .where(openClaimOf(scope, key, requestId))
     .execute();
 }
 
@@ -48,11 +51,7 @@ export async function recordIdempotentResponse(ex: Executor, scope: Scope, key: 
 export async function releaseIdempotencyKey(ex: Executor, scope: Scope, key: string, requestId: string): Promise<boolean> {
   const result = await ex
     .deleteFrom('idempotency_keys')
-    .where('account_id', '=', scope.accountId)
-    .where('livemode', '=', bool(scope.livemode))
-    .where('idempotency_key', '=', key)
-    .where('request_id', '=', requestId)
-    .where('response_status', 'is', null)
+    .where(openClaimOf(scope, key, requestId))
     .where('recovery_point', 'is', null)
     .executeTakeFirst();
   return Number(result.numDeletedRows) === 1;
@@ -62,9 +61,7 @@ export async function releaseIdempotencyKey(ex: Executor, scope: Scope, key: str
 export async function deleteExpiredIdempotencyKey(ex: Executor, scope: Scope, key: string, nowMs: number): Promise<void> {
   await ex
     .deleteFrom('idempotency_keys')
-    .where('account_id', '=', scope.accountId)
-    .where('livemode', '=', bool(scope.livemode))
-    .where('idempotency_key', '=', key)
+    .where(keyRow(scope, key))
     .where('expires_at', '<=', nowMs)
     .execute();
 }
@@ -74,11 +71,7 @@ export async function recordRecoveryPoint(ex: Executor, scope: Scope, key: strin
   await ex
     .updateTable('idempotency_keys')
     .set({ recovery_point: recoveryPoint, locked_until: lockedUntilMs })
-    .where('account_id', '=', scope.accountId)
-    .where('livemode', '=', bool(scope.livemode))
-    .where('idempotency_key', '=', key)
-    .where('request_id', '=', requestId)
-    .where('response_status', 'is', null)
+    .where(openClaimOf(scope, key, requestId))
     .execute();
 }
 
@@ -87,11 +80,7 @@ export async function renewIdempotencyLease(ex: Executor, scope: Scope, key: str
   const result = await ex
     .updateTable('idempotency_keys')
     .set({ locked_until: lockedUntilMs })
-    .where('account_id', '=', scope.accountId)
-    .where('livemode', '=', bool(scope.livemode))
-    .where('idempotency_key', '=', key)
-    .where('request_id', '=', requestId)
-    .where('response_status', 'is', null)
+    .where(openClaimOf(scope, key, requestId))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
@@ -110,11 +99,7 @@ export async function takeOverIdempotencyKey(
   let update = ex
     .updateTable('idempotency_keys')
     .set({ request_id: next.requestId, owner: next.owner, locked_until: next.lockedUntilMs })
-    .where('account_id', '=', scope.accountId)
-    .where('livemode', '=', bool(scope.livemode))
-    .where('idempotency_key', '=', key)
-    .where('request_id', '=', dead.request_id)
-    .where('response_status', 'is', null);
+    .where(openClaimOf(scope, key, dead.request_id));
   update = dead.locked_until === null ? update.where('locked_until', 'is', null) : update.where('locked_until', '=', dead.locked_until);
   const result = await update.executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;

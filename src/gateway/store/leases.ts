@@ -22,6 +22,17 @@ export async function findDueIds<T extends LeasedTable>(ex: Executor, table: T, 
   return rows.map((row) => row.id);
 }
 
+/** The UPDATE that leases a row to `owner` if it is in one of `statuses` and not leased at `nowMs`. */
+function leaseIfFree<T extends LeasedTable>(ex: Executor, table: T, id: string, statuses: readonly Tables[T]['status'][], owner: string, nowMs: number, leaseUntilMs: number) {
+  const leased = table as LeasedTable as 'refunds';
+  return ex
+    .updateTable(leased)
+    .set({ lease_owner: owner, lease_until: leaseUntilMs })
+    .where('id', '=', id)
+    .where('status', 'in', [...statuses] as Tables['refunds']['status'][])
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]));
+}
+
 /**
  * Claims one row for `owner` until `leaseUntilMs`, if it is still due, still in one of
  * `statuses` and not leased at `nowMs` (the caller's fresh now): one compare-and-set UPDATE, so
@@ -29,17 +40,23 @@ export async function findDueIds<T extends LeasedTable>(ex: Executor, table: T, 
  * claimed, or null.
  */
 export async function claimRow<T extends LeasedTable>(ex: Executor, table: T, id: string, statuses: readonly Tables[T]['status'][], owner: string, nowMs: number, leaseUntilMs: number): Promise<Tables[T] | null> {
-  const leased = table as LeasedTable as 'refunds';
-  const claimed = await ex
-    .updateTable(leased)
-    .set({ lease_owner: owner, lease_until: leaseUntilMs })
-    .where('id', '=', id)
-    .where('status', 'in', [...statuses] as Tables['refunds']['status'][])
-    .where('next_check_at', '<=', nowMs)
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
-    .returningAll()
-    .executeTakeFirst();
+  const claimed = await leaseIfFree(ex, table, id, statuses, owner, nowMs, leaseUntilMs).where('next_check_at', '<=', nowMs).returningAll().executeTakeFirst();
   return (claimed ?? null) as unknown as Tables[T] | null;
+}
+
+/**
+ * Takes the worker's lease on a row whether or not it is due (a client retry re-sending it keeps
+ * the worker off it meanwhile); the same compare-and-set as `claimRow`. Returns whether it was taken.
+ */
+export async function takeLease<T extends LeasedTable>(ex: Executor, table: T, id: string, statuses: readonly Tables[T]['status'][], owner: string, nowMs: number, leaseUntilMs: number): Promise<boolean> {
+  const result = await leaseIfFree(ex, table, id, statuses, owner, nowMs, leaseUntilMs).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Gives a lease back early, if `owner` still holds it. */
+export async function releaseLease(ex: Executor, table: LeasedTable, id: string, owner: string): Promise<void> {
+  const leased = table as LeasedTable as 'refunds';
+  await ex.updateTable(leased).set({ lease_owner: null, lease_until: null }).where('id', '=', id).where('lease_owner', '=', owner).execute();
 }
 
 /**
