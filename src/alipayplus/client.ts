@@ -13,6 +13,9 @@ import {
   type PayResponse,
   type RefundRequest,
   type RefundResponse,
+  type ResponseEscalationRequest,
+  type ResponseRetrievalRequest,
+  type DisputeResponseResult,
   type Result,
 } from './wire.js';
 
@@ -113,6 +116,16 @@ export class AlipayPlusClient {
   /** Resolves when the refund succeeded. Retry `U`/transport errors with the same refundRequestId. */
   refund(body: RefundRequest): Promise<RefundResponse> {
     return this.call<RefundResponse>(API_PATHS.refund, body);
+  }
+
+  /** The merchant's answer to a retrieval. Safe to repeat with the same disputeRequestId and body. */
+  responseRetrieval(body: ResponseRetrievalRequest): Promise<DisputeResponseResult> {
+    return this.call<DisputeResponseResult>(API_PATHS.responseRetrieval, body);
+  }
+
+  /** The merchant's defence or acceptance of an escalation. Safe to repeat with the same disputeRequestId and body. */
+  responseEscalation(body: ResponseEscalationRequest): Promise<DisputeResponseResult> {
+    return this.call<DisputeResponseResult>(API_PATHS.responseEscalation, body);
   }
 
   /**

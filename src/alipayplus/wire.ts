@@ -12,8 +12,19 @@ export const API_PATHS = {
   cancelPayment: '/aps/api/v1/payments/cancelPayment',
   refund: '/aps/api/v1/payments/refund',
   initiateRetrieval: '/aps/api/v1/disputes/initiateRetrieval',
+  responseRetrieval: '/aps/api/v1/disputes/responseRetrieval',
   initiateEscalation: '/aps/api/v1/disputes/initiateEscalation',
+  responseEscalation: '/aps/api/v1/disputes/responseEscalation',
+  notifyDisputeResult: '/aps/api/v1/disputes/notifyDisputeResult',
 } as const;
+
+/**
+ * The dispute calls Alipay+ makes to the acquirer. Alipay+ sends them to the acquirer's registered
+ * dispute endpoint; the sandbox resolves `disputes/<name>` against the payment's `paymentNotifyUrl`
+ * (our choice: no extra registration for the gateway), and the string to sign uses that URL's path.
+ */
+export const INBOUND_DISPUTE_APIS = ['initiateRetrieval', 'initiateEscalation', 'notifyDisputeResult'] as const;
+export type InboundDisputeApi = (typeof INBOUND_DISPUTE_APIS)[number];
 
 export type ApiName = keyof typeof API_PATHS;
 export type ApiPath = (typeof API_PATHS)[ApiName];
@@ -178,30 +189,114 @@ export interface RefundResponse {
   settlementQuote?: SettlementQuote;
 }
 
-/** Sent by Alipay+ to the acquirer: the wallet asks for information about a payment. */
+/**
+ * Disputes. Field names follow the Alipay+ ACQP dispute APIs (initiateRetrieval, responseRetrieval,
+ * initiateEscalation, responseEscalation); the result notification of a judged case is our
+ * choice (`notifyDisputeResult`), as are the reason codes below and `responseDeadline`.
+ *
+ * `disputeRequestId` is assigned by Alipay+ and is the idempotency field of all of them: the same
+ * id again is answered again and changes nothing; the same id with another `paymentRequestId`
+ * (or, for a response, other key fields) is `F / REPEAT_REQ_INCONSISTENT`.
+ */
+export type DisputeType = 'RETRIEVAL' | 'ESCALATION';
+
+/**
+ * Reason codes the sandbox sends (our choice; the acquirer maps them to Stripe's reasons and
+ * keeps the original): a real Alipay+ may send others, which map to `general`.
+ */
+export const DISPUTE_REASON_CODES = [
+  'TRANSACTION_INFORMATION_REQUEST',
+  'UNAUTHORIZED_TRANSACTION',
+  'FRAUD',
+  'GOODS_NOT_RECEIVED',
+  'GOODS_NOT_AS_DESCRIBED',
+  'DUPLICATE_TRANSACTION',
+  'REFUND_NOT_PROCESSED',
+  'UNRECOGNIZED_TRANSACTION',
+  'INCORRECT_AMOUNT',
+] as const;
+export type DisputeReasonCode = (typeof DISPUTE_REASON_CODES)[number];
+
+/** Sent by Alipay+ to the acquirer: the wallet asks for information about a payment (no money moves). */
 export interface InitiateRetrievalRequest {
   disputeRequestId: string;
   paymentRequestId: string;
-  paymentId?: string;
-  disputeReasonCode?: string;
-  disputeReasonMessage?: string;
-  disputeTime?: string;
-  responseDeadline?: string;
+  paymentId: string;
+  /** When the shopper raised it, ISO 8601 with offset. */
+  disputeOccurTime: string;
+  retrievalReasonCode: string;
+  retrievalReasonMessage?: string;
+  /** What the wallet asks for, e.g. `TRANSACTION_RECEIPT`, `PROOF_OF_DELIVERY`. */
+  requestInformationType?: string[];
+  /** The last moment the acquirer may answer with responseRetrieval, ISO 8601 with offset. */
+  responseDeadline: string;
 }
 
-/** Sent by Alipay+ to the acquirer: a chargeback-like escalation. */
+/** Sent by Alipay+ to the acquirer: a chargeback-like escalation; `escalationAmount` is withheld until won. */
 export interface InitiateEscalationRequest {
   disputeRequestId: string;
   paymentRequestId: string;
-  paymentId?: string;
-  disputeAmount: Amount;
-  disputeReasonCode?: string;
-  disputeReasonMessage?: string;
-  disputeTime?: string;
-  responseDeadline?: string;
+  paymentId: string;
+  disputeOccurTime: string;
+  /** ≤ paid − refunded − already escalated, in the payment's currency. */
+  escalationAmount: Amount;
+  escalationReasonCode: string;
+  escalationReasonMessage?: string;
+  responseDeadline: string;
 }
 
+/** The acquirer's synchronous, signed answer to an initiate call or a result notification. */
 export interface DisputeAck {
   result: Result;
-  disputeId?: string;
+}
+
+/** One piece of evidence, as text (our choice: Zhifu's evidence fields are text, as Stripe's are). */
+export interface DisputeDocument {
+  /** The Stripe evidence field it came from, upper snake case, e.g. `PRODUCT_DESCRIPTION`, `RECEIPT`. */
+  documentType: string;
+  documentContent: string;
+}
+
+/**
+ * Acquirer → Alipay+: the merchant's answer to a retrieval. `responseCode` 0001 = all the
+ * information asked for, 0002 = part of it, 0003 = none.
+ */
+export interface ResponseRetrievalRequest {
+  disputeRequestId: string;
+  paymentRequestId: string;
+  responseCode: '0001' | '0002' | '0003';
+  otherDocumentation?: DisputeDocument[];
+}
+
+/**
+ * Acquirer → Alipay+: the merchant's answer to an escalation. `REFUSE_REFUND` defends it with the
+ * documents; `ACCEPT_REFUND` concedes the whole escalated amount (the case is lost).
+ */
+export interface ResponseEscalationRequest {
+  disputeRequestId: string;
+  paymentRequestId: string;
+  refundType: 'ACCEPT_REFUND' | 'ACCEPT_PARTIAL_REFUND' | 'REFUSE_REFUND';
+  /** Required for ACCEPT_PARTIAL_REFUND; ≤ escalationAmount. */
+  refundAmount?: Amount;
+  defenseDocumentation?: DisputeDocument[];
+}
+
+export interface DisputeResponseResult {
+  result: Result;
+}
+
+/**
+ * Alipay+ → acquirer when a case is decided (our choice of name and shape): a retrieval the wallet
+ * closed, or an escalation judged for (`MERCHANT_WON`, the amount is reinstated) or against the
+ * merchant (`MERCHANT_LOST`).
+ */
+export interface NotifyDisputeResultRequest {
+  disputeRequestId: string;
+  paymentRequestId: string;
+  paymentId: string;
+  disputeType: DisputeType;
+  disputeResult: 'CLOSED' | 'MERCHANT_WON' | 'MERCHANT_LOST';
+  /** The escalated amount, for escalations. */
+  disputeAmount?: Amount;
+  resultTime: string;
 }
