@@ -9,6 +9,8 @@ import type { SimStack } from './stack.js';
 export type InvariantName =
   | 'one_charge_per_attempt'
   | 'refunded_le_captured'
+  /** Issue 10: per charge, refunds (pending + succeeded) and escalations not won together ≤ captured, at the gateway and at Alipay+. */
+  | 'refunds_and_disputes_le_captured'
   | 'one_event_per_state_change'
   | 'balance_sums'
   | 'no_stuck_idempotency_key'
@@ -39,12 +41,13 @@ async function snapshot(stack: SimStack) {
   return (stack.database.kind === 'postgres' ? read.setIsolationLevel('repeatable read') : read).execute(async (db) => {
     const intents = await db.selectFrom('payment_intents').select(['id', 'status', 'amount', 'amount_received', 'latest_charge', 'currency', 'metadata']).execute();
     const attempts = await db.selectFrom('payment_attempts').select(['id', 'payment_intent_id', 'payment_request_id', 'status', 'amount', 'currency', 'external_payment_id', 'reversal', 'reversal_refund_request_id']).execute();
-    const charges = await db.selectFrom('charges').select(['id', 'payment_intent_id', 'payment_attempt_id', 'amount', 'amount_captured', 'amount_refunded', 'amount_refund_reserved', 'status', 'balance_transaction']).execute();
+    const charges = await db.selectFrom('charges').select(['id', 'payment_intent_id', 'payment_attempt_id', 'amount', 'amount_captured', 'amount_refunded', 'amount_refund_reserved', 'amount_dispute_reserved', 'status', 'balance_transaction', 'disputed']).execute();
     const refunds = await db.selectFrom('refunds').select(['id', 'charge_id', 'payment_request_id', 'refund_request_id', 'amount', 'status', 'balance_transaction']).execute();
     const events = (await db.selectFrom('events').select(['type', 'data']).execute()) as EventRow[];
-    const transactions = await db.selectFrom('balance_transactions').select(['id', 'type', 'source', 'amount', 'net', 'currency', 'source_amount']).execute();
+    const transactions = await db.selectFrom('balance_transactions').select(['id', 'type', 'reporting_category', 'source', 'amount', 'net', 'currency', 'source_amount']).execute();
     const sessions = await db.selectFrom('checkout_sessions').select(['id', 'status']).execute();
-    return { intents, attempts, charges, refunds, events, transactions, sessions };
+    const disputes = await db.selectFrom('disputes').select(['id', 'charge_id', 'kind', 'status', 'amount', 'dispute_request_id', 'balance_transactions', 'past_due']).execute();
+    return { intents, attempts, charges, refunds, events, transactions, sessions, disputes };
   });
 }
 
@@ -59,7 +62,7 @@ export async function checkStep(stack: SimStack): Promise<Violation[]> {
     const s = await snapshot(stack);
     const after = await reportedBalance(stack);
     if (JSON.stringify(before) !== JSON.stringify(after) && tries < 5) continue;
-    return [...oneChargePerAttempt(s), ...refundedLeCaptured(s), ...oneEventPerStateChange(s), ...balanceSums(after, s), ...workerOverlaps(stack)];
+    return [...oneChargePerAttempt(s), ...refundedLeCaptured(s), ...refundsAndDisputesLeCaptured(s), ...oneEventPerStateChange(s), ...balanceSums(after, s), ...workerOverlaps(stack)];
   }
 }
 
@@ -97,6 +100,29 @@ function refundedLeCaptured(s: Snapshot): Violation[] {
     if (reserved > charge.amount_captured) bad(`pending + succeeded refunds total ${reserved} > captured`);
     if (succeeded !== charge.amount_refunded) bad(`amount_refunded ${charge.amount_refunded} != succeeded refunds ${succeeded}`);
     if (reserved !== charge.amount_refund_reserved) bad(`amount_refund_reserved ${charge.amount_refund_reserved} != pending + succeeded refunds ${reserved}`);
+  }
+  return out;
+}
+
+/** Dispute statuses that are final (the case is closed). */
+const CLOSED_DISPUTE_STATUSES = ['warning_closed', 'won', 'lost'];
+
+/**
+ * Never more lost than captured: per charge, the refunds that hold money (pending + succeeded)
+ * and the escalations not won (their amount is withdrawn) add up to at most the captured amount,
+ * and the charge's dispute reservation is exactly those escalations; a charge with a dispute says
+ * `disputed`.
+ */
+function refundsAndDisputesLeCaptured(s: Snapshot): Violation[] {
+  const out: Violation[] = [];
+  for (const charge of s.charges) {
+    const bad = (why: string) => out.push({ invariant: 'refunds_and_disputes_le_captured', detail: `charge ${charge.id} (captured ${charge.amount_captured}): ${why}` });
+    const refunds = s.refunds.filter((refund) => refund.charge_id === charge.id && (refund.status === 'succeeded' || refund.status === 'pending')).reduce((sum, refund) => sum + refund.amount, 0);
+    const mine = s.disputes.filter((dispute) => dispute.charge_id === charge.id);
+    const escalated = mine.filter((dispute) => dispute.kind === 'escalation' && dispute.status !== 'won').reduce((sum, dispute) => sum + dispute.amount, 0);
+    if (refunds + escalated > charge.amount_captured) bad(`refunds ${refunds} + escalations not won ${escalated} > captured`);
+    if (escalated !== charge.amount_dispute_reserved) bad(`amount_dispute_reserved ${charge.amount_dispute_reserved} != escalations not won ${escalated}`);
+    if (mine.length > 0 && charge.disputed !== 1) bad(`has ${mine.length} dispute(s) but is not marked disputed`);
   }
   return out;
 }
@@ -141,6 +167,13 @@ function oneEventPerStateChange(s: Snapshot): Violation[] {
     expect('checkout.session.completed', session.id, session.status === 'complete' ? 1 : 0);
     expect('checkout.session.expired', session.id, session.status === 'expired' ? 1 : 0);
   }
+  // Disputes (api.md §7a): one created, a withdrawal per escalation, one closed once closed, a reinstatement iff won.
+  for (const dispute of s.disputes) {
+    expect('charge.dispute.created', dispute.id, 1);
+    expect('charge.dispute.funds_withdrawn', dispute.id, dispute.kind === 'escalation' ? 1 : 0);
+    expect('charge.dispute.closed', dispute.id, CLOSED_DISPUTE_STATUSES.includes(dispute.status) ? 1 : 0);
+    expect('charge.dispute.funds_reinstated', dispute.id, dispute.status === 'won' ? 1 : 0);
+  }
   return out;
 }
 
@@ -172,6 +205,27 @@ function balanceSums(balance: [string, number][] | string, s: Snapshot): Violati
   }
   const charges = new Map(s.charges.map((charge) => [charge.id, charge]));
   const refunds = new Map(s.refunds.map((refund) => [refund.id, refund]));
+  const disputes = new Map(s.disputes.map((dispute) => [dispute.id, dispute]));
+  for (const txn of s.transactions) {
+    if (txn.type === 'dispute') {
+      const dispute = disputes.get(txn.source);
+      const listed = dispute === undefined ? [] : (JSON.parse(dispute.balance_transactions) as string[]);
+      if (dispute?.kind !== 'escalation') bad(`dispute transaction ${txn.id} for ${txn.source} (${dispute === undefined ? 'missing' : `a ${dispute.kind}`}): only escalations move money`);
+      else if (!listed.includes(txn.id)) bad(`dispute transaction ${txn.id} is not on ${dispute.id}'s balance_transactions ${dispute.balance_transactions}`);
+      else if (txn.source_amount < 0 && txn.source_amount !== -dispute.amount) bad(`withdrawal ${txn.id} moves ${txn.source_amount}, the escalation is ${dispute.amount}`);
+      else if (txn.source_amount > 0 && (dispute.status !== 'won' || txn.source_amount !== dispute.amount)) bad(`reinstatement ${txn.id} of ${txn.source_amount} for ${dispute.id} (${dispute.status}, ${dispute.amount})`);
+      else if (txn.source_amount === 0) bad(`dispute transaction ${txn.id} moves nothing`);
+    }
+  }
+  for (const dispute of s.disputes) {
+    if (dispute.kind !== 'escalation') continue;
+    const mine = s.transactions.filter((txn) => txn.type === 'dispute' && txn.source === dispute.id);
+    const withdrawals = mine.filter((txn) => txn.amount < 0).length;
+    const reinstatements = mine.filter((txn) => txn.amount > 0).length;
+    if (withdrawals !== 1) bad(`escalation ${dispute.id} has ${withdrawals} withdrawal(s), expected 1`);
+    if (reinstatements !== (dispute.status === 'won' ? 1 : 0)) bad(`escalation ${dispute.id} (${dispute.status}) has ${reinstatements} reinstatement(s)`);
+    if (JSON.parse(dispute.balance_transactions).length !== mine.length) bad(`escalation ${dispute.id} lists ${dispute.balance_transactions}, ${mine.length} exist`);
+  }
   for (const txn of s.transactions) {
     if (txn.type === 'charge') {
       const charge = charges.get(txn.source);
@@ -189,8 +243,9 @@ function balanceSums(balance: [string, number][] | string, s: Snapshot): Violati
   return out;
 }
 
-function source_key(txn: { type: string; source: string }): string {
-  return `${txn.type} ${txn.source}`;
+/** A source has one transaction per category: a charge, a refund, a dispute's withdrawal and its reinstatement. */
+function source_key(txn: { type: string; reporting_category: string | null; source: string; amount: number }): string {
+  return txn.type === 'dispute' ? `dispute ${txn.amount < 0 ? 'withdrawal' : 'reinstatement'} ${txn.source}` : `${txn.type} ${txn.source}`;
 }
 
 function workerOverlaps(stack: SimStack): Violation[] {
@@ -273,6 +328,81 @@ export async function checkSettled(stack: SimStack): Promise<Violation[]> {
     if (['requires_action', 'processing'].includes(intent.status)) bad(`PaymentIntent ${intent.id} is still ${intent.status} after settling`);
     if (intent.status === 'requires_confirmation' && (JSON.parse(intent.metadata) as Record<string, string>).confirm === 'true') {
       out.push({ invariant: 'no_stranded_confirm', detail: `PaymentIntent ${intent.id} was created with confirm: true but is still requires_confirmation after settling` });
+    }
+  }
+  out.push(...(await disputesSettled(stack, s)));
+  return out;
+}
+
+/** What the gateway's status may be for each state of the case at Alipay+, once settled. */
+const GATEWAY_STATUSES_FOR: Record<string, readonly string[]> = {
+  // A retrieval the merchant closed sends nothing: Alipay+ still has it open.
+  'RETRIEVAL OPEN': ['warning_needs_response', 'warning_closed'],
+  'RETRIEVAL RESPONDED': ['warning_under_review'],
+  'RETRIEVAL CLOSED': ['warning_closed'],
+  'RETRIEVAL EXPIRED': ['warning_closed'],
+  'ESCALATION OPEN': ['needs_response'],
+  'ESCALATION RESPONDED': ['under_review'],
+  'ESCALATION WON': ['won'],
+  'ESCALATION LOST': ['lost'],
+  'ESCALATION ACCEPTED': ['lost'],
+  'ESCALATION EXPIRED': ['lost'],
+};
+
+interface SandboxDisputeView {
+  disputeId: string;
+  disputeRequestId: string;
+  type: 'RETRIEVAL' | 'ESCALATION';
+  state: string;
+  paymentId: string;
+  amount: { value: string } | null;
+}
+
+/**
+ * Once settled, every case Alipay+ holds is the gateway's dispute in the matching status (a case
+ * the gateway refused is not recorded), the gateway has no dispute Alipay+ does not, and Alipay+'s
+ * own books never hold more refunded and escalated than was paid.
+ */
+async function disputesSettled(stack: SimStack, s: Snapshot): Promise<Violation[]> {
+  const out: Violation[] = [];
+  const bad = (detail: string) => out.push({ invariant: 'gateway_equals_alipayplus', detail });
+  const ids = stack.sandbox.context.db.prepare('SELECT dispute_id FROM disputes ORDER BY dispute_id').all() as { dispute_id: string }[];
+  const views: SandboxDisputeView[] = [];
+  for (const { dispute_id: id } of ids) {
+    // The control API applies an expired deadline as it reads (the store alone would not).
+    const response = await fetch(`${stack.sandboxUrl}/sandbox/v1/disputes/${id}`);
+    if (response.status !== 200) throw new Error(`sandbox dispute ${id}: HTTP ${response.status}`);
+    views.push((await response.json()) as SandboxDisputeView);
+  }
+  const gateway = new Map(s.disputes.map((dispute) => [dispute.dispute_request_id, dispute]));
+  const seen = new Set<string>();
+  for (const view of views) {
+    const mine = gateway.get(view.disputeRequestId);
+    const where = `${view.type.toLowerCase()} ${view.disputeId} (${view.disputeRequestId}, ${view.state} at Alipay+)`;
+    if (view.state === 'REJECTED') {
+      if (mine !== undefined) bad(`${where}: the gateway refused it but recorded ${mine.id} (${mine.status})`);
+      continue;
+    }
+    seen.add(view.disputeRequestId);
+    if (mine === undefined) {
+      bad(`${where}: never recorded by the gateway`);
+      continue;
+    }
+    const allowed = GATEWAY_STATUSES_FOR[`${view.type} ${view.state}`] ?? [];
+    if (!allowed.includes(mine.status)) bad(`${where}: the gateway has ${mine.id} ${mine.status}`);
+    if (view.type === 'ESCALATION' && Number(view.amount?.value) !== mine.amount) bad(`${where}: ${view.amount?.value} at Alipay+, ${mine.amount} at the gateway`);
+  }
+  for (const dispute of s.disputes) {
+    if (!seen.has(dispute.dispute_request_id)) bad(`dispute ${dispute.id} (${dispute.dispute_request_id}, ${dispute.status}) is unknown to Alipay+ (or was refused there)`);
+  }
+  const byPayment = new Map<string, SandboxDisputeView[]>();
+  for (const view of views) byPayment.set(view.paymentId, [...(byPayment.get(view.paymentId) ?? []), view]);
+  for (const [paymentId, mine] of byPayment) {
+    const response = await fetch(`${stack.sandboxUrl}/sandbox/v1/payments/${paymentId}`);
+    const payment = (await response.json()) as SandboxPayment;
+    const escalated = mine.filter((view) => view.type === 'ESCALATION' && !['WON', 'REJECTED'].includes(view.state)).reduce((sum, view) => sum + Number(view.amount?.value ?? 0), 0);
+    if (Number(payment.refundedAmount.value) + escalated > Number(payment.amount.value)) {
+      out.push({ invariant: 'refunds_and_disputes_le_captured', detail: `Alipay+ payment ${paymentId}: refunded ${payment.refundedAmount.value} + escalated ${escalated} > paid ${payment.amount.value}` });
     }
   }
   return out;

@@ -49,9 +49,15 @@ type Reply = { ok: true; status: number; body: any; text: string } | { ok: false
 const CURRENCIES = ['CNY', 'GBP', 'USD', 'EUR', 'HKD'] as const;
 const TERMINALS = ['WEB', 'WAP', 'APP'] as const;
 const SHOPPERS = ['alice', 'henry', 'bob', 'carol'] as const;
-const API_FAULT_TARGETS = ['pay', 'inquiryPayment', 'cancelPayment', 'refund'] as const;
+const API_FAULT_TARGETS = ['pay', 'inquiryPayment', 'cancelPayment', 'refund', 'responseRetrieval', 'responseEscalation'] as const;
 const API_FAULT_KINDS = ['unknown', 'timeout', 'bad_signature'] as const;
 const NOTIFICATION_FAULT_KINDS = ['drop', 'duplicate', 'delay', 'out_of_order'] as const;
+/** Dispute calls to the gateway (initiate, result) can also arrive signed with a key that does not verify. */
+const DISPUTE_NOTIFICATION_FAULT_KINDS = [...NOTIFICATION_FAULT_KINDS, 'bad_signature'] as const;
+const DISPUTE_REASON_CODES = ['TRANSACTION_INFORMATION_REQUEST', 'FRAUD', 'GOODS_NOT_RECEIVED', 'GOODS_NOT_AS_DESCRIBED', 'DUPLICATE_TRANSACTION', 'UNRECOGNIZED_TRANSACTION'] as const;
+/** Response windows: most pass within a run's clock advances and settling, some never do. */
+const DISPUTE_DUE_IN_DAYS = [0.005, 0.01, 0.05, 0.5, 20] as const;
+const EVIDENCE_FIELDS = ['product_description', 'customer_name', 'receipt', 'shipping_tracking_number', 'uncategorized_text', 'refund_policy'] as const;
 const MINUTE = 60_000;
 /** How far a retry after a crash may wait (simulated time) for a dead request's key before it counts as stuck. */
 export const RECOVERY_WAIT_MS = 2 * MINUTE;
@@ -75,6 +81,9 @@ const STEP_WEIGHTS = {
   shopperPay: 20,
   shopperDecline: 4,
   shopperAbandon: 2,
+  disputeOpen: 5,
+  disputeRespond: 4,
+  disputeJudge: 3,
   fault: 9,
   advanceClock: 7,
   workerPass: 9,
@@ -84,11 +93,14 @@ const STEP_WEIGHTS = {
 };
 type StepKind = keyof typeof STEP_WEIGHTS;
 /** Steps a crash may interrupt: merchant calls and the background work that runs beside them. */
-const BURST_KINDS = ['createConfirm', 'confirm', 'cancel', 'refundFull', 'refundPartial', 'refundConcurrent', 'checkoutSession', 'shopperPay', 'workerPass', 'notifierPass'] as const satisfies readonly StepKind[];
+const BURST_KINDS = [
+  'createConfirm', 'confirm', 'cancel', 'refundFull', 'refundPartial', 'refundConcurrent', 'checkoutSession', 'shopperPay', 'workerPass', 'notifierPass',
+  'disputeOpen', 'disputeRespond', 'disputeJudge',
+] as const satisfies readonly StepKind[];
 
 type BurstKind = (typeof BURST_KINDS)[number];
 /** Burst operations that send a merchant call with an Idempotency-Key (the others send none). */
-export const KEYED_BURST_KINDS: readonly BurstKind[] = ['createConfirm', 'confirm', 'cancel', 'refundFull', 'refundPartial', 'refundConcurrent', 'checkoutSession'];
+export const KEYED_BURST_KINDS: readonly BurstKind[] = ['createConfirm', 'confirm', 'cancel', 'refundFull', 'refundPartial', 'refundConcurrent', 'checkoutSession', 'disputeRespond'];
 
 /** What step `step` of `seed` does, decided by the seed alone (never by the state the run reached). */
 export type StepPlan = { kind: Exclude<StepKind, 'crash'> } | { kind: 'crash'; burst: BurstKind[]; target: number; atCommit: number };
@@ -247,6 +259,12 @@ class Simulation {
         const attempt = await this.pickAttempt();
         return attempt === null ? 'nobody at a cashier' : `shopper walks away from ${attempt.payment_request_id}`;
       }
+      case 'disputeOpen':
+        return this.disputeOpen();
+      case 'disputeRespond':
+        return this.disputeRespond();
+      case 'disputeJudge':
+        return this.disputeJudge();
       case 'fault':
         return this.fault();
       case 'advanceClock': {
@@ -362,8 +380,11 @@ class Simulation {
     const db = this.stack.database.db;
     const attempts = await db.selectFrom('payment_attempts').select('id').where('status', 'in', ['sending', 'pending', 'canceling']).execute();
     const refunds = await db.selectFrom('refunds').select('id').where('status', '=', 'pending').execute();
+    // A response to Alipay+ not yet answered, or a dispute past its deadline the worker has not closed.
+    const responses = await db.selectFrom('disputes').select('id').where('response_state', '=', 'sending').execute();
+    const overdue = await db.selectFrom('disputes').select('id').where('status', 'in', ['needs_response', 'warning_needs_response']).where('due_by', '<', this.stack.clock.now()).execute();
     const notifications = this.stack.sandbox.context.db.prepare("SELECT count(*) AS n FROM notifications WHERE status = 'pending'").get() as { n: number };
-    return attempts.length + refunds.length + notifications.n;
+    return attempts.length + refunds.length + responses.length + overdue.length + notifications.n;
   }
 
   // ---------------------------------------------------------------- merchant calls
@@ -442,8 +463,9 @@ class Simulation {
 
   private async fault(): Promise<string> {
     const notification = this.rng.chance(0.35);
-    const target = notification ? 'notifyPayment' : this.rng.pick(API_FAULT_TARGETS);
-    const kind = notification ? this.rng.pick(NOTIFICATION_FAULT_KINDS) : this.rng.pick(API_FAULT_KINDS);
+    const disputeCall = notification && this.rng.chance(0.35);
+    const target = notification ? (disputeCall ? 'disputeNotification' : 'notifyPayment') : this.rng.pick(API_FAULT_TARGETS);
+    const kind = notification ? this.rng.pick(disputeCall ? DISPUTE_NOTIFICATION_FAULT_KINDS : NOTIFICATION_FAULT_KINDS) : this.rng.pick(API_FAULT_KINDS);
     const count = this.rng.int(1, 3);
     const timeoutMs = this.options.clientTimeoutMs ?? 400;
     const delayMs = kind === 'timeout' ? timeoutMs + 200 : kind === 'delay' ? this.rng.int(50, 400) : undefined;
@@ -455,6 +477,83 @@ class Simulation {
     if (response.status !== 201) throw new Error(`adding a fault: HTTP ${response.status} ${await response.text()}`);
     this.faults += 1;
     return `${target} ${kind} ×${count}${delayMs === undefined ? '' : ` (${delayMs} ms)`}`;
+  }
+
+  // ---------------------------------------------------------------- disputes
+
+  /** The sandbox's control API, as JSON; a 5xx is a defect (the sandbox plays Alipay+ and must answer). */
+  private async control(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- control API JSON
+    const response = await this.stack.networkCall(() => fetch(`${this.stack.sandboxUrl}${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    }));
+    const text = await response.text();
+    if (response.status >= 500) this.recoveryViolations.push({ invariant: 'no_server_error', detail: `sandbox ${method} ${path} answered ${response.status}: ${text.slice(0, 300)}` });
+    let parsed: unknown = null;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      parsed = null;
+    }
+    return { status: response.status, body: parsed };
+  }
+
+  /**
+   * Alipay+ raises a dispute on a paid payment (the shopper asked their wallet): a retrieval or an
+   * escalation of all that is disputable or of some amount (sometimes more than is left, which
+   * the sandbox refuses), with a response window that may pass during the run.
+   */
+  private async disputeOpen(): Promise<string> {
+    const rows = await this.stack.database.db.selectFrom('charges').select(['id', 'transaction_id', 'amount_captured']).where('status', '=', 'succeeded').orderBy('id').execute();
+    if (rows.length === 0) return 'no paid charge to dispute';
+    const charge = this.rng.pick(rows);
+    const escalation = this.rng.chance(0.55);
+    const body: Record<string, unknown> = {
+      type: escalation ? 'escalation' : 'retrieval',
+      reasonCode: this.rng.pick(DISPUTE_REASON_CODES),
+      dueInDays: this.rng.pick(DISPUTE_DUE_IN_DAYS),
+    };
+    if (escalation && this.rng.chance(0.4)) body.amount = this.rng.int(1, Math.max(1, charge.amount_captured));
+    const opened = await this.control('POST', `/sandbox/v1/payments/${charge.transaction_id}/disputes`, body);
+    const what = `${body.type}${body.amount === undefined ? '' : ` ${String(body.amount)}`} of ${charge.id} (due in ${String(body.dueInDays)} d)`;
+    if (opened.status !== 201) return `${what}: ${opened.status} ${opened.body?.error?.code ?? ''}`;
+    const first = opened.body.deliveries?.[0];
+    return `${what}: ${opened.body.disputeId} ${opened.body.state}, delivery ${first?.ackStatus ?? first?.error ?? 'none'} ${first?.ackCode ?? ''}`.trim();
+  }
+
+  /** The merchant answers an open dispute: submits evidence, stages it, or accepts (close). */
+  private async disputeRespond(): Promise<string> {
+    const rows = await this.stack.database.db.selectFrom('disputes').select(['id', 'status']).where('status', 'in', ['needs_response', 'warning_needs_response']).orderBy('id').execute();
+    if (rows.length === 0) return 'no dispute awaiting a response';
+    const dispute = this.rng.pick(rows);
+    const action = this.rng.weighted({ submit: 6, stage: 2, close: 2, metadata: 1 });
+    if (action === 'close') return this.send({ label: `close ${dispute.id}`, method: 'POST', path: `/v1/disputes/${dispute.id}/close`, body: {}, idempotencyKey: this.newKey() });
+    if (action === 'metadata') return this.send({ label: `tag ${dispute.id}`, method: 'POST', path: `/v1/disputes/${dispute.id}`, body: { metadata: { sim: String(this.options.seed) } }, idempotencyKey: this.newKey() });
+    const evidence: Record<string, string> = {};
+    for (const field of EVIDENCE_FIELDS) if (this.rng.chance(0.4)) evidence[field] = `${field} of ${dispute.id}`;
+    const body = { evidence, submit: action === 'submit' };
+    return this.send({ label: `${action} ${dispute.id} (${Object.keys(evidence).length} field(s))`, method: 'POST', path: `/v1/disputes/${dispute.id}`, body, idempotencyKey: this.newKey() });
+  }
+
+  /**
+   * Alipay+ decides a case (an escalation won or lost, a retrieval closed), or sends an initiate
+   * call again with its same disputeRequestId (which must change nothing).
+   */
+  private async disputeJudge(): Promise<string> {
+    const rows = this.stack.sandbox.context.db
+      .prepare("SELECT dispute_id, type FROM disputes WHERE state IN ('OPEN', 'RESPONDED') ORDER BY dispute_id")
+      .all() as { dispute_id: string; type: 'RETRIEVAL' | 'ESCALATION' }[];
+    if (rows.length === 0) return 'no case to judge';
+    const dispute = this.rng.pick(rows);
+    if (this.rng.chance(0.2)) {
+      const resent = await this.control('POST', `/sandbox/v1/disputes/${dispute.dispute_id}/resend`, {});
+      const last = resent.body?.deliveries?.at(-1);
+      return `resend ${dispute.dispute_id}: ${resent.status} ${last?.ackStatus ?? resent.body?.error?.code ?? ''} ${last?.ackCode ?? ''}`.trim();
+    }
+    const outcome = dispute.type === 'RETRIEVAL' ? 'closed' : this.rng.pick(['won', 'lost'] as const);
+    const judged = await this.control('POST', `/sandbox/v1/disputes/${dispute.dispute_id}/judge`, { outcome });
+    const last = judged.body?.deliveries?.at(-1);
+    return `judge ${dispute.dispute_id} ${outcome}: ${judged.status} ${judged.body?.state ?? judged.body?.error?.code ?? ''}, delivery ${last?.ackStatus ?? last?.error ?? 'none'}`;
   }
 
   private async checkoutSession(): Promise<string> {

@@ -78,6 +78,12 @@ export class SimStack {
    * promise after it, so the crash hook knows whose commit it is.
    */
   readonly context = new AsyncLocalStorage<{ op: string; rng?: Prng }>();
+  /**
+   * Operations waiting on a sandbox control call that makes the sandbox call the gateway (a
+   * dispute raised or judged): the gateway's handler of that inbound dispute call counts as
+   * theirs, so a crash can be aimed at its commits too.
+   */
+  private readonly networkOps: string[] = [];
   /** Commits counted by the crash hook since the start (all generations). */
   commits = 0;
   crashes = 0;
@@ -170,7 +176,8 @@ export class SimStack {
     // Runs before Fastify's own listener, in the same synchronous emit, so the handler inherits it.
     generation.running.app.server.prependListener('request', (request: import('node:http').IncomingMessage) => {
       const op = request.headers['x-sim-op'];
-      this.context.enterWith({ op: typeof op === 'string' ? op : 'other' });
+      const inbound = typeof op !== 'string' && (request.url ?? '').includes('/disputes/') ? this.networkOps.at(-1) : undefined;
+      this.context.enterWith({ op: typeof op === 'string' ? op : inbound ?? 'other' });
     });
     const ids = createIdGenerator(this.clock);
     for (let w = 1; w <= this.options.workers; w++) {
@@ -258,6 +265,19 @@ export class SimStack {
     this.agent = new Agent({ keepAliveTimeout: 10_000 });
     await agent.destroy().catch(() => undefined);
     await this.open(this.port);
+  }
+
+  /** Runs a sandbox control call whose inbound dispute calls to the gateway belong to the running operation. */
+  async networkCall<T>(run: () => Promise<T>): Promise<T> {
+    const op = this.context.getStore()?.op;
+    if (op === undefined) return run();
+    this.networkOps.push(op);
+    try {
+      return await run();
+    } finally {
+      const at = this.networkOps.lastIndexOf(op);
+      if (at >= 0) this.networkOps.splice(at, 1);
+    }
   }
 
   /** One HTTP call to the gateway (real time limit `timeoutMs`). */

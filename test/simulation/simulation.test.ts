@@ -43,6 +43,7 @@ describe('simulation invariants catch what they forbid', () => {
   let stack: SimStack;
   let intentId = '';
   let chargeId = '';
+  let disputeId = '';
 
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await stack.request(method, path, { authorization: `Bearer ${stack.secretKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body === undefined ? undefined : JSON.stringify(body), 30_000);
@@ -68,6 +69,12 @@ describe('simulation invariants catch what they forbid', () => {
     chargeId = intent.body.latest_charge as string;
     const refund = await call('POST', '/v1/refunds', { payment_intent: intentId, amount: 1200 });
     assert.equal(refund.body.status, 'succeeded', JSON.stringify(refund.body));
+    // Alipay+ escalates 1000 of what is left: the gateway records it and withdraws the amount.
+    const opened = await fetch(`${stack.sandboxUrl}/sandbox/v1/payments/${attempt.external_payment_id}/disputes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'escalation', amount: 1000 }) });
+    assert.equal(opened.status, 201, await opened.clone().text());
+    const disputes = await call('GET', `/v1/disputes?payment_intent=${intentId}`);
+    assert.equal(disputes.body.data.length, 1, JSON.stringify(disputes.body));
+    disputeId = disputes.body.data[0].id as string;
   });
 
   after(async () => {
@@ -124,6 +131,48 @@ describe('simulation invariants catch what they forbid', () => {
     } finally {
       await stack.database.db.deleteFrom('balance_transactions').where('id', '=', `${txn.id}x`).execute();
     }
+  });
+
+  it('a second withdrawal for one escalation breaks balance_sums', async () => {
+    const txn = await stack.database.db.selectFrom('balance_transactions').selectAll().where('type', '=', 'dispute').where('source', '=', disputeId).executeTakeFirstOrThrow();
+    await stack.database.db.insertInto('balance_transactions').values({ ...txn, id: `${txn.id}x`, reporting_category: 'dispute_again' }).execute();
+    try {
+      const found = await checkStep(stack);
+      assert.ok(found.some((violation) => violation.invariant === 'balance_sums' && /has 2 withdrawal/.test(violation.detail)), JSON.stringify(found));
+    } finally {
+      await stack.database.db.deleteFrom('balance_transactions').where('id', '=', `${txn.id}x`).execute();
+    }
+  });
+
+  it('an escalation over what refunds left breaks refunds_and_disputes_le_captured', async () => {
+    await stack.database.db.updateTable('disputes').set({ amount: 4000 }).where('id', '=', disputeId).execute();
+    try {
+      const found = await checkStep(stack);
+      assert.ok(found.some((violation) => violation.invariant === 'refunds_and_disputes_le_captured' && /refunds 1200 \+ escalations not won 4000 > captured/.test(violation.detail)), JSON.stringify(found));
+    } finally {
+      await stack.database.db.updateTable('disputes').set({ amount: 1000 }).where('id', '=', disputeId).execute();
+    }
+  });
+
+  it('a second charge.dispute.created breaks one_event_per_state_change', async () => {
+    const event = await stack.database.db.selectFrom('events').selectAll().where('type', '=', 'charge.dispute.created').executeTakeFirstOrThrow();
+    await stack.database.db.insertInto('events').values({ ...event, id: `${event.id}x` }).execute();
+    try {
+      assert.deepEqual(invariantsOf(await checkStep(stack)), ['one_event_per_state_change']);
+    } finally {
+      await stack.database.db.deleteFrom('events').where('id', '=', `${event.id}x`).execute();
+    }
+  });
+
+  it('a dispute the gateway holds as won while Alipay+ has the case open breaks gateway_equals_alipayplus', async () => {
+    await stack.database.db.updateTable('disputes').set({ status: 'won' }).where('id', '=', disputeId).execute();
+    try {
+      const found = await checkSettled(stack);
+      assert.ok(found.some((violation) => violation.invariant === 'gateway_equals_alipayplus' && violation.detail.includes(`the gateway has ${disputeId} won`)), JSON.stringify(found));
+    } finally {
+      await stack.database.db.updateTable('disputes').set({ status: 'needs_response' }).where('id', '=', disputeId).execute();
+    }
+    assert.deepEqual(await checkSettled(stack), []);
   });
 
   it('a payment Alipay+ holds as paid but the gateway as failed breaks gateway_equals_alipayplus (a lost payment)', async () => {
