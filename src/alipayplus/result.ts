@@ -2,7 +2,9 @@ import type { Result, ResultStatus } from './wire.js';
 
 /**
  * Result codes of Alipay+ (docs/alipayplus.md §8) with the status each one travels with.
- * `REFUND_AMOUNT_EXCEED` and `REFUND_WINDOW_EXCEED` are Zhifu's choice of names.
+ * `REFUND_AMOUNT_EXCEED` and `REFUND_WINDOW_EXCEED` are Zhifu's choice of names, as are the
+ * dispute codes `DISPUTE_AMOUNT_EXCEED` (an escalation over the disputable amount) and
+ * `RESPONSE_WINDOW_EXCEED` (a dispute response after its `responseDeadline`).
  */
 export const RESULT_CODES = {
   SUCCESS: 'S',
@@ -30,6 +32,8 @@ export const RESULT_CODES = {
   CANCEL_WINDOW_EXCEED: 'F',
   REFUND_AMOUNT_EXCEED: 'F',
   REFUND_WINDOW_EXCEED: 'F',
+  DISPUTE_AMOUNT_EXCEED: 'F',
+  RESPONSE_WINDOW_EXCEED: 'F',
 } as const satisfies Record<string, ResultStatus>;
 
 export type ResultCode = keyof typeof RESULT_CODES;

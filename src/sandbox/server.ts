@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { API_PATHS, SignedReceiver, headerValue, loadPrivateKey, loadPublicKey, result } from '../alipayplus/index.js';
 import { cancelPaymentRoute } from './api/cancel-payment.js';
+import { responseEscalationRoute, responseRetrievalRoute } from './api/dispute-responses.js';
 import { inquiryPaymentRoute } from './api/inquiry-payment.js';
 import { payRoute } from './api/pay.js';
 import { registerProtocolRoute } from './api/protocol-route.js';
@@ -13,6 +14,7 @@ import { Notifier, type NotifierOptions } from './notifier/notifier.js';
 import { registerCashierPage } from './pages/cashier.js';
 import { registerWalletPages } from './pages/wallet.js';
 import { openSandboxDatabase } from './store/database.js';
+import { DisputeRepository } from './store/disputes.js';
 import { FaultRepository } from './store/faults.js';
 import { NotificationRepository } from './store/notifications.js';
 import { PaymentRepository } from './store/payments.js';
@@ -65,6 +67,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     refunds: new RefundRepository(db),
     notifications: new NotificationRepository(db),
     faults: new FaultRepository(db),
+    disputes: new DisputeRepository(db),
     receiver: new SignedReceiver({ privateKey, peerPublicKeys: clientKeys, now: () => clock.now() }),
     privateKey,
     clientPublicKey: (clientId) => clientKeys.get(clientId),
@@ -72,6 +75,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     log: app.log,
     publicUrl: () => baseUrl,
     wakeNotifier: () => notifier.wake(),
+    deliverNow: (notificationId) => notifier.deliverNow(notificationId),
   };
   const clock = context.clock;
   const notifier = new Notifier(context, options.notifier);
@@ -82,7 +86,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   app.setErrorHandler((error: FastifyErrorLike, request, reply) => handleError(context, error, request, reply));
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
 
-  for (const route of [payRoute(context), inquiryPaymentRoute(context), cancelPaymentRoute(context), refundRoute(context)]) {
+  const routes = [payRoute(context), inquiryPaymentRoute(context), cancelPaymentRoute(context), refundRoute(context), responseRetrievalRoute(context), responseEscalationRoute(context)];
+  for (const route of routes) {
     registerProtocolRoute(app, context, route);
   }
   registerCashierPage(app, context);

@@ -1,6 +1,8 @@
 import { API_PATHS, amount, formatDateTime, result, type RefundRequest, type RefundResponse } from '../../alipayplus/index.js';
 import type { SandboxContext } from '../core/context.js';
+import { disputeFacts } from '../core/disputes.js';
 import { newQuoteId, newRefundId } from '../core/ids.js';
+import { escalatedMinor } from '../domain/dispute-rules.js';
 import type { PaymentCurrency, SettlementCurrency } from '../domain/currencies.js';
 import { isWithinRefundWindow } from '../domain/payment-rules.js';
 import { settle } from '../domain/settlement.js';
@@ -29,22 +31,25 @@ function refund(ctx: SandboxContext, request: RefundRequest, clientId: string): 
       if (existing.request_fingerprint === fingerprint) return JSON.parse(existing.response_json) as RefundResponse;
       return { result: result('REPEAT_REQ_INCONSISTENT', `refundRequestId ${request.refundRequestId} was used with another payment or amount`) };
     }
-    const refusal = refuse(payment, request, ctx.clock.now());
+    const escalated = escalatedMinor(disputeFacts(ctx.disputes.listByPaymentId(payment.payment_id)));
+    const refusal = refuse(payment, escalated, request, ctx.clock.now());
     if (refusal) return { result: refusal };
     return recordRefund(ctx, payment, request, clientId, fingerprint);
   })();
 }
 
-function refuse(payment: PaymentRow, request: RefundRequest, now: number) {
+/** `withheldMinor`: what escalations (not WON/REJECTED) withhold; refunds and escalations share the paid amount. */
+function refuse(payment: PaymentRow, withheldMinor: number, request: RefundRequest, now: number) {
   if (payment.status !== 'SUCCESS') return result('ORDER_IS_CLOSED', `payment is ${payment.status}, not paid: nothing to refund`);
   if (request.refundAmount.currency !== payment.currency) {
     return result('CURRENCY_NOT_SUPPORT', `refundAmount.currency must be the payment's currency ${payment.currency}`);
   }
   if (request.refundAmount.value === '0') return result('PARAM_ILLEGAL', 'refundAmount.value must be at least 1 minor unit');
   if (!isWithinRefundWindow(payment.paid_at as number, now)) return result('REFUND_WINDOW_EXCEED', 'refunds are accepted for one year after payment');
-  const remaining = payment.amount_minor - payment.refunded_minor;
+  const remaining = Math.max(0, payment.amount_minor - payment.refunded_minor - withheldMinor);
   if (BigInt(request.refundAmount.value) > BigInt(remaining)) {
-    return result('REFUND_AMOUNT_EXCEED', `refundAmount ${request.refundAmount.value} exceeds the refundable remainder ${remaining}`);
+    const escalatedNote = withheldMinor > 0 ? ` (paid − refunded − ${withheldMinor} under escalation)` : '';
+    return result('REFUND_AMOUNT_EXCEED', `refundAmount ${request.refundAmount.value} exceeds the refundable remainder ${remaining}${escalatedNote}`);
   }
   return null;
 }

@@ -83,6 +83,39 @@ export const refundRequestSchema = {
   anyOf: [{ required: ['paymentRequestId'] }, { required: ['paymentId'] }],
 } as const;
 
+const disputeDocuments = {
+  type: 'array',
+  maxItems: 50,
+  items: {
+    type: 'object',
+    required: ['documentType', 'documentContent'],
+    properties: { documentType: { type: 'string', minLength: 1, maxLength: 64 }, documentContent: { type: 'string', maxLength: 20_000 } },
+  },
+} as const;
+
+export const responseRetrievalRequestSchema = {
+  type: 'object',
+  required: ['disputeRequestId', 'paymentRequestId', 'responseCode'],
+  properties: {
+    disputeRequestId: id64,
+    paymentRequestId: id64,
+    responseCode: { enum: ['0001', '0002', '0003'] },
+    otherDocumentation: disputeDocuments,
+  },
+} as const;
+
+export const responseEscalationRequestSchema = {
+  type: 'object',
+  required: ['disputeRequestId', 'paymentRequestId', 'refundType'],
+  properties: {
+    disputeRequestId: id64,
+    paymentRequestId: id64,
+    refundType: { enum: ['ACCEPT_REFUND', 'ACCEPT_PARTIAL_REFUND', 'REFUSE_REFUND'] },
+    refundAmount: amountSchema,
+    defenseDocumentation: disputeDocuments,
+  },
+} as const;
+
 export type WireValidator = (body: unknown) => string | null;
 
 /** Compiles a schema into a function returning null, or a message naming the offending field. */

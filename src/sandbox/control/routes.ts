@@ -1,11 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxContext } from '../core/context.js';
 import { expireDuePayments } from '../core/outcomes.js';
+import { expireDueDisputes, judgeDispute, openDispute, resendDispute, type DisputeChange } from '../core/disputes.js';
 import { actInWallet, type WalletActionResult, type WalletOutcome } from '../core/wallet.js';
+import type { JudgeOutcome } from '../domain/dispute-rules.js';
 import { TEST_SHOPPERS } from '../domain/shoppers.js';
-import { API_FAULT_KINDS, NOTIFICATION_FAULT_KINDS, type FaultRow, type FaultTarget } from '../store/faults.js';
-import { bodyValidator, faultSchema, walletPaySchema, type BodyValidator, type FieldError } from './schemas.js';
-import { faultView, notificationView, paymentView, refundView, shopperView } from './views.js';
+import { faultKindsFor, type FaultRow, type FaultTarget } from '../store/faults.js';
+import { bodyValidator, faultSchema, judgeDisputeSchema, openDisputeSchema, resendDisputeSchema, walletPaySchema, type BodyValidator, type FieldError } from './schemas.js';
+import { disputeView, faultView, notificationView, paymentView, refundView, shopperView } from './views.js';
 
 /** `timeout` must outlast the caller's 10 s timeout to be one; `delay` is noticeable but short. */
 export const TIMEOUT_FAULT_DELAY_MS_DEFAULT = 12_000;
@@ -25,6 +27,15 @@ interface FaultBody {
   kind: FaultRow['kind'];
   count?: number;
   delayMs?: number;
+}
+
+interface OpenDisputeBody {
+  type: 'retrieval' | 'escalation';
+  amount?: number;
+  reasonCode?: string;
+  reasonMessage?: string;
+  dueInDays?: number;
+  disputeRequestId?: string;
 }
 
 /** A client mistake: answered as `{ error: { code, message, param? } }` with a 4xx status. */
@@ -58,31 +69,108 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SandboxContext)
       return { cleared };
     }),
   );
+  registerDisputeRoutes(app, ctx);
   app.get('/sandbox/v1/shoppers', (_request, reply) => handle(reply, 200, () => ({ shoppers: TEST_SHOPPERS.map(shopperView) })));
+}
+
+/**
+ * Disputes (alipayplus.md §10): open one on a paid payment, read it, judge it, resend its initiate
+ * call. A change answers after its call's first delivery attempt, so when it returns an acquirer
+ * that acknowledged has recorded it; later retries follow the notifier's schedule. Bad input is
+ * 400 `PARAM_ILLEGAL`; a refusal by the network's rules is 409 with the rule's code.
+ */
+function registerDisputeRoutes(app: FastifyInstance, ctx: SandboxContext): void {
+  const open = bodyValidator(openDisputeSchema);
+  const judge = bodyValidator(judgeDisputeSchema);
+  const resend = bodyValidator(resendDisputeSchema);
+  app.post('/sandbox/v1/payments/:paymentId/disputes', (request, reply) =>
+    handleAsync(reply, 201, async () => {
+      const body = parseBody<OpenDisputeBody>(request, open, 'PARAM_ILLEGAL');
+      if (body.type === 'retrieval' && body.amount !== undefined) throw new ControlError(400, 'PARAM_ILLEGAL', 'amount applies only to escalations', 'amount');
+      const change = openDispute(ctx, {
+        paymentId: (request.params as { paymentId: string }).paymentId,
+        type: body.type === 'retrieval' ? 'RETRIEVAL' : 'ESCALATION',
+        amountMinor: body.amount,
+        reasonCode: body.reasonCode,
+        reasonMessage: body.reasonMessage,
+        dueInDays: body.dueInDays,
+        disputeRequestId: body.disputeRequestId,
+      });
+      return deliverAndView(ctx, change);
+    }),
+  );
+  app.get('/sandbox/v1/disputes/:disputeId', (request, reply) =>
+    handle(reply, 200, () => {
+      expireDueDisputes(ctx);
+      return disputeState(ctx, (request.params as { disputeId: string }).disputeId);
+    }),
+  );
+  app.post('/sandbox/v1/disputes/:disputeId/judge', (request, reply) =>
+    handleAsync(reply, 200, async () => {
+      const body = parseBody<{ outcome: JudgeOutcome }>(request, judge, 'PARAM_ILLEGAL');
+      return deliverAndView(ctx, judgeDispute(ctx, (request.params as { disputeId: string }).disputeId, body.outcome));
+    }),
+  );
+  app.post('/sandbox/v1/disputes/:disputeId/resend', (request, reply) =>
+    handleAsync(reply, 200, async () => {
+      const body = isEmptyBody(request) ? {} : parseBody<{ paymentRequestId?: string }>(request, resend, 'PARAM_ILLEGAL');
+      return deliverAndView(ctx, resendDispute(ctx, (request.params as { disputeId: string }).disputeId, body.paymentRequestId));
+    }),
+  );
+}
+
+/** Makes the change's first delivery attempt (after its transaction committed), then reads the dispute as it now stands. */
+async function deliverAndView(ctx: SandboxContext, change: DisputeChange) {
+  if (!change.ok) throw new ControlError(change.status, change.code, change.message);
+  if (change.notificationId !== null) await ctx.deliverNow(change.notificationId);
+  return disputeState(ctx, change.dispute.dispute_id);
+}
+
+export function disputeState(ctx: SandboxContext, disputeId: string) {
+  const dispute = disputeId.length <= PAYMENT_ID_CHARS_MAX ? ctx.disputes.findById(disputeId) : undefined;
+  if (!dispute) throw new ControlError(404, 'DISPUTE_NOT_FOUND', `no dispute ${disputeId}`, 'disputeId');
+  return disputeView(dispute, ctx.notifications.listDisputeSends(dispute.dispute_id));
+}
+
+function isEmptyBody(request: FastifyRequest): boolean {
+  return typeof request.body !== 'string' || request.body.trim() === '';
+}
+
+async function handleAsync(reply: FastifyReply, statusCode: number, run: () => Promise<object>): Promise<FastifyReply> {
+  try {
+    return reply.code(statusCode).send(await run());
+  } catch (error) {
+    return sendControlError(reply, error);
+  }
 }
 
 function handle(reply: FastifyReply, statusCode: number, run: () => object): FastifyReply {
   try {
     return reply.code(statusCode).send(run());
   } catch (error) {
-    if (!(error instanceof ControlError)) throw error;
-    const body: FieldError & { code: string } = { code: error.code, message: error.message };
-    if (error.param !== undefined) body.param = error.param;
-    return reply.code(error.statusCode).send({ error: body });
+    return sendControlError(reply, error);
   }
 }
 
-function parseBody<T>(request: FastifyRequest, validate: BodyValidator): T {
+function sendControlError(reply: FastifyReply, error: unknown): FastifyReply {
+  if (!(error instanceof ControlError)) throw error;
+  const body: FieldError & { code: string } = { code: error.code, message: error.message };
+  if (error.param !== undefined) body.param = error.param;
+  return reply.code(error.statusCode).send({ error: body });
+}
+
+/** `code`: what bad input is called; the dispute endpoints use the network's `PARAM_ILLEGAL`. */
+function parseBody<T>(request: FastifyRequest, validate: BodyValidator, code = 'invalid_request'): T {
   const raw = typeof request.body === 'string' ? request.body : '';
-  if (raw.trim() === '') throw new ControlError(400, 'invalid_request', 'a JSON object body is required');
+  if (raw.trim() === '') throw new ControlError(400, code, 'a JSON object body is required');
   let body: unknown;
   try {
     body = JSON.parse(raw);
   } catch {
-    throw new ControlError(400, 'invalid_json', 'request body is not valid JSON');
+    throw new ControlError(400, code === 'invalid_request' ? 'invalid_json' : code, 'request body is not valid JSON');
   }
   const invalid = validate(body);
-  if (invalid) throw new ControlError(400, 'invalid_request', invalid.message, invalid.param);
+  if (invalid) throw new ControlError(400, code, invalid.message, invalid.param);
   return body as T;
 }
 
@@ -114,17 +202,19 @@ function walletError(failed: Extract<WalletActionResult, { ok: false }>): Contro
 function paymentState(ctx: SandboxContext, paymentId: string) {
   // Reads are exact to the clock: a payment past its expiry shows as closed, with its notification.
   expireDuePayments(ctx);
+  expireDueDisputes(ctx);
   const payment = paymentId.length <= PAYMENT_ID_CHARS_MAX ? ctx.payments.findByPaymentId(paymentId) : undefined;
   if (!payment) throw new ControlError(404, 'payment_not_found', `no payment ${paymentId}`, 'paymentId');
   return {
     ...paymentView(payment),
     refunds: ctx.refunds.listByPaymentId(paymentId).map(refundView),
     notifications: ctx.notifications.listByPaymentId(paymentId).map((row) => notificationView(row, ctx.notifications.listSends(row.notification_id))),
+    disputes: ctx.disputes.listByPaymentId(paymentId).map((dispute) => disputeView(dispute, ctx.notifications.listDisputeSends(dispute.dispute_id))),
   };
 }
 
 function addFault(ctx: SandboxContext, body: FaultBody) {
-  const kinds: readonly string[] = body.target === 'notifyPayment' ? NOTIFICATION_FAULT_KINDS : API_FAULT_KINDS;
+  const kinds = faultKindsFor(body.target);
   if (!kinds.includes(body.kind)) {
     throw new ControlError(400, 'invalid_request', `kind ${body.kind} does not apply to target ${body.target}; use one of ${kinds.join(', ')}`, 'kind');
   }

@@ -35,6 +35,35 @@ export const faultSchema = {
   },
 } as const;
 
+export const DUE_IN_DAYS_MAX = 365;
+
+export const openDisputeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type'],
+  properties: {
+    type: { enum: ['retrieval', 'escalation'] },
+    amount: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    reasonCode: { type: 'string', pattern: '^[A-Z0-9_]{1,64}$' },
+    reasonMessage: { type: 'string', minLength: 1, maxLength: 256 },
+    dueInDays: { type: 'number', minimum: -DUE_IN_DAYS_MAX, maximum: DUE_IN_DAYS_MAX },
+    disputeRequestId: { type: 'string', minLength: 1, maxLength: 64 },
+  },
+} as const;
+
+export const judgeDisputeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['outcome'],
+  properties: { outcome: { enum: ['won', 'lost', 'closed'] } },
+} as const;
+
+export const resendDisputeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { paymentRequestId: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
 export interface FieldError {
   message: string;
   param?: string;

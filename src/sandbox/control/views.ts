@@ -1,8 +1,9 @@
 import { amount, formatDateTime, type PayResponse } from '../../alipayplus/index.js';
 import { NOTIFY_RETRY_INTERVALS_MS } from '../notifier/notifier.js';
 import type { TestShopper } from '../domain/shoppers.js';
+import type { DisputeRow } from '../store/disputes.js';
 import type { FaultRow } from '../store/faults.js';
-import type { NotificationRow, NotificationSendRow } from '../store/notifications.js';
+import type { DisputeSendRow, NotificationRow, NotificationSendRow } from '../store/notifications.js';
 import type { PaymentRow } from '../store/payments.js';
 import type { RefundRow } from '../store/refunds.js';
 
@@ -95,6 +96,43 @@ function sendViews(notification: NotificationRow, sends: NotificationSendRow[]) 
       nextSendAt: finished ? null : formatDateTime(send.sent_at + interval),
     };
   });
+}
+
+/**
+ * A dispute as the control API shows it: its state, what the acquirer answered, and every attempt
+ * to deliver each call (initiate, resend, result) with the acquirer's verified answer.
+ */
+export function disputeView(dispute: DisputeRow, sends: DisputeSendRow[]) {
+  return {
+    disputeId: dispute.dispute_id,
+    disputeRequestId: dispute.dispute_request_id,
+    type: dispute.type,
+    state: dispute.state,
+    paymentId: dispute.payment_id,
+    paymentRequestId: dispute.payment_request_id,
+    amount: dispute.amount_minor === null ? null : amount(dispute.currency, dispute.amount_minor),
+    reasonCode: dispute.reason_code,
+    reasonMessage: dispute.reason_message,
+    occurredAt: formatDateTime(dispute.occurred_at),
+    responseDeadline: formatDateTime(dispute.response_deadline),
+    response:
+      dispute.response_api === null || dispute.response_body === null
+        ? null
+        : { api: dispute.response_api, body: JSON.parse(dispute.response_body) as unknown, receivedAt: isoOrNull(dispute.response_received_at) },
+    result: dispute.result,
+    judgedAt: isoOrNull(dispute.judged_at),
+    rejectedCode: dispute.rejected_code,
+    deliveries: sends.map((send) => ({
+      api: send.api,
+      attempt: send.attempt,
+      sentAt: formatDateTime(send.sent_at),
+      outcome: send.outcome,
+      ackStatus: send.ack_status,
+      ackCode: send.ack_code,
+      httpStatus: send.http_status,
+      error: send.outcome === 'acknowledged' ? null : send.detail,
+    })),
+  };
 }
 
 export function faultView(fault: FaultRow) {

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { SignedReceiver } from '../../alipayplus/index.js';
 import type { Clock } from '../clock.js';
 import type { SandboxDatabase } from '../store/database.js';
+import type { DisputeRepository } from '../store/disputes.js';
 import type { FaultRepository } from '../store/faults.js';
 import type { NotificationRepository } from '../store/notifications.js';
 import type { PaymentRepository } from '../store/payments.js';
@@ -15,6 +16,7 @@ export interface SandboxContext {
   refunds: RefundRepository;
   notifications: NotificationRepository;
   faults: FaultRepository;
+  disputes: DisputeRepository;
   receiver: SignedReceiver;
   /** The sandbox's (Alipay+'s) private key: signs the notifications it sends. */
   privateKey: KeyObject;
@@ -26,4 +28,9 @@ export interface SandboxContext {
   publicUrl(): string;
   /** Wakes the notifier after a notification was enqueued, so it need not wait for its next poll. */
   wakeNotifier(): void;
+  /**
+   * Makes the first send of an outbox row just queued and resolves once it is recorded: a control
+   * call that opens or judges a dispute answers after the acquirer has had its first chance to act.
+   */
+  deliverNow(notificationId: number): Promise<void>;
 }

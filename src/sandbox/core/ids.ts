@@ -23,6 +23,9 @@ function datedId(nowMs: number, digits: number): string {
 
 export const newPaymentId = (nowMs: number) => datedId(nowMs, 20);
 export const newRefundId = (nowMs: number) => datedId(nowMs, 20);
+export const newDisputeId = (nowMs: number) => 'DSP' + datedId(nowMs, 16);
+/** Alipay+ assigns the disputeRequestId, the idempotency key of every dispute call. */
+export const newDisputeRequestId = (nowMs: number) => datedId(nowMs, 24);
 export const newQuoteId = (nowMs: number) => 'Q' + datedId(nowMs, 12);
 /** The value a WEB cashier shows as its QR code, shaped like Alipay's (`2816…`, 36 characters). */
 export const newCodeValue = () => '2816' + randomAlphanumeric(32);

@@ -10,6 +10,9 @@ const DETAIL_CHARS_MAX = 500;
 export interface DeliveryResult {
   outcome: SendOutcome;
   httpStatus: number | null;
+  /** The result of a verified, signed answer (null when the answer was missing or not verified). */
+  ackStatus: 'S' | 'F' | 'U' | null;
+  ackCode: string | null;
   detail: string | null;
 }
 
@@ -19,18 +22,26 @@ export interface DeliveryOptions {
   nowMs: number;
   /** 2 when a `duplicate` fault sends the same signed message twice. */
   copies: number;
+  /** A `bad_signature` fault: the message carries a signature that cannot verify. */
+  badSignature?: boolean;
   timeoutMs: number;
   stopSignal: AbortSignal;
 }
 
 /**
- * POSTs the stored notification body, byte for byte, signed as an Alipay+ request. It counts as
- * acknowledged only when the answer is 2xx, signed by the acquirer's key, and says `S`.
+ * POSTs the stored body (a notifyPayment or a dispute call), byte for byte, signed as an Alipay+
+ * request. It counts as acknowledged only when the answer is 2xx, signed by the acquirer's key, and
+ * says `S`. A dispute call answered with a verified `F` is `refused`: the acquirer has decided, and
+ * sending it again would not change that.
  */
 export async function deliverNotification(row: NotificationRow, options: DeliveryOptions): Promise<DeliveryResult[]> {
   const url = new URL(row.url);
   const path = url.pathname + url.search;
-  const headers = signedHeaders({ kind: 'request', path, clientId: row.client_id, body: row.body, privateKey: options.ctx.privateKey, nowMs: options.nowMs });
+  const headers: Record<string, string> = { ...signedHeaders({ kind: 'request', path, clientId: row.client_id, body: row.body, privateKey: options.ctx.privateKey, nowMs: options.nowMs }) };
+  if (options.badSignature) {
+    // Signed with the right key over other bytes: well-formed, but it cannot verify against this body.
+    headers.Signature = signedHeaders({ kind: 'request', path, clientId: row.client_id, body: `${row.body} `, privateKey: options.ctx.privateKey, nowMs: options.nowMs }).Signature;
+  }
   const results: DeliveryResult[] = [];
   for (let copy = 0; copy < options.copies; copy++) results.push(await sendOnce(row, path, { ...headers }, options));
   return results;
@@ -47,19 +58,24 @@ async function sendOnce(row: NotificationRow, path: string, headers: Record<stri
       signal: AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.stopSignal]),
     });
   } catch (error) {
-    return { outcome: 'failed', httpStatus: null, detail: transportDetail(error, options) };
+    return { outcome: 'failed', httpStatus: null, ackStatus: null, ackCode: null, detail: transportDetail(error, options) };
   }
   let text: string;
   try {
     text = await readBodyCapped(response.body, ACK_BYTES_MAX);
   } catch (error) {
-    return { outcome: 'failed', httpStatus: response.statusCode, detail: transportDetail(error, options) };
+    return { outcome: 'failed', httpStatus: response.statusCode, ackStatus: null, ackCode: null, detail: transportDetail(error, options) };
   }
   return judgeAcknowledgement(row, path, response.statusCode, response.headers, text, options.ctx);
 }
 
 function judgeAcknowledgement(row: NotificationRow, path: string, status: number, headers: Record<string, string | string[] | undefined>, text: string, ctx: SandboxContext): DeliveryResult {
-  const rejected = (detail: string): DeliveryResult => ({ outcome: 'rejected', httpStatus: status, detail: truncate(detail) });
+  const rejected = (detail: string, ack: Pick<DeliveryResult, 'ackStatus' | 'ackCode'> = { ackStatus: null, ackCode: null }): DeliveryResult => ({
+    outcome: 'rejected',
+    httpStatus: status,
+    ...ack,
+    detail: truncate(detail),
+  });
   if (status < 200 || status >= 300) return rejected(`HTTP ${status}: ${text}`);
   const verified = verifySignedMessage({
     kind: 'response',
@@ -70,14 +86,21 @@ function judgeAcknowledgement(row: NotificationRow, path: string, status: number
     publicKeyFor: (clientId) => (clientId === row.client_id ? ctx.clientPublicKey(clientId) : undefined),
   });
   if (!verified.ok) return rejected(`acknowledgement not validly signed (${verified.failure}: ${verified.message})`);
-  let resultStatus: unknown;
+  let answer: { resultStatus?: unknown; resultCode?: unknown } | undefined;
   try {
-    resultStatus = (JSON.parse(text) as { result?: { resultStatus?: unknown } } | null)?.result?.resultStatus;
+    answer = (JSON.parse(text) as { result?: { resultStatus?: unknown; resultCode?: unknown } } | null)?.result;
   } catch {
     return rejected('acknowledgement is not JSON');
   }
-  if (readResultStatus(resultStatus) !== 'S') return rejected(`acknowledgement result is not S: ${text}`);
-  return { outcome: 'acknowledged', httpStatus: status, detail: null };
+  const resultStatus = readResultStatus(answer?.resultStatus);
+  const ack = { ackStatus: resultStatus === 'unrecognized' ? null : resultStatus, ackCode: typeof answer?.resultCode === 'string' ? truncate(answer.resultCode) : null };
+  // A verified F ends a dispute call — unless it only says our signature did not verify (a
+  // `bad_signature` fault, a key being rotated): that is about this send, and the retry may pass.
+  if (resultStatus === 'F' && row.api !== 'notifyPayment' && ack.ackCode !== 'INVALID_SIGNATURE') {
+    return { outcome: 'refused', httpStatus: status, ...ack, detail: truncate(`acquirer refused: ${text}`) };
+  }
+  if (resultStatus !== 'S') return rejected(`acknowledgement result is not S: ${text}`, ack);
+  return { outcome: 'acknowledged', httpStatus: status, ...ack, detail: null };
 }
 
 function transportDetail(error: unknown, options: DeliveryOptions): string {

@@ -1,5 +1,6 @@
 import { Agent } from 'undici';
 import type { SandboxContext } from '../core/context.js';
+import { applyDisputeCallRefusal } from '../core/disputes.js';
 import { expireDuePayments } from '../core/outcomes.js';
 import type { FaultRow } from '../store/faults.js';
 import type { NotificationRow } from '../store/notifications.js';
@@ -41,7 +42,8 @@ interface Waiter {
 }
 
 /**
- * Sends queued notifyPayment messages and retries them on the schedule above. The schedule lives
+ * Sends queued notifyPayment messages and the dispute calls (initiateRetrieval, initiateEscalation,
+ * notifyDisputeResult), and retries them on the schedule above. The schedule lives
  * only in the database (each row's next send time), so a restarted sandbox resumes where it was.
  * A row is claimed in memory while it is being sent, so overlapping passes never send it twice.
  */
@@ -104,6 +106,19 @@ export class Notifier {
   }
 
   /**
+   * Makes the first send of a row just queued, now, and resolves when it is recorded (or, under a
+   * `delay`/`out_of_order` fault, when it has been handed to the background). A row already being
+   * sent by a pass, or not due, is left to the schedule.
+   */
+  async deliverNow(notificationId: number): Promise<void> {
+    if (this.stopping.signal.aborted || this.claimed.has(notificationId)) return;
+    const row = this.ctx.notifications.findById(notificationId);
+    if (!row || row.status !== 'pending' || row.next_send_at > this.ctx.clock.now()) return;
+    this.claimed.add(notificationId);
+    await this.track(this.process(row));
+  }
+
+  /**
    * Sends every notification due at the clock's now once, at most `concurrencyMax` at a time.
    * Resolves when those sends are recorded; sends held back by a `delay` or `out_of_order` fault
    * go on in the background. Returns how many notifications were taken.
@@ -154,7 +169,7 @@ export class Notifier {
 
   /** Applies the notification fault (if any) for this send, then sends and records the outcome. */
   private async process(row: NotificationRow): Promise<void> {
-    const fault = this.ctx.faults.take('notifyPayment');
+    const fault = this.ctx.faults.take(row.api === 'notifyPayment' ? 'notifyPayment' : 'disputeNotification');
     if (fault?.kind === 'delay' || fault?.kind === 'out_of_order') {
       // Waiting happens in the background: the pass, and every other notification, goes on.
       void this.track(this.sendAfterWait(row, fault));
@@ -212,14 +227,22 @@ export class Notifier {
     if (this.stopping.signal.aborted) return;
     const sentAt = this.ctx.clock.now();
     if (fault?.kind === 'drop') {
-      this.record(row, sentAt, [{ outcome: 'dropped', httpStatus: null, detail: 'dropped by an injected fault' }]);
+      this.record(row, sentAt, [{ outcome: 'dropped', httpStatus: null, ackStatus: null, ackCode: null, detail: 'dropped by an injected fault' }]);
       return;
     }
     const copies = fault?.kind === 'duplicate' ? 2 : 1;
     // Only notifications held before this one starts may follow it: "out of order" means after the next send.
     const heldBefore = [...this.held];
     const results = await this.slots.run(() =>
-      deliverNotification(row, { ctx: this.ctx, agent: this.agent, nowMs: sentAt, copies, timeoutMs: this.sendTimeoutMs, stopSignal: this.stopping.signal }),
+      deliverNotification(row, {
+        ctx: this.ctx,
+        agent: this.agent,
+        nowMs: sentAt,
+        copies,
+        badSignature: fault?.kind === 'bad_signature',
+        timeoutMs: this.sendTimeoutMs,
+        stopSignal: this.stopping.signal,
+      }),
     );
     for (const waiter of heldBefore) waiter.release(true);
     this.record(row, sentAt, results);
@@ -227,27 +250,34 @@ export class Notifier {
 
   /**
    * Records the send(s) and the row's next state in one transaction. The row must still be at the
-   * send count it was read with, so a send is never counted, finished or rescheduled twice.
+   * send count it was read with, so a send is never counted, finished or rescheduled twice. A
+   * verified F to a dispute call ends the row (and may reject its dispute) in the same transaction.
    */
   private record(row: NotificationRow, sentAt: number, results: DeliveryResult[]): void {
     const acknowledged = results.some((result) => result.outcome === 'acknowledged');
+    const refusal = acknowledged ? undefined : results.find((result) => result.outcome === 'refused');
+    const attempt = row.sends + 1;
     this.ctx.db.transaction(() => {
       const current = this.ctx.notifications.findById(row.notification_id);
       if (!current || current.status !== 'pending' || current.sends !== row.sends) return;
-      for (const result of results) this.ctx.notifications.recordSend(row.notification_id, sentAt, result.outcome, result.httpStatus, result.detail);
-      const sends = row.sends + 1;
+      for (const result of results) {
+        const { outcome, httpStatus, ackStatus, ackCode, detail } = result;
+        this.ctx.notifications.recordSend(row.notification_id, { attempt, sentAt, outcome, httpStatus, ackStatus, ackCode, detail });
+      }
       if (acknowledged) this.ctx.notifications.finish(row.notification_id, 'acknowledged', sentAt);
-      else if (sends >= NOTIFY_SENDS_MAX) this.ctx.notifications.finish(row.notification_id, 'exhausted', sentAt);
-      else this.ctx.notifications.scheduleNextSend(row.notification_id, sentAt + (NOTIFY_RETRY_INTERVALS_MS[sends] as number), sentAt);
+      else if (refusal) {
+        this.ctx.notifications.finish(row.notification_id, 'refused', sentAt);
+        applyDisputeCallRefusal(this.ctx, row, refusal.ackCode ?? 'UNKNOWN', sentAt);
+      } else if (attempt >= NOTIFY_SENDS_MAX) this.ctx.notifications.finish(row.notification_id, 'exhausted', sentAt);
+      else this.ctx.notifications.scheduleNextSend(row.notification_id, sentAt + (NOTIFY_RETRY_INTERVALS_MS[attempt] as number), sentAt);
     })();
-    if (!acknowledged) this.logUnacknowledged(row, results, row.sends + 1);
+    if (!acknowledged) this.logUnacknowledged(row, results, attempt, refusal !== undefined);
   }
 
-  private logUnacknowledged(row: NotificationRow, results: DeliveryResult[], sends: number): void {
+  private logUnacknowledged(row: NotificationRow, results: DeliveryResult[], sends: number, refused: boolean): void {
     const last = results[results.length - 1];
-    this.ctx.log.warn(
-      { notificationId: row.notification_id, paymentId: row.payment_id, url: row.url, outcome: last?.outcome, httpStatus: last?.httpStatus, detail: last?.detail, sends },
-      sends >= NOTIFY_SENDS_MAX ? 'notifyPayment not acknowledged; retries exhausted' : 'notifyPayment not acknowledged; will retry',
-    );
+    const fields = { notificationId: row.notification_id, api: row.api, paymentId: row.payment_id, disputeId: row.dispute_id, url: row.url, outcome: last?.outcome, httpStatus: last?.httpStatus, ackCode: last?.ackCode, detail: last?.detail, sends };
+    if (refused) this.ctx.log.warn(fields, `${row.api} refused by the acquirer (verified F); not retried`);
+    else this.ctx.log.warn(fields, sends >= NOTIFY_SENDS_MAX ? `${row.api} not acknowledged; retries exhausted` : `${row.api} not acknowledged; will retry`);
   }
 }

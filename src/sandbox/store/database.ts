@@ -14,9 +14,13 @@ export function openSandboxDatabase(path: string): SandboxDatabase {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // Foreign keys are enforced only after migrating: a migration that rebuilds a referenced table
+  // (SQLite cannot alter a CHECK) must drop it, and checks the references itself instead.
+  // better-sqlite3 turns them on by default, so they are turned off explicitly first.
+  db.pragma('foreign_keys = OFF');
   migrate(db);
+  db.pragma('foreign_keys = ON');
   return db;
 }
 
@@ -97,6 +101,77 @@ const MIGRATIONS: readonly string[] = [
      delay_ms INTEGER NOT NULL DEFAULT 0,
      created_at INTEGER NOT NULL
    )`,
+  // Disputes (issue 10): a retrieval or escalation Alipay+ raised on a paid payment. A
+  // disputeRequestId is not unique here: the control API may reuse one on purpose, to provoke the
+  // acquirer's REPEAT_REQ_INCONSISTENT; responses are matched by disputeRequestId and paymentRequestId.
+  `CREATE TABLE disputes (
+     dispute_id TEXT PRIMARY KEY,
+     dispute_request_id TEXT NOT NULL,
+     payment_id TEXT NOT NULL REFERENCES payments (payment_id),
+     client_id TEXT NOT NULL,
+     payment_request_id TEXT NOT NULL,
+     type TEXT NOT NULL CHECK (type IN ('RETRIEVAL', 'ESCALATION')),
+     state TEXT NOT NULL CHECK (state IN ('OPEN', 'RESPONDED', 'CLOSED', 'WON', 'LOST', 'ACCEPTED', 'EXPIRED', 'REJECTED')),
+     amount_minor INTEGER CHECK (amount_minor > 0),
+     currency TEXT NOT NULL,
+     reason_code TEXT NOT NULL,
+     reason_message TEXT,
+     occurred_at INTEGER NOT NULL,
+     response_deadline INTEGER NOT NULL,
+     response_api TEXT CHECK (response_api IN ('responseRetrieval', 'responseEscalation')),
+     response_body TEXT,
+     response_received_at INTEGER,
+     result TEXT CHECK (result IN ('CLOSED', 'MERCHANT_WON', 'MERCHANT_LOST')),
+     judged_at INTEGER,
+     rejected_code TEXT,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     CHECK ((type = 'ESCALATION') = (amount_minor IS NOT NULL))
+   )`,
+  `CREATE INDEX disputes_by_request_id ON disputes (dispute_request_id, created_at)`,
+  `CREATE INDEX disputes_by_payment ON disputes (payment_id, created_at)`,
+  `CREATE INDEX disputes_by_state_deadline ON disputes (state, response_deadline)`,
+  // The outbox carries the dispute calls too (one notifier, one retry schedule): each row names its
+  // API and, for dispute calls, its dispute. A verified F answer ends a row as `refused`. SQLite
+  // cannot alter a CHECK, so both outbox tables are rebuilt (foreign keys are off while migrating).
+  `CREATE TABLE notification_sends_v2 (
+     send_id INTEGER PRIMARY KEY AUTOINCREMENT,
+     notification_id INTEGER NOT NULL REFERENCES notifications (notification_id),
+     attempt INTEGER,
+     sent_at INTEGER NOT NULL,
+     outcome TEXT NOT NULL CHECK (outcome IN ('acknowledged', 'refused', 'rejected', 'failed', 'dropped')),
+     http_status INTEGER,
+     ack_status TEXT CHECK (ack_status IN ('S', 'F', 'U')),
+     ack_code TEXT,
+     detail TEXT
+   )`,
+  `INSERT INTO notification_sends_v2 (send_id, notification_id, sent_at, outcome, http_status, ack_status, detail)
+     SELECT send_id, notification_id, sent_at, outcome, http_status, CASE outcome WHEN 'acknowledged' THEN 'S' END, detail FROM notification_sends`,
+  `DROP TABLE notification_sends`,
+  `ALTER TABLE notification_sends_v2 RENAME TO notification_sends`,
+  `CREATE INDEX notification_sends_by_notification ON notification_sends (notification_id, send_id)`,
+  `CREATE TABLE notifications_v2 (
+     notification_id INTEGER PRIMARY KEY AUTOINCREMENT,
+     payment_id TEXT NOT NULL REFERENCES payments (payment_id),
+     client_id TEXT NOT NULL,
+     api TEXT NOT NULL DEFAULT 'notifyPayment' CHECK (api IN ('notifyPayment', 'initiateRetrieval', 'initiateEscalation', 'notifyDisputeResult')),
+     dispute_id TEXT REFERENCES disputes (dispute_id),
+     url TEXT NOT NULL,
+     body TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'acknowledged', 'refused', 'exhausted')),
+     sends INTEGER NOT NULL DEFAULT 0,
+     next_send_at INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     CHECK ((api = 'notifyPayment') = (dispute_id IS NULL))
+   )`,
+  `INSERT INTO notifications_v2 (notification_id, payment_id, client_id, api, url, body, status, sends, next_send_at, created_at, updated_at)
+     SELECT notification_id, payment_id, client_id, 'notifyPayment', url, body, status, sends, next_send_at, created_at, updated_at FROM notifications`,
+  `DROP TABLE notifications`,
+  `ALTER TABLE notifications_v2 RENAME TO notifications`,
+  `CREATE INDEX notifications_due ON notifications (status, next_send_at)`,
+  `CREATE INDEX notifications_by_payment ON notifications (payment_id, notification_id)`,
+  `CREATE INDEX notifications_by_dispute ON notifications (dispute_id, notification_id)`,
 ];
 
 function migrate(db: SandboxDatabase): void {
@@ -106,6 +181,8 @@ function migrate(db: SandboxDatabase): void {
   if (current >= MIGRATIONS.length) return;
   db.transaction(() => {
     for (const statement of MIGRATIONS.slice(current)) db.exec(statement);
+    const broken = db.pragma('foreign_key_check') as unknown[];
+    if (broken.length > 0) throw new Error(`sandbox migration left ${broken.length} broken reference(s): ${JSON.stringify(broken.slice(0, 3))}`);
     if (row) db.prepare('UPDATE schema_version SET version = ?').run(MIGRATIONS.length);
     else db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(MIGRATIONS.length);
   })();

@@ -1,7 +1,10 @@
 import type { SandboxDatabase } from './database.js';
 
-/** Where a fault applies: one of the protocol APIs, or the notifications the sandbox sends. */
-export const FAULT_TARGETS = ['pay', 'inquiryPayment', 'cancelPayment', 'refund', 'notifyPayment'] as const;
+/**
+ * Where a fault applies: one of the protocol APIs, the notifyPayment notifications, or the dispute
+ * calls the sandbox sends (`disputeNotification`: initiateRetrieval, initiateEscalation, notifyDisputeResult).
+ */
+export const FAULT_TARGETS = ['pay', 'inquiryPayment', 'cancelPayment', 'refund', 'responseRetrieval', 'responseEscalation', 'notifyPayment', 'disputeNotification'] as const;
 export type FaultTarget = (typeof FAULT_TARGETS)[number];
 
 /**
@@ -10,10 +13,19 @@ export type FaultTarget = (typeof FAULT_TARGETS)[number];
  * processes it and answers with a signature that does not verify.
  * Notification faults: `drop` loses the send (the sandbox retries on schedule as with no ack),
  * `duplicate` sends it twice, `delay` sends it `delay_ms` late, `out_of_order` holds it until the
- * next notification has been sent.
+ * next notification has been sent. A dispute call can also be sent with a `bad_signature` (one that
+ * cannot verify): the acquirer must refuse it, and the retry, correctly signed, goes through.
  */
 export const API_FAULT_KINDS = ['unknown', 'timeout', 'bad_signature'] as const;
 export const NOTIFICATION_FAULT_KINDS = ['drop', 'duplicate', 'delay', 'out_of_order'] as const;
+export const DISPUTE_NOTIFICATION_FAULT_KINDS = [...NOTIFICATION_FAULT_KINDS, 'bad_signature'] as const;
+
+/** The fault kinds that apply to a target. */
+export function faultKindsFor(target: FaultTarget): readonly string[] {
+  if (target === 'notifyPayment') return NOTIFICATION_FAULT_KINDS;
+  if (target === 'disputeNotification') return DISPUTE_NOTIFICATION_FAULT_KINDS;
+  return API_FAULT_KINDS;
+}
 export type ApiFaultKind = (typeof API_FAULT_KINDS)[number];
 export type NotificationFaultKind = (typeof NOTIFICATION_FAULT_KINDS)[number];
 
