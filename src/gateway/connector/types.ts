@@ -36,7 +36,101 @@ export interface PaymentConnector {
   replyToNotification?(livemode: boolean, disposition: NotificationDisposition): ConnectorReply;
   /** Whether `token` is the one the connector put in the shopper's return URL for this PaymentIntent. */
   isReturnTokenValid?(livemode: boolean, paymentIntentId: string, token: string): boolean;
+  /**
+   * Verifies and parses an inbound dispute call (raw bytes, as signed): a dispute opened, or its
+   * result. Records nothing; the core applies it and decides the answer.
+   */
+  parseDisputeCall?(livemode: boolean, call: DisputeCallName, headers: Record<string, string | string[] | undefined>, rawBody: string): ConnectorInboundDispute;
+  /** The signed answer to a dispute call, once the core decided. */
+  replyToDisputeCall?(livemode: boolean, call: DisputeCallName, disposition: DisputeDisposition): ConnectorReply;
+  /**
+   * The merchant's response to a dispute as it will go on the wire: the core stores it with the
+   * status change and sends exactly it (again, on a retry) with `sendDisputeResponse`.
+   */
+  buildDisputeResponse?(request: ConnectorDisputeResponseRequest): ConnectorStoredDisputeResponse;
+  /** Sends a stored response. Safe to repeat: the body carries the dispute's disputeRequestId. */
+  sendDisputeResponse?(livemode: boolean, response: ConnectorStoredDisputeResponse): Promise<ConnectorDisputeResponseOutcome>;
 }
+
+/** What the dispute side of the core needs of a connector. */
+export type DisputeConnector = PaymentConnector & Required<Pick<PaymentConnector, 'buildDisputeResponse' | 'sendDisputeResponse'>>;
+
+/** The inbound dispute calls (alipayplus.md §7), by the name of their path. */
+export const DISPUTE_CALL_NAMES = ['initiateRetrieval', 'initiateEscalation', 'notifyDisputeResult'] as const;
+export type DisputeCallName = (typeof DISPUTE_CALL_NAMES)[number];
+
+export type ConnectorDisputeType = 'retrieval' | 'escalation';
+
+/** A verified, well-formed report that the network opened a dispute on a payment. */
+export interface ConnectorDisputeOpened {
+  kind: 'opened';
+  livemode: boolean;
+  type: ConnectorDisputeType;
+  /** The network's idempotency field for the dispute. */
+  disputeRequestId: string;
+  paymentRequestId: string;
+  externalPaymentId: string;
+  /** Escalations: the amount withdrawn, in the payment currency. Retrievals: null. */
+  amount: ConnectorAmount | null;
+  reasonCode: string;
+  reasonMessage: string | null;
+  occurredAtMs: number | null;
+  /** The last moment the merchant may answer. */
+  dueByMs: number | null;
+}
+
+/** A verified, well-formed report that the network decided a dispute. */
+export interface ConnectorDisputeDecided {
+  kind: 'decided';
+  livemode: boolean;
+  type: ConnectorDisputeType;
+  disputeRequestId: string;
+  paymentRequestId: string;
+  externalPaymentId: string;
+  /** `closed` ends a retrieval; an escalation is `won` (reinstated) or `lost`. */
+  result: 'closed' | 'won' | 'lost';
+}
+
+export type ConnectorInboundDispute =
+  | ConnectorDisputeOpened
+  | ConnectorDisputeDecided
+  /** Unverifiable or malformed: answered with `reply` as it is, nothing applied. */
+  | { kind: 'refused'; reason: string; reply: ConnectorReply }
+  | { kind: 'not_configured'; reason: string };
+
+/**
+ * The core's decision on a dispute call: acknowledged (recorded now or before), or refused with
+ * the reason the network is told (`repeat_inconsistent`: same disputeRequestId, other facts).
+ */
+export type DisputeDisposition =
+  | { ack: true; note: string }
+  | { ack: false; why: 'unknown_payment' | 'invalid' | 'repeat_inconsistent' | 'amount_exceeded'; note: string };
+
+export interface ConnectorDisputeResponseRequest {
+  livemode: boolean;
+  type: ConnectorDisputeType;
+  disputeRequestId: string;
+  paymentRequestId: string;
+  /** `defend` with the evidence; `accept` concedes (an escalation's whole amount). */
+  action: 'defend' | 'accept';
+  /** Non-empty evidence fields, by Stripe's field name. */
+  evidence: Array<{ field: string; text: string }>;
+  /** The disputed amount (escalations). */
+  amount: ConnectorAmount;
+}
+
+/** A response as stored in the outbox: which call, and the exact body to send. */
+export interface ConnectorStoredDisputeResponse {
+  type: ConnectorDisputeType;
+  body: string;
+}
+
+export type ConnectorDisputeResponseOutcome =
+  | { kind: 'accepted' }
+  /** A final refusal: `code` is the network's result code. */
+  | { kind: 'refused'; code: string; message: string }
+  /** No final answer (timeout, `U`): re-sent later with the same body. */
+  | { kind: 'unknown'; reason: string };
 
 /** What the worker needs of a connector: it inquires and reverses. */
 export type NetworkConnector = PaymentConnector & Required<Pick<PaymentConnector, 'inquire' | 'reverse'>>;

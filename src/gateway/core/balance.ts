@@ -1,6 +1,6 @@
 import type { ConnectorSettlement } from '../connector/types.js';
 import { resourceMissing } from '../errors.js';
-import { DEFAULT_FEE_SCHEDULE, availableOnMs, exchangeRateOf, parseFeeSchedule, paymentFeeMinor } from '../domain/balance.js';
+import { DEFAULT_FEE_SCHEDULE, availableOnMs, convertLikePayment, exchangeRateOf, parseFeeSchedule, paymentFeeMinor } from '../domain/balance.js';
 import type { FeeSchedule } from '../domain/balance.js';
 import {
   findBalanceTransactionByAccountAndId,
@@ -8,7 +8,7 @@ import {
   listBalanceTransactionsByAccount,
   sumNetByCurrency,
 } from '../store/balance_transactions.js';
-import type { BalanceTransactionRow, ChargeRow, Executor, RefundRow } from '../store/schema.js';
+import type { BalanceTransactionRow, ChargeRow, DisputeRow, Executor, RefundRow } from '../store/schema.js';
 import type { Scope } from '../store/scope.js';
 import type { CoreDeps } from './context.js';
 import { listWindow } from './lists.js';
@@ -37,6 +37,7 @@ export async function recordChargeBalanceInTx(tx: Executor, deps: Pick<CoreDeps,
     livemode: charge.livemode,
     created: charge.created,
     type: 'charge',
+    reporting_category: null,
     source: charge.id,
     payment_intent_id: charge.payment_intent_id,
     amount: settlement.amountMinor,
@@ -65,6 +66,7 @@ export async function recordRefundBalanceInTx(tx: Executor, deps: Pick<CoreDeps,
     livemode: refund.livemode,
     created: nowMs,
     type: 'refund',
+    reporting_category: null,
     source: refund.id,
     payment_intent_id: refund.payment_intent_id,
     amount: -refund.settlement_amount,
@@ -81,6 +83,50 @@ export async function recordRefundBalanceInTx(tx: Executor, deps: Pick<CoreDeps,
   };
   await insertBalanceTransaction(tx, row);
   return row.id;
+}
+
+/**
+ * The balance transaction of a dispute (api.md §7a): the withdrawal (−amount) when an escalation
+ * opens, the reinstatement (+amount) when it is won; in the settlement currency, converted with
+ * the payment's quote (the charge's balance transaction), no fee. Null when the charge has no
+ * balance transaction (Alipay+ gave no settlement amount: nothing to convert with).
+ */
+export async function recordDisputeBalanceInTx(
+  tx: Executor,
+  deps: Pick<CoreDeps, 'ids'>,
+  dispute: DisputeRow,
+  charge: ChargeRow,
+  direction: 'withdrawal' | 'reinstatement',
+  nowMs: number,
+): Promise<BalanceTransactionRow | null> {
+  if (charge.balance_transaction === null) return null;
+  const payment = await tx.selectFrom('balance_transactions').selectAll().where('id', '=', charge.balance_transaction).executeTakeFirst();
+  if (payment === undefined) return null;
+  const settled = convertLikePayment(dispute.amount, { quotePrice: payment.exchange_rate, settledMinor: payment.amount, paidMinor: payment.source_amount });
+  const sign = direction === 'withdrawal' ? -1 : 1;
+  const row: BalanceTransactionRow = {
+    id: deps.ids.next('txn'),
+    account_id: dispute.account_id,
+    livemode: dispute.livemode,
+    created: nowMs,
+    type: 'dispute',
+    reporting_category: direction === 'withdrawal' ? 'dispute' : 'dispute_reversal',
+    source: dispute.id,
+    payment_intent_id: dispute.payment_intent_id,
+    amount: sign * settled,
+    currency: payment.currency,
+    fee: 0,
+    net: sign * settled,
+    exchange_rate: payment.exchange_rate,
+    source_amount: sign * dispute.amount,
+    source_currency: dispute.currency,
+    available_on: availableOnMs(nowMs),
+    quote_id: payment.quote_id,
+    alipay_request_id: dispute.dispute_request_id,
+    alipay_id: dispute.payment_id,
+  };
+  await insertBalanceTransaction(tx, row);
+  return row;
 }
 
 /** `GET /v1/balance`: net amounts per settlement currency, available or still pending at the clock's now. */
@@ -132,7 +178,7 @@ export function balanceTransactionView(row: BalanceTransactionRow, nowMs: number
     net: row.net,
     exchange_rate: exchangeRateOf(row.exchange_rate),
     type: row.type,
-    reporting_category: row.type,
+    reporting_category: row.reporting_category ?? row.type,
     source: row.source,
     status: row.available_on <= nowMs ? 'available' : 'pending',
     available_on: row.available_on,

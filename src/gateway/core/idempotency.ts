@@ -38,10 +38,13 @@ export const IDEMPOTENCY_HEARTBEAT_MAX_MS = 10 * 60_000;
  * - `confirm`: the PaymentIntent to confirm (created by this request with `confirm: true`, or
  *   confirmed by it), and the attempt once the request started it.
  * - `refund`: the refund this request created.
+ * - `dispute_response`: the dispute whose response (submit, or an escalation's close) this
+ *   request stored to send.
  */
 export type RecoveryPoint =
   | { step: 'confirm'; paymentIntent: string; attempt: string | null }
-  | { step: 'refund'; refund: string };
+  | { step: 'refund'; refund: string }
+  | { step: 'dispute_response'; dispute: string };
 
 export function parseRecoveryPoint(text: string): RecoveryPoint {
   const value = JSON.parse(text) as Partial<Record<string, unknown>>;
@@ -49,6 +52,7 @@ export function parseRecoveryPoint(text: string): RecoveryPoint {
     return { step: 'confirm', paymentIntent: value.paymentIntent, attempt: value.attempt };
   }
   if (value.step === 'refund' && typeof value.refund === 'string') return { step: 'refund', refund: value.refund };
+  if (value.step === 'dispute_response' && typeof value.dispute === 'string') return { step: 'dispute_response', dispute: value.dispute };
   throw new Error(`unreadable recovery point ${text}`);
 }
 

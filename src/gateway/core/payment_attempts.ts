@@ -296,6 +296,8 @@ async function recordSuccessInTx(
     amount_captured: attempt.amount,
     amount_refunded: 0,
     amount_refund_reserved: 0,
+    amount_dispute_reserved: 0,
+    open_escalations: 0,
     currency: attempt.currency,
     status: 'succeeded',
     buyer_id: details.buyerId,

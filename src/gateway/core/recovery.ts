@@ -17,6 +17,7 @@ import type { RecoveryPoint } from './idempotency.js';
 import { confirmPaymentIntent, declineError, payAtNetwork, paymentRequestIdOf, recordPayOutcome } from './payment_attempts.js';
 import { withCasRetries } from './payment_intent_rules.js';
 import { recordRefundOutcome, refundAtNetwork, refundView, sendRefund } from './refunds.js';
+import { resumeDisputeResponse } from './disputes.js';
 import { paymentIntentView } from './views.js';
 import type { ApiObject } from './views.js';
 
@@ -55,6 +56,8 @@ export function recoverIdempotentRequest(deps: CoreDeps, ctx: RequestContext, po
       return point.attempt === null ? recoverCreatedConfirm(deps, ctx, point.paymentIntent) : resumeAttempt(deps, ctx, point.attempt);
     case 'refund':
       return resumeRefund(deps, ctx, point.refund);
+    case 'dispute_response':
+      return resumeDisputeResponse(deps, ctx, point.dispute);
   }
 }
 

@@ -75,11 +75,18 @@ async function createRefundInTx(tx: Executor, deps: CoreDeps, ctx: RequestContex
   await claimInTransaction(tx, deps, ctx, { step: 'refund', refund: id });
   const charge = await resolveCharge(tx, ctx.scope, params);
   const now = deps.clock.now();
+  if (charge.open_escalations > 0) {
+    // api.md §7a: the money is with the dispute until Alipay+ decides it.
+    throw invalidRequest('charge_disputed', `Charge ${charge.id} has an open dispute (an escalation at Alipay+); it cannot be refunded until the dispute is closed.`, params.charge != null ? 'charge' : 'payment_intent');
+  }
   const reserved = charge.amount_refund_reserved ?? 0;
-  const decision = decideRefundAmount({ amountCapturedMinor: charge.amount_captured, amountReservedMinor: reserved, createdMs: charge.created }, params.amount ?? undefined, now);
+  const disputed = charge.amount_dispute_reserved ?? 0;
+  // What escalations not won hold cannot be refunded too: refunds and disputes together stay within the payment.
+  const decision = decideRefundAmount({ amountCapturedMinor: charge.amount_captured, amountReservedMinor: reserved + disputed, createdMs: charge.created }, params.amount ?? undefined, now);
   if (!decision.ok) throw invalidRequest(decision.code, decision.message, decision.code === 'amount_too_large' ? 'amount' : undefined);
-  // An explicit amount needs only to fit; "the whole remainder" must be computed from the value it reserves against.
-  if (!(await reserveRefundAmount(tx, charge.id, decision.amountMinor, params.amount == null ? reserved : undefined))) throw new ConcurrentUpdate();
+  // An explicit amount needs only to fit; "the whole remainder" must be computed from the values it reserves against.
+  const expected = params.amount == null ? { refundReservedMinor: reserved, disputeReservedMinor: disputed } : undefined;
+  if (!(await reserveRefundAmount(tx, charge.id, decision.amountMinor, expected))) throw new ConcurrentUpdate();
   const attempt = await findAttemptById(tx, charge.payment_attempt_id);
   if (attempt === undefined) throw new Error(`attempt ${charge.payment_attempt_id} of charge ${charge.id} vanished`);
   const row: RefundRow = {

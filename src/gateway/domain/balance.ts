@@ -53,3 +53,23 @@ export function exchangeRateOf(quotePrice: string | null): number | null {
   if (quotePrice === null || !/^\d+(\.\d+)?$/.test(quotePrice)) return null;
   return Number(quotePrice);
 }
+
+const PRICE_DECIMALS = 8;
+const PRICE_SCALE = 10n ** BigInt(PRICE_DECIMALS);
+
+/**
+ * Converts a payment-currency amount into the settlement currency the way the payment itself was
+ * converted (a dispute's withdrawal and reinstatement, api.md §7a): with the payment's quoted
+ * price, rounded half up to the minor unit, in BigInt — the rounding Alipay+ applies to settlement
+ * amounts. Without a readable price, the payment's own ratio (settled ÷ paid) is used.
+ */
+export function convertLikePayment(amountMinor: number, payment: { quotePrice: string | null; settledMinor: number; paidMinor: number }): number {
+  if (payment.quotePrice !== null && /^\d+(\.\d+)?$/.test(payment.quotePrice)) {
+    const [whole = '0', fraction = ''] = payment.quotePrice.split('.');
+    const scaled = BigInt(whole) * PRICE_SCALE + BigInt((fraction + '0'.repeat(PRICE_DECIMALS)).slice(0, PRICE_DECIMALS));
+    return Number((BigInt(amountMinor) * scaled + PRICE_SCALE / 2n) / PRICE_SCALE);
+  }
+  if (payment.paidMinor <= 0) return 0;
+  const paid = BigInt(payment.paidMinor);
+  return Number((BigInt(amountMinor) * BigInt(payment.settledMinor) * 2n + paid) / (paid * 2n));
+}

@@ -22,6 +22,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerPaymentIntentRoutes } from './routes/payment_intents.js';
 import { registerPaymentMethodRoutes } from './routes/payment_methods.js';
 import { registerRefundRoutes } from './routes/refunds.js';
+import { registerDisputeRoutes } from './routes/disputes.js';
 import { registerBalanceRoutes } from './routes/balance.js';
 import { registerWebhookEndpointRoutes } from './routes/webhook_endpoints.js';
 import { registerCheckoutSessionRoutes } from './routes/checkout_sessions.js';
@@ -90,6 +91,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   registerPaymentMethodRoutes(app);
   registerChargeRoutes(app);
   registerRefundRoutes(app);
+  registerDisputeRoutes(app);
   registerBalanceRoutes(app);
   registerEventRoutes(app);
   registerWebhookEndpointRoutes(app);

@@ -1,7 +1,7 @@
 import type { Executor, Tables } from './schema.js';
 
 /** Tables whose rows the worker claims with a lease (`next_check_at`, `lease_owner`, `lease_until`). */
-export type LeasedTable = 'payment_attempts' | 'refunds';
+export type LeasedTable = 'payment_attempts' | 'refunds' | 'disputes';
 
 /**
  * Ids of rows due at `nowMs` and not leased, oldest due first: candidates only. Each is claimed

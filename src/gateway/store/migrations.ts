@@ -6,6 +6,7 @@ import { checkout } from './migrations_checkout.js';
 import { refunds } from './migrations_refunds.js';
 import { attention } from './migrations_attention.js';
 import { recovery } from './migrations_recovery.js';
+import { disputes } from './migrations_disputes.js';
 
 /* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -203,6 +204,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0020_refunds': refunds,
   '0040_attention': attention,
   '0045_idempotency_recovery': recovery,
+  '0050_disputes': disputes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

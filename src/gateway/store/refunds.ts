@@ -47,17 +47,21 @@ export async function listRefundsByAccount(ex: Executor, scope: Scope, window: L
 
 /**
  * Reserves `amountMinor` of the charge for a new refund: one conditional UPDATE, so of any number
- * of concurrent refunds only those that fit under amount_captured win (the CHECK on the column
- * is the paired guarantee). With `expectedReservedMinor` (a refund of "the whole remainder") it
- * is a compare-and-set on the value read. Returns whether it was reserved.
+ * of concurrent refunds (and escalations, store/disputes.ts) only those that fit under
+ * amount_captured win — refunds and escalations not won count together (the CHECK on the columns
+ * is the paired guarantee) — and none while an escalation is open. With `expected` (a refund of
+ * "the whole remainder") it is a compare-and-set on the values read. Returns whether it was reserved.
  */
-export async function reserveRefundAmount(ex: Executor, chargeId: string, amountMinor: number, expectedReservedMinor?: number): Promise<boolean> {
+export async function reserveRefundAmount(ex: Executor, chargeId: string, amountMinor: number, expected?: { refundReservedMinor: number; disputeReservedMinor: number }): Promise<boolean> {
   let query = ex
     .updateTable('charges')
     .set({ amount_refund_reserved: sql<number>`amount_refund_reserved + ${amountMinor}` })
     .where('id', '=', chargeId)
-    .where(sql<boolean>`amount_refund_reserved + ${amountMinor} <= amount_captured`);
-  if (expectedReservedMinor !== undefined) query = query.where('amount_refund_reserved', '=', expectedReservedMinor);
+    .where('open_escalations', '=', 0)
+    .where(sql<boolean>`amount_refund_reserved + amount_dispute_reserved + ${amountMinor} <= amount_captured`);
+  if (expected !== undefined) {
+    query = query.where('amount_refund_reserved', '=', expected.refundReservedMinor).where('amount_dispute_reserved', '=', expected.disputeReservedMinor);
+  }
   const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }

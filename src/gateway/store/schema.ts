@@ -1,6 +1,7 @@
 import type { ColumnType, Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { PaymentAttemptStatus } from '../domain/payment_attempts.js';
 import type { RefundStatus } from '../domain/refunds.js';
+import type { DisputeKind, DisputeStatus } from '../domain/disputes.js';
 
 /**
  * Typed tables. One SQL subset for SQLite and PostgreSQL: text, integer, bigint (money and
@@ -161,6 +162,10 @@ export interface ChargesTable {
   amount_refunded: number;
   /** Pending plus succeeded refunds (store/migrations_refunds.ts); defaults to 0 on insert. */
   amount_refund_reserved: number;
+  /** Σ escalations not won (store/migrations_disputes.ts); defaults to 0 on insert. */
+  amount_dispute_reserved: number;
+  /** Escalations still needs_response or under_review: refunds are refused meanwhile. */
+  open_escalations: number;
   currency: string;
   status: string;
   buyer_id: string | null;
@@ -344,6 +349,7 @@ export interface Tables {
   checkout_page_keys: CheckoutPageKeysTable;
   attention_items: AttentionItemsTable;
   pending_confirms: PendingConfirmsTable;
+  disputes: DisputesTable;
 }
 
 export interface BalanceTransactionsTable {
@@ -351,7 +357,9 @@ export interface BalanceTransactionsTable {
   account_id: string;
   livemode: Bool;
   created: number;
-  type: 'charge' | 'refund' | 'adjustment';
+  type: 'charge' | 'refund' | 'adjustment' | 'dispute';
+  /** Stripe's reporting category where it differs from the type: `dispute` / `dispute_reversal`. */
+  reporting_category: string | null;
   source: string;
   payment_intent_id: string | null;
   /** Settlement currency minor units; negative for refunds. */
@@ -447,3 +455,45 @@ export type PriceRow = Selectable<PricesTable>;
 export type CheckoutSessionRow = Selectable<CheckoutSessionsTable>;
 export type CheckoutLineItemRow = Selectable<CheckoutLineItemsTable>;
 export type AttentionItemRow = Selectable<AttentionItemsTable>;
+
+export interface DisputesTable {
+  id: string;
+  account_id: string;
+  livemode: Bool;
+  created: number;
+  updated: number;
+  charge_id: string;
+  payment_intent_id: string;
+  payment_request_id: string;
+  /** Alipay+'s paymentId of the disputed payment. */
+  payment_id: string;
+  dispute_request_id: string;
+  kind: DisputeKind;
+  status: DisputeStatus;
+  /** Payment currency minor units: the escalated amount, or the charge's amount for a retrieval. */
+  amount: number;
+  currency: string;
+  reason: string;
+  network_reason_code: string;
+  reason_message: string | null;
+  occurred_at: number | null;
+  due_by: number | null;
+  past_due: Bool;
+  /** JSON of domain/disputes.ts `Evidence`. */
+  evidence: string;
+  submission_count: number;
+  metadata: string;
+  /** JSON array of txn_ ids. */
+  balance_transactions: string;
+  result: string | null;
+  response_api: 'retrieval' | 'escalation' | null;
+  response_body: string | null;
+  response_state: 'sending' | 'accepted' | 'refused' | null;
+  response_code: string | null;
+  next_check_at: number | null;
+  checks: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+}
+
+export type DisputeRow = Selectable<DisputesTable>;

@@ -6,7 +6,10 @@ import { ATTEMPT_WORKER_STATUSES } from '../domain/payment_attempts.js';
 import { claimRow, findDueIds, renewLease, type LeasedTable } from '../store/leases.js';
 import { releaseAttempt } from '../store/payment_attempts.js';
 import { releaseRefund } from '../store/refunds.js';
-import type { PaymentAttemptRow, RefundRow, Tables } from '../store/schema.js';
+import { releaseDispute } from '../store/disputes.js';
+import { RESPONDING_STATUSES } from '../domain/disputes.js';
+import type { DisputeRow, PaymentAttemptRow, RefundRow, Tables } from '../store/schema.js';
+import { checkDisputeResponse, enforceDisputeDeadlines } from './disputes.js';
 import { checkAttempt, type AttemptWork } from './attempts.js';
 import { expireCheckoutSessions } from './checkout_sessions.js';
 import { checkRefund } from './refunds.js';
@@ -89,9 +92,12 @@ export class GatewayWorker {
     const attempts = await this.checkEachLeased('payment_attempts', attemptIds, ATTEMPT_WORKER_STATUSES, (attempt) => this.checkOne(attempt));
     const refundIds = await findDueIds(db, 'refunds', ['pending'], this.deps.clock.now(), limit);
     const refunds = await this.checkEachLeased('refunds', refundIds, ['pending'], (refund) => this.checkRefund(refund));
+    const disputeIds = await findDueIds(db, 'disputes', RESPONDING_STATUSES, this.deps.clock.now(), limit);
+    const disputes = await this.checkEachLeased('disputes', disputeIds, RESPONDING_STATUSES, (dispute) => this.checkDisputeResponse(dispute));
+    await this.enforceDisputeDeadlines();
     await this.expireSessions();
     await confirmStrandedCreates(this.deps, this.owner);
-    return [...attempts, ...refunds];
+    return [...attempts, ...refunds, ...disputes];
   }
 
   /**
@@ -149,6 +155,31 @@ export class GatewayWorker {
       await releaseRefund(this.deps.database.db, refund.id, this.owner, next);
     } catch (error) {
       this.deps.logger.error({ err: error, refund_request_id: refund.refund_request_id }, 'could not release a worker lease');
+    }
+  }
+
+  /** Re-sends a stored dispute response with its disputeRequestId; like checkOne, never throws out of the pass. */
+  private async checkDisputeResponse(dispute: DisputeRow): Promise<void> {
+    let next: number | null;
+    try {
+      next = await checkDisputeResponse(this.deps, dispute);
+    } catch (error) {
+      this.deps.logger.error({ err: error, dispute_request_id: dispute.dispute_request_id }, 'worker dispute response re-send failed; retrying later');
+      next = nextRetryAt(dispute.checks, this.deps.clock.now());
+    }
+    try {
+      await releaseDispute(this.deps.database.db, dispute.id, this.owner, next);
+    } catch (error) {
+      this.deps.logger.error({ err: error, dispute_request_id: dispute.dispute_request_id }, 'could not release a worker lease');
+    }
+  }
+
+  /** Disputes past due (workers/disputes.ts); a failure waits for the next pass. */
+  private async enforceDisputeDeadlines(): Promise<void> {
+    try {
+      await enforceDisputeDeadlines(this.deps);
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'dispute deadline check failed; retrying on the next pass');
     }
   }
 

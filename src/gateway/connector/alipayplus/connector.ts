@@ -1,6 +1,8 @@
 import { NETWORK_RESEND_BACKOFF_MS, NETWORK_SENDS_MAX } from '../../domain/schedule.js';
-import { AlipayPlusError, type AlipayPlusClient, type InquiryPaymentResponse } from '../../../alipayplus/index.js';
+import { AlipayPlusError, type AlipayPlusClient, type InquiryPaymentResponse, type ResponseEscalationRequest, type ResponseRetrievalRequest } from '../../../alipayplus/index.js';
 import type {
+  ConnectorDisputeResponseOutcome,
+  ConnectorStoredDisputeResponse,
   ConnectorCancelOutcome,
   ConnectorCancelRequest,
   ConnectorInquiryResult,
@@ -27,6 +29,7 @@ import {
   toReversalRefundRequest,
   type ExpectedPayment,
 } from './transformers.js';
+import { fromDisputeResponseError } from './disputes.js';
 
 /**
  * Sends of one request before leaving the outcome to the worker. Every re-send carries the same
@@ -97,6 +100,21 @@ export class AlipayPlusConnector implements PaymentConnector {
       return fromReversalRefundResponse(request, await this.resend(() => this.options.client.refund(toReversalRefundRequest(request))));
     } catch (error) {
       return fromReversalRefundError(error);
+    }
+  }
+
+  /**
+   * Sends a merchant's stored dispute response exactly as stored (responseRetrieval or
+   * responseEscalation), re-sent unchanged while the outcome is unknown: its disputeRequestId
+   * makes Alipay+ take it once.
+   */
+  async sendStoredDisputeResponse(response: ConnectorStoredDisputeResponse): Promise<ConnectorDisputeResponseOutcome> {
+    const body = JSON.parse(response.body) as ResponseRetrievalRequest & ResponseEscalationRequest;
+    try {
+      await this.resend(() => (response.type === 'retrieval' ? this.options.client.responseRetrieval(body) : this.options.client.responseEscalation(body)));
+      return { kind: 'accepted' };
+    } catch (error) {
+      return fromDisputeResponseError(error);
     }
   }
 

@@ -1,6 +1,12 @@
 import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { AlipayPlusClient, SignedReceiver, loadPrivateKey, result } from '../../../alipayplus/index.js';
 import type {
+  ConnectorDisputeResponseOutcome,
+  ConnectorDisputeResponseRequest,
+  ConnectorInboundDispute,
+  ConnectorStoredDisputeResponse,
+  DisputeCallName,
+  DisputeDisposition,
   ConnectorCancelOutcome,
   ConnectorCancelRequest,
   ConnectorInboundNotification,
@@ -18,6 +24,7 @@ import type {
 import { timeoutInconsistency } from '../../domain/schedule.js';
 import { AlipayPlusConnector } from './connector.js';
 import { parseNotificationBody, type ExpectedPayment } from './transformers.js';
+import { dispositionResult, parseDisputeCallBody, toDisputeResponse } from './disputes.js';
 
 /** Where an Alipay+ endpoint is and which keys speak to it. Test and live mode each have their own. */
 export interface AlipayPlusEndpoint {
@@ -30,9 +37,9 @@ export interface AlipayPlusEndpoint {
   timeoutMs?: number;
 }
 
-import { NOTIFY_PATHS, RETURN_PATH_PREFIX, type Mode } from './paths.js';
+import { DISPUTE_PATHS, NOTIFY_PATHS, RETURN_PATH_PREFIX, type Mode } from './paths.js';
 
-export { NOTIFY_PATHS, RETURN_PATH_PREFIX, type Mode };
+export { DISPUTE_PATHS, NOTIFY_PATHS, RETURN_PATH_PREFIX, type Mode };
 
 export const modeOf = (livemode: boolean): Mode => (livemode ? 'live' : 'test');
 
@@ -136,6 +143,41 @@ export class AlipayPlusGateway implements PaymentConnector {
     if (!side) throw new Error(`${mode} mode has no Alipay+ endpoint configured`);
     const answer = disposition.ack ? result('SUCCESS') : result(disposition.why === 'unknown_payment' ? 'ORDER_NOT_EXIST' : 'PARAM_ILLEGAL', disposition.note);
     return side.receiver.reply(NOTIFY_PATHS[mode], side.clientId, { result: answer });
+  }
+
+  /**
+   * Verifies an inbound dispute call (signature over the exact bytes, with this mode's Alipay+
+   * key, for the path it was posted to) and reads it into a typed report. Records nothing.
+   */
+  parseDisputeCall(livemode: boolean, call: DisputeCallName, headers: Record<string, string | string[] | undefined>, rawBody: string): ConnectorInboundDispute {
+    const mode = modeOf(livemode);
+    const side = this.sides[mode];
+    if (!side) return { kind: 'not_configured', reason: `${mode} mode has no Alipay+ endpoint configured` };
+    const path = DISPUTE_PATHS[mode][call];
+    const inbound = side.receiver.verifyRequest(path, headers, rawBody);
+    if (!inbound.ok) return { kind: 'refused', reason: `unverifiable: ${inbound.result.resultMessage}`, reply: side.receiver.reply(path, side.clientId, { result: inbound.result }) };
+    const parsed = parseDisputeCallBody(call, inbound.body);
+    if (!parsed.ok) return { kind: 'refused', reason: parsed.reason, reply: side.receiver.reply(path, side.clientId, { result: result('PARAM_ILLEGAL', parsed.reason) }) };
+    return { ...parsed.call, livemode };
+  }
+
+  /** The signed answer to a dispute call: SUCCESS once recorded (or recorded before), else F with its code. */
+  replyToDisputeCall(livemode: boolean, call: DisputeCallName, disposition: DisputeDisposition): ConnectorReply {
+    const mode = modeOf(livemode);
+    const side = this.sides[mode];
+    if (!side) throw new Error(`${mode} mode has no Alipay+ endpoint configured`);
+    return side.receiver.reply(DISPUTE_PATHS[mode][call], side.clientId, { result: dispositionResult(disposition) });
+  }
+
+  /** The wire body of a merchant's dispute response (responseRetrieval / responseEscalation). */
+  buildDisputeResponse(request: ConnectorDisputeResponseRequest): ConnectorStoredDisputeResponse {
+    return toDisputeResponse(request);
+  }
+
+  sendDisputeResponse(livemode: boolean, response: ConnectorStoredDisputeResponse): Promise<ConnectorDisputeResponseOutcome> {
+    const side = this.sides[modeOf(livemode)];
+    if (!side) return Promise.resolve({ kind: 'refused', code: 'MERCHANT_NOT_REGISTERED', message: notConfigured(livemode) });
+    return side.connector.sendStoredDisputeResponse(response);
   }
 
   /** Whether `token` is the one this gateway put in the redirect URL it gave Alipay+ for this PaymentIntent. */
