@@ -16,6 +16,7 @@ import {
   documentsOf,
   gatewayDispute,
   judge,
+  listDisputeTransactions,
   openDispute,
   paidCharge,
   retrieveDispute,
@@ -155,7 +156,7 @@ describe('disputes end to end: retrievals and escalations answered, judged, acce
     const [withdrawal, ...rest] = dispute.balance_transactions;
     assert.deepEqual(rest, []);
     assert.deepEqual([withdrawal.object, withdrawal.type, withdrawal.amount, withdrawal.currency, withdrawal.fee, withdrawal.net, withdrawal.source], ['balance_transaction', 'dispute', -disputed, 'HKD', 0, -disputed, dispute.id]);
-    assert.deepEqual((await disputeTransactions(stack, key, dispute.id)).map((t) => t.id), [withdrawal.id], 'listed under type=dispute');
+    assert.deepEqual((await disputeTransactions(stack, key, dispute.id)).map((t) => t.id), [withdrawal.id]);
     assert.equal(await balanceIn(stack, key, 'HKD'), balanceBefore - disputed, 'GET /v1/balance drops by the disputed amount');
     return { opened, dispute, balanceBefore, disputed };
   }
@@ -238,6 +239,16 @@ describe('disputes end to end: retrievals and escalations answered, judged, acce
     assert.deepEqual(sortedDocuments(view.response.body.defenseDocumentation), documentsOf({ product_description: 'tea', receipt: 'r-1' }), 'staged and new evidence together');
     await judge(stack, opened.disputeId, 'won');
     assert.deepEqual(await disputeEventTypes(stack, key, dispute.id), ['charge.dispute.created', 'charge.dispute.funds_withdrawn', 'charge.dispute.updated', 'charge.dispute.updated', 'charge.dispute.closed', 'charge.dispute.funds_reinstated']);
+  });
+
+  it('GET /v1/balance_transactions?type=dispute lists the withdrawals and reinstatements, and nothing else', async () => {
+    const paid = await paidCharge(stack, { amount: 250 });
+    const opened = await openDispute(stack, paid.paymentId, { type: 'escalation' });
+    const dispute = await gatewayDispute(stack, paid, opened.disputeRequestId);
+    await judge(stack, opened.disputeId, 'won');
+    const listed = await listDisputeTransactions(stack, key);
+    assert.ok(listed.every((t) => t.type === 'dispute'), 'only dispute transactions');
+    assert.deepEqual(listed.filter((t) => t.source === dispute.id).map((t) => t.amount), [250, -250], 'newest first: the reinstatement, then the withdrawal');
   });
 
   it('a CNY payment settled in HKD: the withdrawal converts with the payment\'s own quote', async () => {

@@ -157,12 +157,29 @@ export async function disputeEventTypes(stack: PaymentStack, key: string, disput
   return (await disputeEvents(stack, key, disputeId)).map((event) => event.type);
 }
 
-/** The balance transactions of type `dispute` of one dispute, oldest first (through the API). */
+/**
+ * The balance transactions of one dispute, oldest first: the dispute's `balance_transactions`,
+ * each read back through GET /v1/balance_transactions/:id (so both views must agree).
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- API JSON
 export async function disputeTransactions(stack: PaymentStack, key: string, disputeId: string): Promise<any[]> {
+  const dispute = await retrieveDispute(stack, key, disputeId);
+  const out = [];
+  for (const txn of dispute.balance_transactions as { id: string }[]) {
+    const got = await api(stack.gateway, 'GET', `/v1/balance_transactions/${txn.id}`, { key });
+    assert.equal(got.status, 200, got.text);
+    assert.deepEqual(got.body, txn, 'the dispute embeds the balance transaction as GET returns it');
+    out.push(got.body);
+  }
+  return out;
+}
+
+/** GET /v1/balance_transactions?type=dispute: every dispute transaction of the account, newest first. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- API JSON
+export async function listDisputeTransactions(stack: PaymentStack, key: string): Promise<any[]> {
   const listed = await api(stack.gateway, 'GET', '/v1/balance_transactions?type=dispute&limit=100', { key });
   assert.equal(listed.status, 200, listed.text);
-  return listed.body.data.filter((txn: { source: string }) => txn.source === disputeId).reverse();
+  return listed.body.data;
 }
 
 /** GET /v1/balance: available + pending in one currency. */
