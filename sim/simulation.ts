@@ -371,6 +371,9 @@ class Simulation {
       const open = await this.openWork();
       if (open === 0) quiet += 1;
       else quiet = 0;
+      // `delay` and `out_of_order` faults hold a send for real milliseconds while settling moves the
+      // clock by hours a round: give held sends real time to go out before the next round.
+      if (open > 0) await sleep(25);
       if (quiet >= 2) break;
     }
     return `${rounds + 1} round(s), clock +${Math.round(advanced / MINUTE)} min, ${await this.openWork()} open item(s)`;
