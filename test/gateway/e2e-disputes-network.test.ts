@@ -19,6 +19,7 @@ import {
   paidCharge,
   retrievalBody,
   retrieveDispute,
+  sandboxDispute,
   sendSignedDisputeCall,
   waitForSandboxDispute,
   type PaidCharge,
@@ -237,5 +238,32 @@ describe('dispute deliveries with a bad signature are refused, and the retry is 
     assert.equal((await retrieveDispute(stack, key, dispute.id)).status, 'won');
     assert.equal(await balanceIn(stack, key, 'HKD'), balance);
     assert.deepEqual(await disputeEventTypes(stack, key, dispute.id), ['charge.dispute.created', 'charge.dispute.funds_withdrawn', 'charge.dispute.closed', 'charge.dispute.funds_reinstated']);
+  });
+
+  it('a case judged before its initiate call got through ends the same at both sides (or cannot be judged yet)', async () => {
+    const paid = await paidCharge(stack, { amount: 1000 });
+    const balance = await balanceIn(stack, key, 'HKD');
+    await addFault(stack, { target: 'disputeNotification', kind: 'drop', count: 1 });
+    const opened = await openDispute(stack, paid.paymentId, { type: 'escalation' });
+    assert.deepEqual(await disputesOf(stack, key, paid.intentId), [], 'the initiate call was dropped');
+    const judged = await stack.control('POST', `/sandbox/v1/disputes/${opened.disputeId}/judge`, { outcome: 'won' });
+    if (judged.status === 409) {
+      // A sandbox that judges only cases the acquirer has acknowledged: nothing more to prove.
+      assert.equal(judged.body.error?.code, 'DISPUTE_NOT_JUDGEABLE', judged.text);
+      return;
+    }
+    assert.equal(judged.status, 200, judged.text);
+    // The notifier retries whatever is due (the initiate after 2 min, then anything else) until nothing is.
+    for (const minutes of [2, 10, 10, 60, 120, 360, 900]) {
+      ws.clock.advance(minutes * MINUTE + 1000);
+      await stack.sandbox.notifier.tick();
+    }
+    const view = await sandboxDispute(stack, opened.disputeId);
+    const [dispute] = await disputesOf(stack, key, paid.intentId);
+    assert.deepEqual(
+      [view.state, dispute?.status, await balanceIn(stack, key, 'HKD')],
+      ['WON', 'won', balance],
+      `Alipay+ has the case WON; the gateway has ${dispute?.status} (deliveries: ${JSON.stringify(view.deliveries.map((d: { api: string; ackStatus: string; ackCode: string }) => [d.api, d.ackStatus, d.ackCode]))})`,
+    );
   });
 });
