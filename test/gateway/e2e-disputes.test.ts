@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import Stripe from 'stripe';
-import { api } from '../support/gateway-server.js';
+import { ON_POSTGRES, api } from '../support/gateway-server.js';
 import { startPaymentStack, waitUntil, type PaymentStack } from '../support/e2e-harness.js';
 import { startReceiver, type Receiver } from '../support/webhook-harness.js';
 import {
@@ -29,6 +35,7 @@ import {
 } from '../support/dispute-support.js';
 
 const stripe = new Stripe('sk_test_unused', { maxNetworkRetries: 0 });
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 /**
  * Every answered path of a dispute through the real sandbox over signed HTTP (issue 10): the
@@ -249,6 +256,30 @@ describe('disputes end to end: retrievals and escalations answered, judged, acce
     const listed = await listDisputeTransactions(stack, key);
     assert.ok(listed.every((t) => t.type === 'dispute'), 'only dispute transactions');
     assert.deepEqual(listed.filter((t) => t.source === dispute.id).map((t) => t.amount), [250, -250], 'newest first: the reinstatement, then the withdrawal');
+  });
+
+  it('`zhifu report settlement` over the gateway\'s database lists the day\'s dispute withdrawals and reinstatements', { skip: ON_POSTGRES && 'the CLI opens a database by URL; the test gateway\'s PostgreSQL schema is private (the report core is checked above on both databases)' }, async () => {
+    const paid = await paidCharge(stack, { amount: 450 });
+    const opened = await openDispute(stack, paid.paymentId, { type: 'escalation' });
+    const dispute = await gatewayDispute(stack, paid, opened.disputeRequestId);
+    await judge(stack, opened.disputeId, 'won');
+    const file = (await sql<{ file: string }>`pragma database_list`.execute(stack.gateway.database.db)).rows.find((row) => row.file)?.file;
+    assert.ok(file, 'the gateway\'s SQLite file');
+    const dir = mkdtempSync(path.join(tmpdir(), 'zhifu-dispute-report-'));
+    try {
+      const out = path.join(dir, 'day.csv');
+      const env = { ...process.env, ZHIFU_DATA_DIR: dir, ZHIFU_DATABASE_URL: `sqlite:${file}` };
+      const run = spawnSync(process.execPath, [CLI, 'report', 'settlement', '--date', utcDate(Date.now()), '--no-inquiry', '--out', out], { env, encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      const printed = run.stdout.split('\n').filter((line) => line.includes(dispute.id));
+      assert.equal(printed.length, 2, run.stdout);
+      assert.match(printed[0]!, /dispute .*HKD -450 .*net -450/);
+      assert.match(printed[1]!, /dispute .*HKD 450 .*net 450/);
+      const csv = readFileSync(out, 'utf8').split('\r\n').filter((line) => line.includes(dispute.id));
+      assert.deepEqual(csv.map((line) => line.split(',')[4]), ['dispute', 'dispute']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a CNY payment settled in HKD: the withdrawal converts with the payment\'s own quote', async () => {
