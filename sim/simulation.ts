@@ -81,9 +81,9 @@ const STEP_WEIGHTS = {
   shopperPay: 20,
   shopperDecline: 4,
   shopperAbandon: 2,
-  disputeOpen: 5,
-  disputeRespond: 4,
-  disputeJudge: 3,
+  disputeOpen: 9,
+  disputeRespond: 6,
+  disputeJudge: 5,
   fault: 9,
   advanceClock: 7,
   workerPass: 9,
@@ -507,9 +507,11 @@ class Simulation {
    * the sandbox refuses), with a response window that may pass during the run.
    */
   private async disputeOpen(): Promise<string> {
-    const rows = await this.stack.database.db.selectFrom('charges').select(['id', 'transaction_id', 'amount_captured']).where('status', '=', 'succeeded').orderBy('id').execute();
+    const rows = await this.stack.database.db.selectFrom('charges').select(['id', 'transaction_id', 'amount_captured', 'amount_refund_reserved', 'amount_dispute_reserved']).where('status', '=', 'succeeded').orderBy('id').execute();
     if (rows.length === 0) return 'no paid charge to dispute';
-    const charge = this.rng.pick(rows);
+    // Mostly a charge with something left to dispute; sometimes any (the sandbox must refuse what does not fit).
+    const open = rows.filter((row) => row.amount_captured - row.amount_refund_reserved - row.amount_dispute_reserved > 0);
+    const charge = this.rng.pick(open.length > 0 && this.rng.chance(0.8) ? open : rows);
     const escalation = this.rng.chance(0.55);
     const body: Record<string, unknown> = {
       type: escalation ? 'escalation' : 'retrieval',
