@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DISPUTE_REASON_CODES } from '../../alipayplus/index.js';
 import { walletOrderUrl } from '../api/links.js';
 import type { SandboxContext } from '../core/context.js';
-import { openDispute } from '../core/disputes.js';
+import { expireDueDisputes, openDispute } from '../core/disputes.js';
 import type { DisputeState } from '../domain/dispute-rules.js';
 import type { DisputeRow } from '../store/disputes.js';
 import type { NotificationSendRow } from '../store/notifications.js';
@@ -73,6 +73,8 @@ export class DisputeFormTokens {
 
 /** The "Dispute this payment" part of a paid order: the disputes so far, and the form. */
 export function disputeSection(ctx: SandboxContext, payment: PaymentRow, tokens: DisputeFormTokens): SafeHtml {
+  // States are exact to the clock: one past its deadline shows as EXPIRED.
+  expireDueDisputes(ctx);
   const disputes = ctx.disputes.listByPaymentId(payment.payment_id);
   const reasons = DISPUTE_REASON_CODES.map((code) => html`<option value="${code}">${REASON_LABELS[code]}</option>`);
   return html`<section class="card" data-testid="dispute-section">
