@@ -109,8 +109,8 @@ export class Notifier {
 
   /**
    * Makes the first send of a row just queued, now, and resolves when it is recorded (or, under a
-   * `delay`/`out_of_order` fault, when it has been handed to the background). A row already being
-   * sent by a pass, or not due, is left to the schedule.
+   * `delay`/`out_of_order` fault, when it has been handed to the background). A row a pass of the
+   * loop is already sending is waited on, not sent again; a row not due is left to the schedule.
    */
   async deliverNow(notificationId: number): Promise<void> {
     if (this.stopping.signal.aborted) return;
