@@ -112,6 +112,8 @@ describe('dispute API', () => {
     assert.deepEqual(report.disputes.find((total) => total.currency === 'GBP'), { livemode: false, currency: 'GBP', withdrawals: { count: 2, amount: -652 }, reinstatements: { count: 1, amount: 435 }, net: -217 });
     assert.match(reportText(report), /test GBP: withdrawn 2 \(-652\), reinstated 1 \(435\), net -217/);
     assert.match(reportCsv(report), /,dispute_reversal\r\n/);
+    const listed = await api(stack.gateway, 'GET', '/v1/balance_transactions?type=dispute', { key: merchant });
+    assert.deepEqual(listed.body.data.map((txn: { amount: number; reporting_category: string }) => [txn.reporting_category, txn.amount]), [['dispute_reversal', 435], ['dispute', -217], ['dispute', -435]]);
   });
 });
 
