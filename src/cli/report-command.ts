@@ -30,6 +30,16 @@ export interface CurrencyTotal {
   net: number;
 }
 
+/** Dispute money of the day per mode and settlement currency (api.md §7a): withdrawn on escalation, reinstated when won. */
+export interface DisputeTotal {
+  livemode: boolean;
+  currency: string;
+  withdrawals: { count: number; amount: number };
+  reinstatements: { count: number; amount: number };
+  /** Withdrawals plus reinstatements: what disputes took from the balance on the day. */
+  net: number;
+}
+
 export interface PaymentMismatch {
   paymentRequestId: string;
   paymentIntentId: string;
@@ -47,6 +57,8 @@ export interface SettlementReport {
   toMs: number;
   transactions: BalanceTransactionRow[];
   totals: CurrencyTotal[];
+  /** The dispute lines of `transactions`, totalled on their own. */
+  disputes: DisputeTotal[];
   paymentsChecked: number;
   mismatches: PaymentMismatch[];
 }
@@ -76,7 +88,7 @@ export async function buildSettlementReport(database: Database, inquire: Inquire
     .limit(REPORT_INQUIRIES_MAX)
     .execute();
   const mismatches = inquire === null ? [] : await findMismatches(attempts, inquire);
-  return { date, fromMs, toMs, transactions, totals: totalsOf(transactions), paymentsChecked: inquire === null ? 0 : attempts.length, mismatches };
+  return { date, fromMs, toMs, transactions, totals: totalsOf(transactions), disputes: disputeTotalsOf(transactions), paymentsChecked: inquire === null ? 0 : attempts.length, mismatches };
 }
 
 function totalsOf(transactions: BalanceTransactionRow[]): CurrencyTotal[] {
@@ -87,6 +99,21 @@ function totalsOf(transactions: BalanceTransactionRow[]): CurrencyTotal[] {
     total.count += 1;
     total.amount += txn.amount;
     total.fee += txn.fee;
+    total.net += txn.net;
+    totals.set(key, total);
+  }
+  return [...totals.values()].sort((a, b) => Number(a.livemode) - Number(b.livemode) || a.currency.localeCompare(b.currency));
+}
+
+function disputeTotalsOf(transactions: BalanceTransactionRow[]): DisputeTotal[] {
+  const totals = new Map<string, DisputeTotal>();
+  for (const txn of transactions) {
+    if (txn.type !== 'dispute') continue;
+    const key = `${txn.livemode}:${txn.currency}`;
+    const total = totals.get(key) ?? { livemode: txn.livemode === 1, currency: txn.currency, withdrawals: { count: 0, amount: 0 }, reinstatements: { count: 0, amount: 0 }, net: 0 };
+    const line = txn.reporting_category === 'dispute_reversal' ? total.reinstatements : total.withdrawals;
+    line.count += 1;
+    line.amount += txn.amount;
     total.net += txn.net;
     totals.set(key, total);
   }
@@ -134,7 +161,7 @@ async function findMismatches(attempts: PaymentAttemptRow[], inquire: Inquire): 
 
 export const CSV_COLUMNS = [
   'id', 'created', 'account', 'livemode', 'type', 'source', 'payment_intent', 'source_amount', 'source_currency',
-  'amount', 'currency', 'exchange_rate', 'fee', 'net', 'available_on', 'alipay_request_id', 'alipay_id', 'quote_id',
+  'amount', 'currency', 'exchange_rate', 'fee', 'net', 'available_on', 'alipay_request_id', 'alipay_id', 'quote_id', 'reporting_category',
 ] as const;
 
 /** RFC 4180: quote a field when it holds a comma, quote or line break. */
@@ -150,7 +177,7 @@ export function reportCsv(report: SettlementReport): string {
       [
         txn.id, new Date(txn.created).toISOString(), txn.account_id, txn.livemode === 1 ? 'true' : 'false', txn.type, txn.source, txn.payment_intent_id,
         txn.source_amount, txn.source_currency, txn.amount, txn.currency, txn.exchange_rate, txn.fee, txn.net,
-        new Date(txn.available_on).toISOString(), txn.alipay_request_id, txn.alipay_id, txn.quote_id,
+        new Date(txn.available_on).toISOString(), txn.alipay_request_id, txn.alipay_id, txn.quote_id, txn.reporting_category ?? txn.type,
       ].map(csvField).join(','),
     );
   }
@@ -160,12 +187,18 @@ export function reportCsv(report: SettlementReport): string {
 export function reportText(report: SettlementReport): string {
   const lines = [`Settlement report for ${report.date} (UTC): ${report.transactions.length} balance transaction(s)`];
   for (const txn of report.transactions) {
-    lines.push(`  ${txn.id}  ${txn.type.padEnd(6)} ${txn.source}  ${txn.source_currency} ${txn.source_amount} → ${txn.currency} ${txn.amount} @ ${txn.exchange_rate ?? '-'}  fee ${txn.fee}  net ${txn.net}  ${txn.alipay_request_id ?? ''} ${txn.alipay_id ?? ''}`);
+    lines.push(`  ${txn.id}  ${(txn.reporting_category ?? txn.type).padEnd(6)} ${txn.source}  ${txn.source_currency} ${txn.source_amount} → ${txn.currency} ${txn.amount} @ ${txn.exchange_rate ?? '-'}  fee ${txn.fee}  net ${txn.net}  ${txn.alipay_request_id ?? ''} ${txn.alipay_id ?? ''}`);
   }
   lines.push('Totals (settlement currency minor units):');
   if (report.totals.length === 0) lines.push('  none');
   for (const total of report.totals) {
     lines.push(`  ${total.livemode ? 'live' : 'test'} ${total.currency}: ${total.count} transaction(s), amount ${total.amount}, fee ${total.fee}, net ${total.net}`);
+  }
+  if (report.disputes.length > 0) lines.push('Disputes (settlement currency minor units):');
+  for (const total of report.disputes) {
+    lines.push(
+      `  ${total.livemode ? 'live' : 'test'} ${total.currency}: withdrawn ${total.withdrawals.count} (${total.withdrawals.amount}), reinstated ${total.reinstatements.count} (${total.reinstatements.amount}), net ${total.net}`,
+    );
   }
   lines.push(`Payments checked against Alipay+: ${report.paymentsChecked}; differing: ${report.mismatches.length}`);
   for (const m of report.mismatches) {

@@ -55,6 +55,8 @@ export class Notifier {
   private readonly agent: Agent;
   private readonly slots: Semaphore;
   private readonly claimed = new Set<number>();
+  /** Sends a pass is making, by row: deliverNow waits on one instead of sending the row again. */
+  private readonly passSends = new Map<number, Promise<unknown>>();
   private readonly tasks = new Set<Promise<unknown>>();
   private readonly delayed = new Set<Waiter>();
   private held: Waiter[] = [];
@@ -107,11 +109,15 @@ export class Notifier {
 
   /**
    * Makes the first send of a row just queued, now, and resolves when it is recorded (or, under a
-   * `delay`/`out_of_order` fault, when it has been handed to the background). A row already being
-   * sent by a pass, or not due, is left to the schedule.
+   * `delay`/`out_of_order` fault, when it has been handed to the background). A row a pass of the
+   * loop is already sending is waited on, not sent again; a row not due is left to the schedule.
    */
   async deliverNow(notificationId: number): Promise<void> {
-    if (this.stopping.signal.aborted || this.claimed.has(notificationId)) return;
+    if (this.stopping.signal.aborted) return;
+    // A pass of the loop may have taken the row first: then its send is the first attempt to wait for.
+    const running = this.passSends.get(notificationId);
+    if (running) return void (await running);
+    if (this.claimed.has(notificationId)) return;
     const row = this.ctx.notifications.findById(notificationId);
     if (!row || row.status !== 'pending' || row.next_send_at > this.ctx.clock.now()) return;
     this.claimed.add(notificationId);
@@ -129,7 +135,14 @@ export class Notifier {
     const due = this.ctx.notifications.findDue(now, DUE_BATCH_MAX + this.claimed.size).filter((row) => !this.claimed.has(row.notification_id));
     const rows = due.slice(0, DUE_BATCH_MAX);
     for (const row of rows) this.claimed.add(row.notification_id);
-    await Promise.all(rows.map((row) => this.track(this.process(row))));
+    await Promise.all(
+      rows.map((row) => {
+        const send = this.track(this.process(row));
+        this.passSends.set(row.notification_id, send);
+        void send.finally(() => this.passSends.delete(row.notification_id));
+        return send;
+      }),
+    );
     return rows.length;
   }
 

@@ -58,5 +58,14 @@ input[type=text], textarea { width: 100%; padding: 10px 12px; border: 1px solid 
 input[type=text]:focus, textarea:focus { outline: 2px solid var(--blue); border-color: transparent; }
 .error { background: #fff1f0; color: var(--bad); border-radius: 8px; padding: 10px 12px; margin-bottom: 16px; overflow-wrap: anywhere; }
 .stack > * + * { margin-top: 12px; }
+.section-title { font-size: 18px; margin: 0 0 12px; }
+.choices { border: 0; padding: 0; margin: 0; min-width: 0; }
+.choices legend { font-weight: 600; margin-bottom: 8px; }
+.choice { display: flex; gap: 8px; align-items: center; padding: 10px 12px; border: 1px solid var(--line); border-radius: 8px; margin-bottom: 8px; cursor: pointer; }
+.choice:has(input:checked) { border-color: var(--blue); background: #f0f6ff; }
+select { width: 100%; padding: 10px 12px; border: 1px solid var(--line); border-radius: 8px; font: inherit; font-size: 15px; background: #fff; }
+.dispute-result h2 { color: var(--ok); margin: 0 0 8px; font-size: 20px; }
+.disputes { list-style: none; padding: 0; margin: 0 0 16px; }
+.disputes li { padding: 8px 0; border-bottom: 1px solid var(--line); font-size: 14px; }
 @media (max-width: 420px) { .container { margin: 12px auto; } .card { padding: 18px; } .amount { font-size: 28px; } }
 `;

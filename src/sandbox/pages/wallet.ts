@@ -4,6 +4,7 @@ import type { SandboxContext } from '../core/context.js';
 import { actInWallet, type WalletActionResult } from '../core/wallet.js';
 import { TEST_SHOPPERS, type TestShopper } from '../domain/shoppers.js';
 import type { PaymentRow } from '../store/payments.js';
+import { DisputeFormTokens, disputeSection, registerDisputeForm } from './dispute.js';
 import { html, messagePage, queryParam, safeHttpUrl, sendPage, type Page } from './html.js';
 import { COUNTDOWN_SCRIPT, findPaymentByCode, paymentOutcome, paymentSummary, paymentView } from './payment-view.js';
 
@@ -18,6 +19,7 @@ const WALLET_FORM_BYTES_MAX = 4096;
  * merchant's `paymentRedirectUrl`.
  */
 export function registerWalletPages(app: FastifyInstance, ctx: SandboxContext): void {
+  const disputeTokens = new DisputeFormTokens(() => Date.now());
   app.get(WALLET_HOME_PATH, async (_request, reply) => sendPage(reply, 200, openLinkPage()));
 
   app.get(WALLET_OPEN_PATH, async (request, reply) => {
@@ -35,10 +37,11 @@ export function registerWalletPages(app: FastifyInstance, ctx: SandboxContext): 
     const codeValue = queryParam(request.query, 'codeValue');
     const payment = codeValue ? findPaymentByCode(ctx, codeValue) : undefined;
     if (!payment) return sendPage(reply, codeValue ? 404 : 400, orderNotFoundPage(codeValue));
-    return sendPage(reply, 200, orderPage(ctx, payment));
+    return sendPage(reply, 200, orderPage(ctx, payment, disputeTokens));
   });
 
-  app.post(WALLET_ORDER_PATH, async (request, reply) => submitOrder(ctx, request.body, reply));
+  app.post(WALLET_ORDER_PATH, async (request, reply) => submitOrder(ctx, request.body, reply, disputeTokens));
+  registerDisputeForm(app, ctx, disputeTokens);
 }
 
 function openCode(reply: FastifyReply, codeValue: string | null, input: string, problem: string) {
@@ -50,7 +53,7 @@ function openCode(reply: FastifyReply, codeValue: string | null, input: string, 
  * Pay or Decline. A payment the shopper completed goes straight back to the merchant, as the
  * real wallet does; a decline (the shopper's own, or their balance or risk check) shows why.
  */
-async function submitOrder(ctx: SandboxContext, body: unknown, reply: FastifyReply) {
+async function submitOrder(ctx: SandboxContext, body: unknown, reply: FastifyReply, disputeTokens: DisputeFormTokens) {
   // The sandbox reads every body as a raw string (protocol signatures need the exact bytes).
   const raw = typeof body === 'string' ? body : '';
   if (raw.length > WALLET_FORM_BYTES_MAX) return sendPage(reply, 413, messagePage('表单过大 Form too large', `A wallet form is at most ${WALLET_FORM_BYTES_MAX} bytes.`));
@@ -60,14 +63,14 @@ async function submitOrder(ctx: SandboxContext, body: unknown, reply: FastifyRep
   if (!codeValue) return sendPage(reply, 400, messagePage('缺少付款码 Missing code', 'The form needs a codeValue.'));
   if (action !== 'pay' && action !== 'decline') return sendPage(reply, 400, messagePage('无效操作 Invalid action', 'action must be pay or decline.'));
   const outcome = actInWallet(ctx, { codeValue, outcome: action === 'pay' ? 'success' : 'decline', shopperId: form.get('shopper') ?? undefined });
-  if (!outcome.ok) return sendActionError(ctx, reply, outcome, codeValue);
+  if (!outcome.ok) return sendActionError(ctx, reply, outcome, codeValue, disputeTokens);
   const back = safeHttpUrl(outcome.redirectUrl);
   if (outcome.payment.status === 'SUCCESS' && back) return reply.redirect(back, 303);
   const title = outcome.payment.status === 'SUCCESS' ? '支付成功 Payment successful' : '支付失败 Payment failed';
   return sendPage(reply, 200, { title, body: html`${paymentSummary(outcome.payment, ctx.clock.now())}${paymentOutcome(outcome.payment)}` });
 }
 
-function sendActionError(ctx: SandboxContext, reply: FastifyReply, outcome: Extract<WalletActionResult, { ok: false }>, codeValue: string) {
+function sendActionError(ctx: SandboxContext, reply: FastifyReply, outcome: Extract<WalletActionResult, { ok: false }>, codeValue: string, disputeTokens: DisputeFormTokens) {
   switch (outcome.error) {
     case 'payment_not_found':
       return sendPage(reply, 404, orderNotFoundPage(codeValue));
@@ -77,7 +80,7 @@ function sendActionError(ctx: SandboxContext, reply: FastifyReply, outcome: Extr
       return sendPage(reply, 400, messagePage('无效结果码 Invalid result code', outcome.message, backToOrder(codeValue)));
     case 'payment_not_in_process': {
       // Pressed twice, or the order ended meanwhile (expired, closed): show where it stands.
-      const page = outcome.payment ? orderPage(ctx, outcome.payment) : messagePage('订单已结束 Order no longer open', outcome.message);
+      const page = outcome.payment ? orderPage(ctx, outcome.payment, disputeTokens) : messagePage('订单已结束 Order no longer open', outcome.message);
       return sendPage(reply, 409, page);
     }
   }
@@ -91,9 +94,12 @@ function orderNotFoundPage(codeValue: string | undefined): Page {
   return codeValue ? messagePage('找不到订单 Order not found', `No payment has the code ${codeValue}.`) : messagePage('缺少付款码 Missing code', 'The wallet order page needs a codeValue.');
 }
 
-function orderPage(ctx: SandboxContext, payment: PaymentRow): Page {
+function orderPage(ctx: SandboxContext, payment: PaymentRow, disputeTokens: DisputeFormTokens): Page {
   const summary = paymentSummary(payment, ctx.clock.now());
-  if (paymentView(payment) !== 'awaiting') return { title: '订单 Order', body: html`${summary}${paymentOutcome(payment)}` };
+  const view = paymentView(payment);
+  // A shopper may dispute a paid payment, as in the real wallet.
+  if (view === 'paid') return { title: '订单 Order', body: html`${summary}${paymentOutcome(payment)}${disputeSection(ctx, payment, disputeTokens)}` };
+  if (view !== 'awaiting') return { title: '订单 Order', body: html`${summary}${paymentOutcome(payment)}` };
   return { title: '确认付款 Confirm payment', body: html`${summary}${payForm(payment)}`, script: `${COUNTDOWN_SCRIPT}\n${RELOAD_ON_EXPIRY_SCRIPT}` };
 }
 

@@ -24,7 +24,8 @@ export function openSandboxDatabase(path: string): SandboxDatabase {
   return db;
 }
 
-const MIGRATIONS: readonly string[] = [
+/** Every schema change in order; a database at version n has run the first n. */
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE payments (
      payment_id TEXT PRIMARY KEY,
      client_id TEXT NOT NULL,

@@ -6,7 +6,7 @@ import { listEnvelope, listShape, objectId } from './schemas.js';
 
 const listShapeTxn = {
   ...listShape,
-  type: oneOf(['charge', 'refund', 'adjustment']),
+  type: oneOf(['charge', 'refund', 'adjustment', 'dispute']),
   source: string({ max: 64, pattern: /^(ch|re)_\d{19}$/, patternHint: 'a ch_ or re_ id' }),
   currency: currency(),
 };
