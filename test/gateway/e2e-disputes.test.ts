@@ -86,6 +86,13 @@ describe('disputes end to end: retrievals and escalations answered, judged, acce
     assert.deepEqual(lines.map((t) => [t.type, t.amount, t.currency, t.fee, t.net]), amounts.map((a) => ['dispute', a, 'HKD', 0, a]), 'dispute lines in the report');
     const hkd = report.totals.find((t) => t.currency === 'HKD' && !t.livemode);
     assert.equal(hkd?.net, await balanceIn(stack, key, 'HKD'), 'the day\'s HKD total equals the balance (every transaction of this account is today)');
+    // The dispute totals: withdrawals are the day's negative dispute lines, reinstatements the positive ones.
+    const disputeLines = report.transactions.filter((t) => t.type === 'dispute' && t.currency === 'HKD' && t.livemode === 0);
+    const out = disputeLines.filter((t) => t.amount < 0);
+    const back = disputeLines.filter((t) => t.amount > 0);
+    const sum = (lines: { amount: number }[]) => lines.reduce((total, t) => total + t.amount, 0);
+    const expected = disputeLines.length === 0 ? [] : [{ livemode: false, currency: 'HKD', withdrawals: { count: out.length, amount: sum(out) }, reinstatements: { count: back.length, amount: sum(back) }, net: sum(disputeLines) }];
+    assert.deepEqual(report.disputes.filter((t) => t.currency === 'HKD'), expected, 'dispute withdrawals and reinstatements totalled on their own');
   }
 
   it('retrieval answered with evidence → warning_under_review, the sandbox holds the documents; judged closed → warning_closed; no money moves', async () => {
@@ -273,10 +280,16 @@ describe('disputes end to end: retrievals and escalations answered, judged, acce
       assert.equal(run.status, 0, run.stderr);
       const printed = run.stdout.split('\n').filter((line) => line.includes(dispute.id));
       assert.equal(printed.length, 2, run.stdout);
-      assert.match(printed[0]!, /dispute .*HKD -450 .*net -450/);
-      assert.match(printed[1]!, /dispute .*HKD 450 .*net 450/);
+      assert.match(printed[0]!, /\bdispute .*HKD -450 .*net -450/);
+      assert.match(printed[1]!, /\bdispute_reversal .*HKD 450 .*net 450/);
+      const core = (await settlementReport(stack, utcDate(Date.now()))).disputes.find((t) => t.currency === 'HKD' && !t.livemode);
+      assert.ok(core && core.reinstatements.count >= 1);
+      assert.ok(
+        run.stdout.includes(`test HKD: withdrawn ${core.withdrawals.count} (${core.withdrawals.amount}), reinstated ${core.reinstatements.count} (${core.reinstatements.amount}), net ${core.net}`),
+        run.stdout,
+      );
       const csv = readFileSync(out, 'utf8').split('\r\n').filter((line) => line.includes(dispute.id));
-      assert.deepEqual(csv.map((line) => line.split(',')[4]), ['dispute', 'dispute']);
+      assert.deepEqual(csv.map((line) => [line.split(',')[4], line.split(',').at(-1)]), [['dispute', 'dispute'], ['dispute', 'dispute_reversal']]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
