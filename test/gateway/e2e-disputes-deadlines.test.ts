@@ -3,12 +3,13 @@ import { after, before, describe, it } from 'node:test';
 import { api } from '../support/gateway-server.js';
 import { startWorkerStack, type WorkerStack } from './worker-support.js';
 import type { PaymentStack } from '../support/e2e-harness.js';
+import { startReceiver, type Receiver } from '../support/webhook-harness.js';
 import {
   DISPUTE_EVENTS,
   EVIDENCE,
+  assertEventsAndWebhooks,
   balanceIn,
   closeDispute,
-  disputeEventTypes,
   disputesOf,
   gatewayDispute,
   openDispute,
@@ -18,11 +19,14 @@ import {
   runDisputeWorker,
   sandboxDispute,
   settlementReport,
+  subscribeToDisputes,
   updateDispute,
   utcDate,
 } from '../support/dispute-support.js';
 
 const DAY = 24 * 3600_000;
+/** The gateway signs webhooks with the manual clock's time, which may be days or years from real now. */
+const MANUAL_CLOCK_TOLERANCE_SEC = 10 * 365 * 24 * 3600;
 
 /**
  * Deadlines and the Alipay+ limits, on one manual clock for both sides: the sandbox's
@@ -34,13 +38,18 @@ describe('disputes left past due, and the limits of raising them', () => {
   let ws: WorkerStack;
   let stack: PaymentStack;
   let key = '';
+  let receiver: Receiver;
+  let secret = '';
   before(async () => {
     ws = await startWorkerStack();
     stack = ws.stack;
     key = stack.gateway.secretKey;
+    receiver = await startReceiver();
+    secret = await subscribeToDisputes(stack, key, receiver);
   });
   after(async () => {
     await stack.stop();
+    await receiver.close();
   });
 
   it('a retrieval left past due → warning_closed with past_due; a late answer is refused', async () => {
@@ -62,7 +71,7 @@ describe('disputes left past due, and the limits of raising them', () => {
     assert.equal((await updateDispute(stack, key, dispute.id, { metadata: { late: 'yes' } })).status, 200, 'metadata is always allowed');
     const view = await sandboxDispute(stack, opened.disputeId);
     assert.deepEqual([view.state, view.response], ['EXPIRED', null]);
-    assert.deepEqual(await disputeEventTypes(stack, key, dispute.id), ['charge.dispute.created', 'charge.dispute.closed', 'charge.dispute.updated']);
+    await assertEventsAndWebhooks(stack, key, receiver, secret, dispute.id, ['charge.dispute.created', 'charge.dispute.closed', 'charge.dispute.updated'], MANUAL_CLOCK_TOLERANCE_SEC);
     assert.equal(await balanceIn(stack, key, 'HKD'), balance);
   });
 
@@ -82,7 +91,7 @@ describe('disputes left past due, and the limits of raising them', () => {
     assert.equal(await balanceIn(stack, key, 'HKD'), balance - 900, 'the withdrawal stays');
     assert.deepEqual([(await closeDispute(stack, key, dispute.id)).body.error?.code], ['dispute_not_updatable']);
     assert.equal((await sandboxDispute(stack, opened.disputeId)).state, 'EXPIRED');
-    assert.deepEqual(await disputeEventTypes(stack, key, dispute.id), DISPUTE_EVENTS.escalationPastDue);
+    await assertEventsAndWebhooks(stack, key, receiver, secret, dispute.id, DISPUTE_EVENTS.escalationPastDue, MANUAL_CLOCK_TOLERANCE_SEC);
     const report = await settlementReport(stack, utcDate(ws.clock.now() - DAY));
     assert.deepEqual(report.transactions.filter((t) => t.source === dispute.id).map((t) => [t.type, t.amount, t.net]), [['dispute', -900, -900]]);
   });

@@ -6,14 +6,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import Stripe from 'stripe';
 import { ON_POSTGRES, api } from '../support/gateway-server.js';
-import { startPaymentStack, waitUntil, type PaymentStack } from '../support/e2e-harness.js';
+import { startPaymentStack, type PaymentStack } from '../support/e2e-harness.js';
 import { startReceiver, type Receiver } from '../support/webhook-harness.js';
 import {
   DISPUTE_EVENTS,
-  DISPUTE_EVENT_TYPES,
   EVIDENCE,
+  assertEventsAndWebhooks as assertWebhooks,
   balanceIn,
   closeDispute,
   disputeEventTypes,
@@ -29,12 +28,12 @@ import {
   sandboxDispute,
   settlementReport,
   sortedDocuments,
+  subscribeToDisputes,
   updateDispute,
   utcDate,
   type PaidCharge,
 } from '../support/dispute-support.js';
 
-const stripe = new Stripe('sk_test_unused', { maxNetworkRetries: 0 });
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 /**
@@ -53,31 +52,14 @@ describe('disputes end to end: retrievals and escalations answered, judged, acce
     stack = await startPaymentStack();
     key = stack.gateway.secretKey;
     receiver = await startReceiver();
-    const endpoint = await api(stack.gateway, 'POST', '/v1/webhook_endpoints', { key, json: { url: receiver.url, enabled_events: DISPUTE_EVENT_TYPES } });
-    assert.equal(endpoint.status, 200, endpoint.text);
-    webhookSecret = endpoint.body.secret;
+    webhookSecret = await subscribeToDisputes(stack, key, receiver);
   });
   after(async () => {
     await stack.stop();
     await receiver.close();
   });
 
-  /**
-   * The dispute's events through GET /v1/events are exactly `expected`, in order, and each was
-   * delivered to the webhook endpoint once, with a valid signature and the same payload.
-   */
-  async function assertEventsAndWebhooks(disputeId: string, expected: readonly string[]): Promise<void> {
-    assert.deepEqual(await disputeEventTypes(stack, key, disputeId), expected, `events of ${disputeId}`);
-    const events = await disputeEvents(stack, key, disputeId);
-    const mine = () => receiver.received.filter((r) => events.some((e) => e.id === r.eventId));
-    await waitUntil(() => mine().length >= expected.length, `${expected.length} webhooks for ${disputeId}`, 15_000);
-    const delivered = mine().map((r) => stripe.webhooks.constructEvent(r.body, r.headers['stripe-signature'] as string, webhookSecret));
-    assert.deepEqual(delivered.map((e) => e.id).sort(), events.map((e) => e.id).sort(), 'each event delivered once');
-    for (const event of delivered) {
-      assert.equal((event.data.object as { id: string }).id, disputeId);
-      assert.equal((event.data.object as { object: string }).object, 'dispute');
-    }
-  }
+  const assertEventsAndWebhooks = (disputeId: string, expected: readonly string[]) => assertWebhooks(stack, key, receiver, webhookSecret, disputeId, expected);
 
   /** The report of today lists the dispute's balance transactions as `dispute` lines, and its totals equal the balance. */
   async function assertReport(disputeId: string, amounts: number[]): Promise<void> {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import type { KeyObject } from 'node:crypto';
 import { formatDateTime, signedHeaders, verifySignedMessage } from '../../src/alipayplus/index.js';
+import Stripe from 'stripe';
 import { buildSettlementReport, type SettlementReport } from '../../src/cli/report-command.js';
+import type { Receiver } from './webhook-harness.js';
 import { api, seedWebRequest, type ApiResponse } from './gateway-server.js';
 import { E2E_CLIENT_ID, codeValueOf, payInWallet, sandboxPaymentIdsOf, waitUntil, type PaymentStack } from './e2e-harness.js';
 import { fixtureKeys } from './keys.js';
@@ -307,4 +309,39 @@ export async function waitForSandboxDispute(stack: PaymentStack, disputeId: stri
     const view = await sandboxDispute(stack, disputeId);
     return check(view) ? view : null;
   }, what, timeoutMs);
+}
+
+const webhookVerifier = new Stripe('sk_test_unused', { maxNetworkRetries: 0 });
+
+/** A webhook endpoint subscribed to the five dispute events; its signing secret. */
+export async function subscribeToDisputes(stack: PaymentStack, key: string, receiver: Receiver): Promise<string> {
+  const endpoint = await api(stack.gateway, 'POST', '/v1/webhook_endpoints', { key, json: { url: receiver.url, enabled_events: DISPUTE_EVENT_TYPES } });
+  assert.equal(endpoint.status, 200, endpoint.text);
+  return endpoint.body.secret;
+}
+
+/**
+ * The dispute's events through GET /v1/events are exactly `expected`, in order, and each was
+ * delivered to the webhook endpoint once, with a valid signature and the dispute as its object.
+ */
+export async function assertEventsAndWebhooks(
+  stack: PaymentStack,
+  key: string,
+  receiver: Receiver,
+  secret: string,
+  disputeId: string,
+  expected: readonly string[],
+  /** Seconds the signature's timestamp may be from real now (a manual clock signs with its own time). */
+  toleranceSec = 300,
+): Promise<void> {
+  assert.deepEqual(await disputeEventTypes(stack, key, disputeId), expected, `events of ${disputeId}`);
+  const events = await disputeEvents(stack, key, disputeId);
+  const mine = () => receiver.received.filter((r) => events.some((e) => e.id === r.eventId));
+  await waitUntil(() => mine().length >= expected.length, `${expected.length} webhooks for ${disputeId}`, 15_000);
+  const delivered = mine().map((r) => webhookVerifier.webhooks.constructEvent(r.body, r.headers['stripe-signature'] as string, secret, toleranceSec));
+  assert.deepEqual(delivered.map((e) => e.id).sort(), events.map((e) => e.id).sort(), 'each event delivered once');
+  for (const event of delivered) {
+    assert.equal((event.data.object as { id: string }).id, disputeId);
+    assert.equal((event.data.object as { object: string }).object, 'dispute');
+  }
 }
