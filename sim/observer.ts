@@ -13,7 +13,8 @@ export interface OverlapViolation {
  * Observes, without changing, the calls every worker makes to the wallet network, to prove the
  * leases: a call for a row while another worker is inside a call for the same row is an overlap.
  * Rows are named by the request ids the gateway derives from its own ids (an attempt's
- * paymentRequestId, a refund's refundRequestId), the same on every retry.
+ * paymentRequestId, a refund's refundRequestId), the same on every retry, or by Alipay+'s
+ * disputeRequestId for a dispute response.
  *
  * The simulated clock can jump while a call is in flight, which real time never does that fast;
  * so an overlap counts only when the first call started less than `leaseMs` ago on the clock: a
@@ -40,6 +41,9 @@ export class WorkerCallObserver {
       reverse: (request) => this.track(worker, 'reverse', rowOfPayment(request), () => real.reverse(request as Parameters<AlipayPlusGateway['reverse']>[0])),
       refund: (request) => this.track(worker, 'refund', (request as { refundRequestId: string }).refundRequestId, () => real.refund(request as Parameters<AlipayPlusGateway['refund']>[0])),
       inquire: (livemode, expected) => this.track(worker, 'inquire', rowOfPayment(expected), () => real.inquire(livemode as boolean, expected as Parameters<AlipayPlusGateway['inquire']>[1])),
+      // A dispute response the worker re-sends (the stored body, the same disputeRequestId each time).
+      sendDisputeResponse: (livemode, response) =>
+        this.track(worker, 'sendDisputeResponse', rowOfDisputeResponse(response), () => real.sendDisputeResponse(livemode as boolean, response as Parameters<AlipayPlusGateway['sendDisputeResponse']>[1])),
     };
     return new Proxy(real, {
       get(target, property, receiver) {
@@ -82,4 +86,12 @@ export class WorkerCallObserver {
 
 function rowOfPayment(request: unknown): string {
   return (request as { paymentRequestId: string }).paymentRequestId;
+}
+
+function rowOfDisputeResponse(response: unknown): string {
+  try {
+    return (JSON.parse((response as { body: string }).body) as { disputeRequestId: string }).disputeRequestId;
+  } catch {
+    return 'dispute response';
+  }
 }
