@@ -105,6 +105,21 @@ describe('sandbox disputes: delivery to the acquirer', () => {
     assert.equal((await view(opened.body.disputeId)).deliveries[1].ackStatus, 'S');
   });
 
+  it('a case is judged only once the acquirer acknowledged its initiate call, so a result can never overtake the case it decides', async () => {
+    const { paymentId } = await paidPayment();
+    await h.addFault({ target: 'disputeNotification', kind: 'drop' });
+    const opened = (await open(paymentId, { type: 'escalation' })).body;
+    const early = await h.control('POST', `/sandbox/v1/disputes/${opened.disputeId}/judge`, { outcome: 'won' });
+    assert.deepEqual([early.status, early.body.error.code], [409, 'DISPUTE_NOT_ACKNOWLEDGED']);
+    assert.equal((await view(opened.disputeId)).state, 'OPEN');
+    assert.equal(acquirer.forDispute(opened.disputeRequestId).length, 0);
+    h.clock.advance(2 * MINUTE_MS);
+    await h.sandbox.notifier.runDue();
+    const judged = await h.control('POST', `/sandbox/v1/disputes/${opened.disputeId}/judge`, { outcome: 'won' });
+    assert.deepEqual([judged.status, judged.body.state], [200, 'WON']);
+    assert.deepEqual(acquirer.forDispute(opened.disputeRequestId).map((call) => call.api), ['initiateEscalation', 'notifyDisputeResult']);
+  });
+
   it('`duplicate` fault: the same signed call with the same disputeRequestId arrives twice; both are recorded as attempt 1', async () => {
     const { paymentId } = await paidPayment();
     await h.addFault({ target: 'disputeNotification', kind: 'duplicate' });

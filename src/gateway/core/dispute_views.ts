@@ -66,3 +66,17 @@ export async function loadDisputeView(ex: Executor, row: DisputeRow, nowMs: numb
   const transactions = ids.length === 0 ? [] : await ex.selectFrom('balance_transactions').selectAll().where('id', 'in', ids).execute();
   return disputeView(row, charge, transactions, nowMs);
 }
+
+/** The views of a page of disputes with two queries (their charges, their balance transactions), not two per row. */
+export async function loadDisputeViews(ex: Executor, rows: DisputeRow[], nowMs: number): Promise<ApiObject[]> {
+  if (rows.length === 0) return [];
+  const chargeIds = [...new Set(rows.map((row) => row.charge_id))];
+  const charges = new Map((await ex.selectFrom('charges').selectAll().where('id', 'in', chargeIds).execute()).map((charge) => [charge.id, charge]));
+  const txnIds = rows.flatMap(balanceTransactionIdsOf);
+  const transactions = txnIds.length === 0 ? [] : await ex.selectFrom('balance_transactions').selectAll().where('id', 'in', txnIds).execute();
+  return rows.map((row) => {
+    const charge = charges.get(row.charge_id);
+    if (charge === undefined) throw new Error(`charge ${row.charge_id} of dispute ${row.id} vanished`);
+    return disputeView(row, charge, transactions, nowMs);
+  });
+}

@@ -14,7 +14,7 @@ import type { CoreDeps, RequestContext } from './context.js';
 import { ConcurrentUpdate } from './context.js';
 import { moveDisputeWithEffects, networkContext, previousAttributes } from './dispute_moves.js';
 import type { EventContext } from './dispute_moves.js';
-import { evidenceOf, loadDisputeView } from './dispute_views.js';
+import { evidenceOf, loadDisputeView, loadDisputeViews } from './dispute_views.js';
 import { recordEvent } from './events.js';
 import { claimInTransaction, completeIdempotentRequest } from './idempotency.js';
 import { listWindow } from './lists.js';
@@ -299,5 +299,5 @@ export async function listDisputes(deps: Pick<CoreDeps, 'database' | 'clock'>, s
     ...(params.payment_intent == null ? {} : { paymentIntent: params.payment_intent }),
   });
   const now = deps.clock.now();
-  return { data: await Promise.all(page.rows.map((row) => loadDisputeView(db, row, now))), hasMore: page.hasMore };
+  return { data: await loadDisputeViews(db, page.rows, now), hasMore: page.hasMore };
 }

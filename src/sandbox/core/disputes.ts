@@ -113,6 +113,11 @@ export function judgeDispute(ctx: SandboxContext, disputeId: string, outcome: Ju
     const now = ctx.clock.now();
     const dispute = ctx.disputes.findById(disputeId);
     if (!dispute) return { ok: false, status: 404, code: 'DISPUTE_NOT_FOUND', message: `no dispute ${disputeId}` };
+    // The network never decides a case the acquirer has not been told about: a result that
+    // overtook its initiate call would be refused as unknown and the two sides would part ways.
+    if (!initiateAcknowledged(ctx, disputeId)) {
+      return { ok: false, status: 409, code: 'DISPUTE_NOT_ACKNOWLEDGED', message: `the acquirer has not acknowledged the initiate call of ${disputeId} yet; judge it once it has` };
+    }
     const decided = judgement(dispute.type, dispute.state, outcome);
     if (!decided || !ctx.disputes.judge(disputeId, decided.state, decided.result, now)) {
       return { ok: false, status: 409, code: 'DISPUTE_NOT_JUDGEABLE', message: `a ${dispute.type} in state ${dispute.state} cannot be judged ${outcome}` };
@@ -122,6 +127,10 @@ export function judgeDispute(ctx: SandboxContext, disputeId: string, outcome: Ju
     const notificationId = enqueueCall(ctx, 'notifyDisputeResult', judged, payment, resultBody(judged), now);
     return { ok: true, dispute: judged, notificationId };
   })();
+}
+
+function initiateAcknowledged(ctx: SandboxContext, disputeId: string): boolean {
+  return ctx.notifications.listByDisputeId(disputeId).some((row) => row.api !== 'notifyDisputeResult' && row.status === 'acknowledged');
 }
 
 function enqueueCall(ctx: SandboxContext, api: Exclude<OutboundApi, 'notifyPayment'>, dispute: DisputeRow, payment: PaymentRow, body: object, now: number): number {
