@@ -8,6 +8,7 @@ import { addFault, startWorkerStack, type WorkerStack } from './worker-support.j
 import {
   DISPUTE_PATHS,
   balanceIn,
+  closeDispute,
   disputeEventTypes,
   disputeTransactions,
   disputesOf,
@@ -238,6 +239,29 @@ describe('dispute deliveries with a bad signature are refused, and the retry is 
     assert.equal((await retrieveDispute(stack, key, dispute.id)).status, 'won');
     assert.equal(await balanceIn(stack, key, 'HKD'), balance);
     assert.deepEqual(await disputeEventTypes(stack, key, dispute.id), ['charge.dispute.created', 'charge.dispute.funds_withdrawn', 'charge.dispute.closed', 'charge.dispute.funds_reinstated']);
+  });
+
+  it('a merchant who accepts a case Alipay+ already decided for them (its result still on the way) ends won, as Alipay+ has it', async () => {
+    const paid = await paidCharge(stack, { amount: 1000 });
+    const balance = await balanceIn(stack, key, 'HKD');
+    const opened = await openDispute(stack, paid.paymentId, { type: 'escalation' });
+    const dispute = await gatewayDispute(stack, paid, opened.disputeRequestId);
+    await addFault(stack, { target: 'disputeNotification', kind: 'drop', count: 1 });
+    const judged = await judge(stack, opened.disputeId, 'won');
+    assert.equal(judged.state, 'WON');
+    assert.equal((await retrieveDispute(stack, key, dispute.id)).status, 'needs_response', 'the result was dropped on the way');
+    // The merchant, not knowing, concedes: the gateway records lost and sends ACCEPT_REFUND, which Alipay+ refuses.
+    const closed = await closeDispute(stack, key, dispute.id);
+    assert.equal(closed.status, 200, closed.text);
+    ws.clock.advance(2 * MINUTE + 1000);
+    await stack.sandbox.notifier.tick();
+    const view = await waitForSandboxDispute(stack, opened.disputeId, (v) => v.deliveries.filter((d: { api: string }) => d.api === 'notifyDisputeResult').length >= 2, 'the result retry');
+    const final = await retrieveDispute(stack, key, dispute.id);
+    assert.deepEqual(
+      [view.state, final.status, await balanceIn(stack, key, 'HKD')],
+      ['WON', 'won', balance],
+      `Alipay+ decided WON; the gateway has ${final.status} (deliveries ${JSON.stringify(view.deliveries.map((d: { api: string; ackStatus: string; ackCode: string }) => [d.api, d.ackStatus, d.ackCode]))})`,
+    );
   });
 
   it('a case judged before its initiate call got through ends the same at both sides (or cannot be judged yet)', async () => {
