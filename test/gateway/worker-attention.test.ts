@@ -11,6 +11,8 @@ import { insertAttentionItem } from '../../src/gateway/store/attention.js';
 import type { ConnectorInquiryResult, ConnectorRefundOutcome, ConnectorRefundRequest, ConnectorReverseOutcome, ConnectorReverseRequest, NetworkConnector } from '../../src/gateway/connector/types.js';
 import { attentionCounts, listAttention } from '../../src/gateway/core/attention.js';
 import { REVERSAL_REFUSALS_MAX, WORKER_CHECKS_MAX } from '../../src/gateway/domain/schedule.js';
+import { ATTEMPT_WORKER_STATUSES } from '../../src/gateway/domain/payment_attempts.js';
+import { claimRow } from '../../src/gateway/store/leases.js';
 import { ManualClock, ScriptedConnector, api, seedWebRequest, startTestGateway, type TestGateway } from '../support/gateway-server.js';
 
 /**
@@ -302,7 +304,30 @@ describe('per-row worker leases', () => {
     assert.deepEqual(other, [attempt.id], 'another process claimed the row at once');
     assert.equal(harness.network.inquiries, 1, 'inquired once, by the other process');
   });
+  it('a lease lost between the inquiry and the reversal stops the check: only the holder calls the network', async () => {
+    const leaseMs = 60_000;
+    const harness = await startLeased(leaseMs);
+    const created = await api(harness.gw, 'POST', '/v1/payment_intents', { key: harness.gw.secretKey, json: seedWebRequest() });
+    assert.equal(created.body.status, 'requires_action');
+    // Past the attempt's deadline: an unpaid answer makes the check close it, a second network call.
+    harness.clock.advance(24 * 60 * 60_000);
+    const attempt = await harness.gw.database.db.selectFrom('payment_attempts').select('id').executeTakeFirstOrThrow();
+    harness.network.nextInquiry = async () => {
+      // The inquiry outlives the lease (a stall, a jump of the clock) and another process takes the row.
+      harness.clock.advance(leaseMs + 1);
+      const now = harness.clock.now();
+      assert.ok(await claimRow(harness.gw.database.db, 'payment_attempts', attempt.id, ATTEMPT_WORKER_STATUSES, 'other', now, now + leaseMs));
+      return { ok: true, outcome: { kind: 'pending' } };
+    };
+    await harness.worker.runOnce();
+    assert.equal(harness.network.inquiries, 1);
+    assert.equal(harness.network.reversals, 0, 'the process that lost its lease does not reverse');
+    const row = await harness.gw.database.db.selectFrom('payment_attempts').select(['status', 'lease_owner']).where('id', '=', attempt.id).executeTakeFirstOrThrow();
+    assert.deepEqual([row.status, row.lease_owner], ['canceling', 'other'], 'the close is recorded; the reversal is left to the holder');
+    assert.ok(harness.gw.logs.some((line) => line.includes('lost before its reversal')));
+  });
 });
+
 
 describe('zhifu attention', () => {
   it('lists what requires an operator, oldest first, with what to look up at Alipay+', async () => {

@@ -140,9 +140,10 @@ const RESULT_STATUS: Record<ConnectorDisputeDecided['result'], DisputeStatus> = 
 
 /**
  * Applies Alipay+'s result of a dispute: a retrieval closed, an escalation won (its amount
- * reinstated) or lost. Already applied: acknowledged again, nothing changes. A result that
- * contradicts a final status the gateway reached on its own (e.g. closed past due) is refused
- * and logged: the gateway does not overturn money movements it cannot reconcile alone.
+ * reinstated) or lost. Already applied: acknowledged again, nothing changes. Alipay+ decides the
+ * money, so an escalation the gateway closed as lost by presumption (past due, or accepted too
+ * late) that Alipay+ reports won becomes won. Any other contradiction (a retrieval won, a won
+ * case lost) is refused and logged.
  */
 export async function applyDisputeResult(deps: CoreDeps, call: ConnectorDisputeDecided): Promise<DisputeDisposition> {
   return withCasRetries(() =>

@@ -1,6 +1,6 @@
 import { OPEN_ESCALATION_STATUSES, transitionDispute } from '../domain/disputes.js';
 import type { DisputeEventType, DisputeInput } from '../domain/disputes.js';
-import { closeEscalationOnCharge, moveDispute } from '../store/disputes.js';
+import { closeEscalationOnCharge, releaseDisputeReserve, moveDispute } from '../store/disputes.js';
 import type { DisputeFields } from '../store/disputes.js';
 import type { DisputeRow, Executor } from '../store/schema.js';
 import { recordDisputeBalanceInTx } from './balance.js';
@@ -46,6 +46,7 @@ export async function moveDisputeWithEffects(
   const moved = await moveDispute(tx, dispute.id, decided, now, extra);
   if (moved === null) throw new ConcurrentUpdate();
   if (wasOpen && !staysOpen) await closeEscalationOnCharge(tx, dispute.charge_id, decided.to === 'won' ? dispute.amount : 0);
+  if (dispute.status === 'lost' && decided.to === 'won') await releaseDisputeReserve(tx, dispute.charge_id, dispute.amount);
   const view = await loadDisputeView(tx, moved, now);
   for (const type of decided.events satisfies DisputeEventType[]) {
     await recordEvent(tx, deps, ctx, type, view, type === 'charge.dispute.funds_reinstated' ? null : previousAttributes(dispute, moved));

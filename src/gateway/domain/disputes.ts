@@ -156,9 +156,14 @@ export function transitionDispute(from: DisputeStatus, input: DisputeInput): Dis
           }
       }
       break;
+    case 'lost':
+      // Alipay+ decides where the money goes. An escalation the gateway closed by presumption
+      // (past due, or a close whose acceptance Alipay+ refused because it had already judged the
+      // case) and that Alipay+ then reports won is won after all; it was already announced closed.
+      if (input.kind === 'result' && input.result === 'won') return to('won', 'charge.dispute.updated', 'charge.dispute.funds_reinstated');
+      return refuse(`it has a status of ${from}`);
     case 'warning_closed':
     case 'won':
-    case 'lost':
       return refuse(`it has a status of ${from}`);
   }
 }

@@ -91,6 +91,15 @@ export async function closeEscalationOnCharge(ex: Executor, chargeId: string, re
     .execute();
 }
 
+/** A lost escalation Alipay+ reports won after all: its amount no longer counts against the charge. */
+export async function releaseDisputeReserve(ex: Executor, chargeId: string, releaseMinor: number): Promise<void> {
+  await ex
+    .updateTable('charges')
+    .set({ amount_dispute_reserved: sql<number>`amount_dispute_reserved - ${releaseMinor}` })
+    .where('id', '=', chargeId)
+    .execute();
+}
+
 export type DisputeFields = Partial<
   Pick<
     DisputeRow,

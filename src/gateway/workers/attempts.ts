@@ -14,6 +14,18 @@ import { REVERSAL_REFUSALS_MAX, SENDING_CHECK_DELAY_MS, WORKER_CHECKS_MAX, attem
 export interface AttemptWork {
   deps: CoreDeps;
   connector: NetworkConnector;
+  /**
+   * Renews the worker's lease on the attempt and says whether it still holds it. A check makes
+   * two network calls (inquire, then reverse); a lease that ran out during the first (a stalled
+   * process, a clock that jumped) may have been taken by another worker, so it is asked again
+   * before the second.
+   */
+  leaseHeld?: () => Promise<boolean>;
+}
+
+/** The worker's lease on an attempt was taken by another worker mid-check: this check stops. */
+export class AttemptLeaseLost extends Error {
+  override readonly name = 'AttemptLeaseLost';
 }
 
 /** Why the worker closes an open attempt; the decline code is what Alipay+ says of a closed order. */
@@ -116,6 +128,7 @@ async function checkCancelingAttempt(work: AttemptWork, attempt: PaymentAttemptR
  * later with the same request ids.
  */
 async function reverseAndRecord(work: AttemptWork, attempt: PaymentAttemptRow, state: PaymentState): Promise<number | null> {
+  if (work.leaseHeld !== undefined && !(await work.leaseHeld())) throw new AttemptLeaseLost(`lease on ${attempt.id} lost before its reversal`);
   const outcome = await work.connector.reverse({
     accountId: attempt.account_id,
     livemode: attempt.livemode === 1,

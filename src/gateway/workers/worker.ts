@@ -10,7 +10,7 @@ import { releaseDispute } from '../store/disputes.js';
 import { RESPONDING_STATUSES } from '../domain/disputes.js';
 import type { DisputeRow, PaymentAttemptRow, RefundRow, Tables } from '../store/schema.js';
 import { checkDisputeResponse, enforceDisputeDeadlines } from './disputes.js';
-import { checkAttempt, type AttemptWork } from './attempts.js';
+import { AttemptLeaseLost, checkAttempt, type AttemptWork } from './attempts.js';
 import { expireCheckoutSessions } from './checkout_sessions.js';
 import { checkRefund } from './refunds.js';
 import { confirmStrandedCreates } from './stranded_confirms.js';
@@ -89,7 +89,7 @@ export class GatewayWorker {
     const limit = this.options.batchMax ?? WORKER_BATCH_MAX;
     const db = this.deps.database.db;
     const attemptIds = await findDueIds(db, 'payment_attempts', ATTEMPT_WORKER_STATUSES, this.deps.clock.now(), limit);
-    const attempts = await this.checkEachLeased('payment_attempts', attemptIds, ATTEMPT_WORKER_STATUSES, (attempt) => this.checkOne(attempt));
+    const attempts = await this.checkEachLeased('payment_attempts', attemptIds, ATTEMPT_WORKER_STATUSES, (attempt, leaseHeld) => this.checkOne(attempt, leaseHeld));
     const refundIds = await findDueIds(db, 'refunds', ['pending'], this.deps.clock.now(), limit);
     const refunds = await this.checkEachLeased('refunds', refundIds, ['pending'], (refund) => this.checkRefund(refund));
     const disputeIds = await findDueIds(db, 'disputes', RESPONDING_STATUSES, this.deps.clock.now(), limit);
@@ -105,7 +105,12 @@ export class GatewayWorker {
    * fresh `now` when its check starts, renewed while it runs, released with its next check.
    * Returns the ids this process checked (a row another process claimed first is skipped).
    */
-  private async checkEachLeased<T extends LeasedTable>(table: T, ids: string[], statuses: readonly Tables[T]['status'][], check: (row: Tables[T]) => Promise<void>): Promise<string[]> {
+  private async checkEachLeased<T extends LeasedTable>(
+    table: T,
+    ids: string[],
+    statuses: readonly Tables[T]['status'][],
+    check: (row: Tables[T], leaseHeld: () => Promise<boolean>) => Promise<void>,
+  ): Promise<string[]> {
     const checked: string[] = [];
     const leaseMs = this.options.leaseMs ?? WORKER_LEASE_MS;
     await forEachBounded(ids, this.options.concurrencyMax ?? WORKER_CONCURRENCY_MAX, async (id) => {
@@ -133,8 +138,9 @@ export class GatewayWorker {
         );
       }, Math.max(1, Math.floor(leaseMs / 3)));
       heartbeat.unref();
+      const leaseHeld = () => renewLease(db, table, id, this.owner, this.deps.clock.now() + leaseMs);
       try {
-        await check(row);
+        await check(row, leaseHeld);
       } finally {
         clearInterval(heartbeat);
       }
@@ -193,11 +199,16 @@ export class GatewayWorker {
   }
 
   /** A check never throws out of the pass: a failure is logged and the attempt retried on the backoff. */
-  private async checkOne(attempt: PaymentAttemptRow): Promise<void> {
+  private async checkOne(attempt: PaymentAttemptRow, leaseHeld: () => Promise<boolean>): Promise<void> {
     let next: number | null;
     try {
-      next = await checkAttempt(this.work, attempt);
+      next = await checkAttempt({ ...this.work, leaseHeld }, attempt);
     } catch (error) {
+      if (error instanceof AttemptLeaseLost) {
+        // Another worker holds the attempt now and finishes the check; its lease is not ours to release.
+        this.deps.logger.warn({ payment_request_id: attempt.payment_request_id }, error.message);
+        return;
+      }
       this.deps.logger.error({ err: error, payment_request_id: attempt.payment_request_id }, 'worker check failed; retrying later');
       next = nextRetryAt(attempt.checks, this.deps.clock.now());
     }

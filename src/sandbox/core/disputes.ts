@@ -29,7 +29,7 @@ const RESPONSE_API: Record<DisputeType, DisputeResponseApi> = { RETRIEVAL: 'resp
 
 export type DisputeError =
   | { ok: false; status: 404; code: 'PAYMENT_NOT_FOUND' | 'DISPUTE_NOT_FOUND'; message: string }
-  | { ok: false; status: 409; code: OpenRefusalCode | 'PAYMENT_NOT_NOTIFIABLE' | 'DISPUTE_NOT_JUDGEABLE'; message: string };
+  | { ok: false; status: 409; code: OpenRefusalCode | 'PAYMENT_NOT_NOTIFIABLE' | 'DISPUTE_NOT_JUDGEABLE' | 'DISPUTE_NOT_ACKNOWLEDGED'; message: string };
 
 /** The dispute after the change, and the outbox row to send now (null when nothing is sent). */
 export type DisputeChange = { ok: true; dispute: DisputeRow; notificationId: number | null } | DisputeError;
