@@ -2,7 +2,8 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SignedReceiver, result, type ResultCode } from '../../src/alipayplus/index.js';
-import { CLIENT_ID, keys } from '../support/sandbox-harness.js';
+import assert from 'node:assert/strict';
+import { CLIENT_ID, keys, payRequest, type SandboxHarness } from '../support/sandbox-harness.js';
 
 /** The acquirer's notify URL the test payments carry; dispute calls go to `disputes/<api>` beside it. */
 export const NOTIFY_PATH = '/alipayplus/test/notify';
@@ -132,4 +133,30 @@ export class DisputeReceiver {
     res.writeHead(status, { ...(reply.headers as Record<string, string>) });
     res.end(reply.body);
   }
+}
+
+/**
+ * The control-API calls the sandbox dispute tests make, bound to one sandbox and its stand-in
+ * acquirer: a paid payment whose own notifyPayment has already gone out (so only dispute calls
+ * remain due), and open / view / judge. Getters, because the harnesses start in `before`.
+ */
+export function disputeControls(sandbox: () => SandboxHarness, acquirer: () => DisputeReceiver) {
+  const h = {
+    get client() { return sandbox().client; },
+    get sandbox() { return sandbox().sandbox; },
+    walletPay: (...args: Parameters<SandboxHarness['walletPay']>) => sandbox().walletPay(...args),
+    control: (...args: Parameters<SandboxHarness['control']>) => sandbox().control(...args),
+  };
+  return {
+    async paidPayment(value = '10000'): Promise<{ paymentId: string; paymentRequestId: string }> {
+      const request = payRequest({ notifyUrl: acquirer().notifyUrl(), value });
+      const created = await h.client.pay(request);
+      assert.equal((await h.walletPay({ paymentId: created.paymentId, outcome: 'success' })).status, 200);
+      await h.sandbox.notifier.runDue();
+      return { paymentId: created.paymentId as string, paymentRequestId: request.paymentRequestId };
+    },
+    open: (paymentId: string, body: unknown) => h.control('POST', `/sandbox/v1/payments/${paymentId}/disputes`, body),
+    view: async (disputeId: string) => (await h.control('GET', `/sandbox/v1/disputes/${disputeId}`)).body,
+    judge: (disputeId: string, outcome: string) => h.control('POST', `/sandbox/v1/disputes/${disputeId}/judge`, { outcome }),
+  };
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { NOTIFY_RETRY_INTERVALS_MS } from '../../src/sandbox/notifier/notifier.js';
-import { SandboxHarness, START_MS, isoAt, payRequest, waitUntil } from '../support/sandbox-harness.js';
-import { DisputeReceiver } from './dispute-receiver.js';
+import { SandboxHarness, START_MS, isoAt, waitUntil } from '../support/sandbox-harness.js';
+import { DisputeReceiver, disputeControls } from './dispute-receiver.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -18,6 +18,7 @@ const brief = (deliveries: Delivery[]) => deliveries.map((d) => [d.api, d.attemp
 describe('sandbox disputes: delivery to the acquirer', () => {
   let h: SandboxHarness;
   let acquirer: DisputeReceiver;
+  const { paidPayment, open, view } = disputeControls(() => h, () => acquirer);
 
   before(async () => {
     acquirer = await DisputeReceiver.start();
@@ -33,16 +34,7 @@ describe('sandbox disputes: delivery to the acquirer', () => {
     await acquirer.close();
   });
 
-  async function paidPayment(value = '10000'): Promise<{ paymentId: string; paymentRequestId: string }> {
-    const request = payRequest({ notifyUrl: acquirer.notifyUrl(), value });
-    const created = await h.client.pay(request);
-    assert.equal((await h.walletPay({ paymentId: created.paymentId, outcome: 'success' })).status, 200);
-    await h.sandbox.notifier.runDue();
-    return { paymentId: created.paymentId as string, paymentRequestId: request.paymentRequestId };
-  }
 
-  const open = (paymentId: string, body: Record<string, unknown>) => h.control('POST', `/sandbox/v1/payments/${paymentId}/disputes`, body);
-  const view = async (disputeId: string) => (await h.control('GET', `/sandbox/v1/disputes/${disputeId}`)).body;
 
   it('no acknowledgement (HTTP 500, then an unsigned ack): retried at +2 min and +10 min with the same signed body, stopped on the signed S', async () => {
     const { paymentId } = await paidPayment();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { AlipayPlusError } from '../../src/alipayplus/index.js';
 import { SandboxHarness, START_MS, payRequest, uniqueId } from '../support/sandbox-harness.js';
-import { DisputeReceiver } from './dispute-receiver.js';
+import { DisputeReceiver, disputeControls } from './dispute-receiver.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const isError = (kind: string, code: string) => (error: AlipayPlusError) => error.kind === kind && error.resultCode === code;
@@ -11,6 +11,7 @@ const isError = (kind: string, code: string) => (error: AlipayPlusError) => erro
 describe('sandbox disputes: limits', () => {
   let h: SandboxHarness;
   let acquirer: DisputeReceiver;
+  const { paidPayment, open, judge } = disputeControls(() => h, () => acquirer);
 
   before(async () => {
     acquirer = await DisputeReceiver.start();
@@ -25,16 +26,7 @@ describe('sandbox disputes: limits', () => {
     await acquirer.close();
   });
 
-  async function paidPayment(value = '10000'): Promise<{ paymentId: string; paymentRequestId: string }> {
-    const request = payRequest({ notifyUrl: acquirer.notifyUrl(), value });
-    const created = await h.client.pay(request);
-    assert.equal((await h.walletPay({ paymentId: created.paymentId, outcome: 'success' })).status, 200);
-    await h.sandbox.notifier.runDue();
-    return { paymentId: created.paymentId as string, paymentRequestId: request.paymentRequestId };
-  }
 
-  const open = (paymentId: string, body: unknown) => h.control('POST', `/sandbox/v1/payments/${paymentId}/disputes`, body);
-  const judge = (disputeId: string, outcome: string) => h.control('POST', `/sandbox/v1/disputes/${disputeId}/judge`, { outcome });
   const refused = (response: { status: number; body: { error?: { code: string } } }) => [response.status, response.body.error?.code];
   const refund = (paymentId: string, value: string) => h.client.refund({ refundRequestId: uniqueId('refund'), paymentId, refundAmount: { currency: 'CNY', value } });
 

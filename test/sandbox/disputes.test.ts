@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { AlipayPlusError, API_PATHS, verifySignedMessage, type ResponseEscalationRequest, type ResponseRetrievalRequest } from '../../src/alipayplus/index.js';
-import { CLIENT_ID, SandboxHarness, START_MS, isoAt, keys, payRequest } from '../support/sandbox-harness.js';
-import { DisputeReceiver, NOTIFY_PATH } from './dispute-receiver.js';
+import { CLIENT_ID, SandboxHarness, START_MS, isoAt, keys } from '../support/sandbox-harness.js';
+import { DisputeReceiver, NOTIFY_PATH, disputeControls } from './dispute-receiver.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -15,6 +15,7 @@ const isError = (kind: string, code: string) => (error: AlipayPlusError) => erro
 describe('sandbox disputes: open → deliver → respond → judge', () => {
   let h: SandboxHarness;
   let acquirer: DisputeReceiver;
+  const { paidPayment, open, view, judge } = disputeControls(() => h, () => acquirer);
 
   before(async () => {
     acquirer = await DisputeReceiver.start();
@@ -29,18 +30,7 @@ describe('sandbox disputes: open → deliver → respond → judge', () => {
     await acquirer.close();
   });
 
-  async function paidPayment(value = '10000'): Promise<{ paymentId: string; paymentRequestId: string }> {
-    const request = payRequest({ notifyUrl: acquirer.notifyUrl(), value });
-    const created = await h.client.pay(request);
-    assert.equal((await h.walletPay({ paymentId: created.paymentId, outcome: 'success' })).status, 200);
-    // The payment's own notifyPayment goes out (the stand-in acks it), so only dispute calls remain due.
-    await h.sandbox.notifier.runDue();
-    return { paymentId: created.paymentId as string, paymentRequestId: request.paymentRequestId };
-  }
 
-  const open = (paymentId: string, body: Record<string, unknown>) => h.control('POST', `/sandbox/v1/payments/${paymentId}/disputes`, body);
-  const view = async (disputeId: string) => (await h.control('GET', `/sandbox/v1/disputes/${disputeId}`)).body;
-  const judge = (disputeId: string, outcome: string) => h.control('POST', `/sandbox/v1/disputes/${disputeId}/judge`, { outcome });
 
   it('a retrieval is sent, signed, to disputes/initiateRetrieval beside the notify URL, and answered after the first attempt', async () => {
     const { paymentId, paymentRequestId } = await paidPayment();
