@@ -91,6 +91,17 @@ export function transitionDispute(from: DisputeStatus, input: DisputeInput): Dis
   const refuse = (why: string): DisputeMove => ({ ok: false, from, message: why });
   const to = (status: DisputeStatus, ...events: DisputeEventType[]): DisputeMove => ({ ok: true, from, to: status, events });
   const closed = (status: DisputeStatus): DisputeMove => to(status, 'charge.dispute.closed');
+  // Alipay+'s decision of an open escalation, whether or not the merchant answered it.
+  const decided = (result: DisputeResult): DisputeMove => {
+    switch (result) {
+      case 'won':
+        return to('won', 'charge.dispute.closed', 'charge.dispute.funds_reinstated');
+      case 'lost':
+        return closed('lost');
+      case 'closed':
+        return refuse('an escalation is won or lost, not closed');
+    }
+  };
   switch (from) {
     case 'warning_needs_response':
       switch (input.kind) {
@@ -127,14 +138,7 @@ export function transitionDispute(from: DisputeStatus, input: DisputeInput): Dis
         case 'response_refused':
           return refuse('no response of it is under review');
         case 'result':
-          switch (input.result) {
-            case 'won':
-              return to('won', 'charge.dispute.closed', 'charge.dispute.funds_reinstated');
-            case 'lost':
-              return closed('lost');
-            case 'closed':
-              return refuse('an escalation is won or lost, not closed');
-          }
+          return decided(input.result);
       }
       break;
     case 'under_review':
@@ -146,14 +150,7 @@ export function transitionDispute(from: DisputeStatus, input: DisputeInput): Dis
         case 'response_refused':
           return to('needs_response', 'charge.dispute.updated');
         case 'result':
-          switch (input.result) {
-            case 'won':
-              return to('won', 'charge.dispute.closed', 'charge.dispute.funds_reinstated');
-            case 'lost':
-              return closed('lost');
-            case 'closed':
-              return refuse('an escalation is won or lost, not closed');
-          }
+          return decided(input.result);
       }
       break;
     case 'lost':
