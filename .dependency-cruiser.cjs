@@ -71,6 +71,13 @@ module.exports = {
       to: { path: '^src/gateway/http/|^src/gateway/connector/alipayplus/' },
     },
     {
+      name: 'metrics-are-counted-into',
+      severity: 'error',
+      comment: 'Every layer counts into src/gateway/metrics; it reads the store at scrape time but never calls HTTP, the core, workers, webhooks or the connector.',
+      from: { path: '^src/gateway/metrics/' },
+      to: { path: '^src/gateway/(http|core|workers|webhooks|connector)/' },
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       comment: 'An import that does not resolve is a broken build.',

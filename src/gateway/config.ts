@@ -23,6 +23,8 @@ export interface GatewayConfig {
    * by the worker's delays (domain/schedule.ts `timeoutInconsistency`).
    */
   alipayPlusTimeoutMs?: number;
+  /** `ZHIFU_METRICS_TOKEN`: when set, `GET /metrics` requires it as a Bearer token; absent: open. */
+  metricsToken?: string | null;
 }
 
 /** Default of ZHIFU_RATE_LIMIT: far above an honest integration, far below what harms the database. */
@@ -60,7 +62,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   const rateLimitPerSecond = parseRateLimit(env.ZHIFU_RATE_LIMIT);
   checkFeeSchedule(env.ZHIFU_FEE_SCHEDULE);
   const alipayPlusTimeoutMs = parseTimeout(env.ZHIFU_ALIPAYPLUS_TIMEOUT_MS);
-  return { port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey, rateLimitPerSecond, ...(alipayPlusTimeoutMs === null ? {} : { alipayPlusTimeoutMs }) };
+  const metricsToken = nonEmpty(env.ZHIFU_METRICS_TOKEN);
+  return { port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey, rateLimitPerSecond, metricsToken, ...(alipayPlusTimeoutMs === null ? {} : { alipayPlusTimeoutMs }) };
 }
 
 /** Which store a database URL selects; throws ConfigError for anything else. */

@@ -10,6 +10,7 @@ import type { ApiKeyPair } from './core/accounts.js';
 import { buildGatewayApp } from './http/app.js';
 import { createGatewayLogger } from './http/logging.js';
 import { createIdGenerator } from './ids.js';
+import { GatewayMetrics } from './metrics/registry.js';
 import { openDatabase } from './store/database.js';
 import type { Database, OpenDatabaseOptions } from './store/database.js';
 import { migrate } from './store/migrations.js';
@@ -48,6 +49,8 @@ export interface RunningGateway {
   worker: GatewayWorker | null;
   /** Delivers webhooks from the database; every process runs one (they share the work by leases). */
   webhooks: WebhookDeliveryWorker;
+  /** This gateway's Prometheus registry (served at `/metrics`). */
+  metrics: GatewayMetrics;
   /** Stops the worker (waiting for checks in flight), then the server, then the database it opened. */
   stop(): Promise<void>;
 }
@@ -63,16 +66,19 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     const ids = createIdGenerator(clock);
     const { account, generatedKeys } = await ensureDefaultAccount(database, clock, ids, options.config);
     const { autostart = true, ...webhookOptions } = options.webhooks ?? {};
-    const webhooks = new WebhookDeliveryWorker({ database, clock, ids, logger: logger.child({ component: 'webhooks' }) }, webhookOptions);
+    // One registry per gateway: its HTTP layer, workers and Alipay+ connector count into it.
+    const metrics = new GatewayMetrics();
+    options.alipayPlus?.observeCalls((call) => metrics.alipayPlusCall(call));
+    const webhooks = new WebhookDeliveryWorker({ database, clock, ids, logger: logger.child({ component: 'webhooks' }), metrics }, webhookOptions);
     const app = buildGatewayApp({
-      config: options.config, database, clock, logger, connector: options.connector, ids, afterWrite: () => webhooks.poke(),
+      config: options.config, database, clock, logger, connector: options.connector, ids, afterWrite: () => webhooks.poke(), metrics,
       ...(options.alipayPlus ? { alipayPlus: options.alipayPlus } : {}),
     });
     await app.listen({ port: options.config.port, host: options.config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : options.config.port;
     const worker = options.alipayPlus && options.worker !== false
-      ? new GatewayWorker({ database, clock, ids, connector: options.connector, logger: logger.child({ component: 'worker' }) }, options.alipayPlus, options.worker ?? {})
+      ? new GatewayWorker({ database, clock, ids, connector: options.connector, logger: logger.child({ component: 'worker' }), metrics }, options.alipayPlus, options.worker ?? {})
       : null;
     worker?.start();
     if (autostart) webhooks.start();
@@ -82,7 +88,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       await app.close();
       if (ownsDatabase) await database.close();
     };
-    return { app, database, url: `http://${options.config.host}:${port}`, defaultAccount: account, generatedKeys, worker, webhooks, stop };
+    return { app, database, url: `http://${options.config.host}:${port}`, defaultAccount: account, generatedKeys, worker, webhooks, metrics, stop };
   } catch (error) {
     if (ownsDatabase) await database.close();
     throw error;

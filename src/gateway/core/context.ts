@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { PaymentConnector } from '../connector/types.js';
 import type { IdGenerator } from '../ids.js';
+import type { GatewayMetrics } from '../metrics/registry.js';
 import type { Database } from '../store/database.js';
 import type { Scope } from '../store/scope.js';
 import type { IdempotencyClaim } from './idempotency_claim.js';
@@ -13,6 +14,8 @@ export interface CoreDeps {
   ids: IdGenerator;
   connector: PaymentConnector;
   logger: Logger;
+  /** This gateway's Prometheus instruments; absent (tools, some tests): nothing is counted. */
+  metrics?: GatewayMetrics;
 }
 
 /** Who is asking, for one API request. */

@@ -9,6 +9,8 @@ import type { CoreDeps } from '../core/context.js';
 import { createIdGenerator } from '../ids.js';
 import type { IdGenerator } from '../ids.js';
 import type { Database } from '../store/database.js';
+import { installScrapeGauges } from '../metrics/gauges.js';
+import { GatewayMetrics } from '../metrics/registry.js';
 import { installAuth, requireDeclaredAuth, withRouteAuth } from './auth.js';
 import { installRateLimit } from './rate_limit.js';
 import { BODY_LIMIT_BYTES, checkPathParameters, checkQuery, installBodyParsers, installGetBodies, parseQuery } from './body.js';
@@ -19,6 +21,7 @@ import { registerAlipayPlusRoutes, type InboundConnector } from './routes/alipay
 import { registerChargeRoutes } from './routes/charges.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerMetricsRoute } from './routes/metrics.js';
 import { registerPaymentIntentRoutes } from './routes/payment_intents.js';
 import { registerPaymentMethodRoutes } from './routes/payment_methods.js';
 import { registerRefundRoutes } from './routes/refunds.js';
@@ -44,6 +47,8 @@ export interface GatewayAppOptions {
   alipayPlus?: InboundConnector;
   /** Called after every answered write request (it may have committed events): wakes the webhook worker. */
   afterWrite?: () => void;
+  /** This gateway's metrics (startGateway shares them with its workers); default: a new registry. */
+  metrics?: GatewayMetrics;
 }
 
 /**
@@ -53,7 +58,9 @@ export interface GatewayAppOptions {
 export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   const ids = options.ids ?? createIdGenerator(options.clock);
   const logger = options.logger.child({}, { serializers: { req: serializeRequest }, redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } });
-  const core: CoreDeps = { database: options.database, clock: options.clock, ids, connector: options.connector, logger };
+  const metrics = options.metrics ?? new GatewayMetrics();
+  installScrapeGauges(metrics, options.database, options.clock);
+  const core: CoreDeps = { database: options.database, clock: options.clock, ids, connector: options.connector, logger, metrics };
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -73,6 +80,11 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     checkQuery(req.query);
     if (!req.is404) checkPathParameters(req.params);
   });
+  // Counted when the answer is sent: the route pattern (never the URL, which carries ids) and Fastify's own timing.
+  app.addHook('onResponse', (req, reply, done) => {
+    metrics.httpAnswered(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
   const afterWrite = options.afterWrite;
   if (afterWrite) {
     app.addHook('onResponse', async (req) => {
@@ -87,6 +99,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   installGetBodies(app);
   installIdempotency(app);
   registerHealthRoutes(app);
+  registerMetricsRoute(app, metrics, options.config.metricsToken ?? null);
   registerPaymentIntentRoutes(app);
   registerPaymentMethodRoutes(app);
   registerChargeRoutes(app);

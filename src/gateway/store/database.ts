@@ -14,6 +14,8 @@ export interface Database {
   kind: DatabaseKind;
   db: Kysely<Tables>;
   close(): Promise<void>;
+  /** PostgreSQL only: the pool's connection counts, read by the metrics at scrape time. */
+  pool?: { readonly totalCount: number; readonly idleCount: number; readonly waitingCount: number };
   /**
    * Test-only (the seeded simulation, sim/): awaited after each `inTransaction` commits, so a
    * simulated crash can stop a request between any two of its transactions. Never set in production.
@@ -104,7 +106,7 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Database {
     types: { getTypeParser: pgTypeParser as typeof pg.types.getTypeParser },
   });
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
-  return { kind: 'postgres', db, close: () => db.destroy() };
+  return { kind: 'postgres', db, pool, close: () => db.destroy() };
 }
 
 /** bigint columns (money, timestamps) come back as JS numbers; larger values are refused loudly. */
