@@ -1,5 +1,5 @@
 import { transitionAttempt } from '../domain/payment_attempts.js';
-import { inTransaction, type Database } from '../store/database.js';
+import { inTransaction } from '../store/database.js';
 import { insertAttentionItem, listAttentionItems } from '../store/attention.js';
 import { findAttemptById, moveAttempt } from '../store/payment_attempts.js';
 import { findPaymentIntentById } from '../store/payment_intents.js';
@@ -15,7 +15,7 @@ import { paymentIntentView } from './views.js';
  * reports for another amount, a paymentId that is not the one pay returned, a reversal the network
  * refused, or no final answer within WORKER_CHECKS_MAX checks. The row stops being worked; the
  * move, an Event and an attention item (the operator's list, `zhifu attention`) commit together;
- * then a log line at error level, and the process's counter goes up.
+ * then a log line at error level, and the gateway's metrics counter goes up.
  */
 
 export interface AttentionCounts {
@@ -23,19 +23,20 @@ export interface AttentionCounts {
   refund: number;
 }
 
-/** Per database, so gateways sharing one process (tests) count apart; a restart starts at zero (the list stays). */
-const counters = new WeakMap<Database, AttentionCounts>();
-
-/** How many rows this process moved to requires_attention since it started. */
-export function attentionCounts(deps: Pick<CoreDeps, 'database'>): AttentionCounts {
-  return { ...(counters.get(deps.database) ?? { payment_attempt: 0, refund: 0 }) };
+/**
+ * How many rows this gateway moved to requires_attention since it started: its metrics' counter
+ * (`zhifu_requires_attention_total`), so gateways sharing one process (tests) count apart; a
+ * restart starts at zero (the list stays).
+ */
+export async function attentionCounts(deps: Pick<CoreDeps, 'metrics'>): Promise<AttentionCounts> {
+  const metrics = deps.metrics;
+  if (metrics === undefined) return { payment_attempt: 0, refund: 0 };
+  return { payment_attempt: await metrics.attentionCount('payment_attempt'), refund: await metrics.attentionCount('refund') };
 }
 
 /** After the move committed: the error log line and the counter. */
-export function noteAttention(deps: Pick<CoreDeps, 'database' | 'logger'>, object: keyof AttentionCounts, fields: Record<string, unknown>): void {
-  const current = counters.get(deps.database) ?? { payment_attempt: 0, refund: 0 };
-  current[object] += 1;
-  counters.set(deps.database, current);
+export function noteAttention(deps: Pick<CoreDeps, 'metrics' | 'logger'>, object: keyof AttentionCounts, fields: Record<string, unknown>): void {
+  deps.metrics?.attention(object);
   deps.logger.error(fields, object === 'refund' ? 'refund requires attention' : 'payment attempt requires attention');
 }
 

@@ -49,8 +49,14 @@ export async function confirmPaymentIntent(
   const started = await withCasRetries(() => inTransaction(deps.database, (tx) => startAttempt(tx, deps, ctx, id, params, clientSecret)));
   const outcome = await payAtNetwork(deps, started.intent, started.attempt);
   const recorded = await withCasRetries(() => inTransaction(deps.database, (tx) => recordPayOutcome(tx, deps, ctx, started.attempt.id, outcome)));
+  notePayOutcome(deps, recorded, ctx.scope.livemode);
   if (recorded.failure !== null) throw recorded.failure;
   return recorded.view;
+}
+
+/** After the outcome committed: counts a payment the pay call settled (the metrics). */
+export function notePayOutcome(deps: Pick<CoreDeps, 'metrics'>, recorded: RecordedOutcome, livemode: boolean): void {
+  if (recorded.settled !== null) deps.metrics?.paymentOutcome(recorded.settled, livemode);
 }
 
 async function startAttempt(
@@ -164,6 +170,8 @@ export interface RecordedOutcome {
   view: ApiObject;
   /** The 402 to send when the attempt was declined. */
   failure: ApiError | null;
+  /** What this outcome settled, when it was the one recorded (for the metrics, counted after the commit). */
+  settled: 'succeeded' | 'failed' | null;
 }
 
 export async function recordPayOutcome(tx: Executor, deps: CoreDeps, ctx: RequestContext, attemptId: string, outcome: ConnectorPayOutcome): Promise<RecordedOutcome> {
@@ -172,6 +180,7 @@ export async function recordPayOutcome(tx: Executor, deps: CoreDeps, ctx: Reques
   if (attempt === undefined || current === undefined) throw new Error(`attempt ${attemptId} or its PaymentIntent vanished`);
   const now = deps.clock.now();
   let intent = current;
+  let settled: RecordedOutcome['settled'] = null;
   // Only an attempt still `sending` takes this outcome. Otherwise a notification, inquiry or
   // cancel got there first, and the response reports the state it left.
   if (attempt.status === 'sending') {
@@ -183,10 +192,14 @@ export async function recordPayOutcome(tx: Executor, deps: CoreDeps, ctx: Reques
         break;
       case 'declined':
         intent = await recordDecline(tx, deps, ctx, current, attempt, outcome.declineCode, outcome.message);
+        settled = 'failed';
         break;
-      case 'succeeded':
-        intent = (await recordSuccessInTx(tx, deps, ctx, current, attempt, outcome))?.intent ?? current;
+      case 'succeeded': {
+        const recorded = await recordSuccessInTx(tx, deps, ctx, current, attempt, outcome);
+        intent = recorded?.intent ?? current;
+        if (recorded !== null) settled = 'succeeded';
         break;
+      }
       case 'unknown':
         intent = won(await markStillProcessing(tx, current, now));
         await recordTransitionEvents(tx, deps, ctx, current, intent, 'attempt_unknown');
@@ -197,7 +210,7 @@ export async function recordPayOutcome(tx: Executor, deps: CoreDeps, ctx: Reques
   const failure = attempt.status === 'sending' && outcome.kind === 'declined' ? declineError(view, outcome.declineCode, outcome.message) : null;
   if (failure === null) await completeIdempotentRequest(tx, ctx, 200, view);
   else await completeIdempotentRequest(tx, ctx, failure.status, failure.toBody());
-  return { view, failure };
+  return { view, failure, settled };
 }
 
 /** next_action of api.md §2: Stripe's redirect_to_url plus the seed's alipay_handle_redirect. */
@@ -332,7 +345,7 @@ export type AttemptSuccessResult =
  * (notification or inquiry). Idempotent: a duplicate report changes nothing.
  */
 export async function recordAttemptSucceeded(deps: CoreDeps, paymentRequestId: string, details: SuccessDetails): Promise<AttemptSuccessResult> {
-  return withCasRetries(() =>
+  const result = await withCasRetries(() =>
     inTransaction(deps.database, async (tx): Promise<AttemptSuccessResult> => {
       const attempt = await findAttemptByPaymentRequestId(tx, paymentRequestId);
       const intent = attempt === undefined ? undefined : await findPaymentIntentById(tx, attempt.payment_intent_id);
@@ -351,6 +364,8 @@ export async function recordAttemptSucceeded(deps: CoreDeps, paymentRequestId: s
       return { kind: 'recorded', paymentIntent: paymentIntentView(recorded.intent), charge: chargeView(recorded.charge) };
     }),
   );
+  if (result.kind === 'recorded') deps.metrics?.paymentOutcome('succeeded', result.paymentIntent.livemode === true);
+  return result;
 }
 
 export type AttemptFailureResult =
@@ -365,7 +380,7 @@ export type AttemptFailureResult =
  * with last_payment_error. Idempotent: a repeated report changes nothing.
  */
 export async function recordAttemptFailed(deps: CoreDeps, paymentRequestId: string, failure: { declineCode: string; message: string }): Promise<AttemptFailureResult> {
-  return withCasRetries(() =>
+  const result = await withCasRetries(() =>
     inTransaction(deps.database, async (tx): Promise<AttemptFailureResult> => {
       const attempt = await findAttemptByPaymentRequestId(tx, paymentRequestId);
       const intent = attempt === undefined ? undefined : await findPaymentIntentById(tx, attempt.payment_intent_id);
@@ -378,6 +393,8 @@ export async function recordAttemptFailed(deps: CoreDeps, paymentRequestId: stri
       return { kind: 'recorded', paymentIntent: paymentIntentView(failed) };
     }),
   );
+  if (result.kind === 'recorded') deps.metrics?.paymentOutcome('failed', result.paymentIntent.livemode === true);
+  return result;
 }
 
 /**
@@ -388,12 +405,14 @@ export async function recordAttemptFailed(deps: CoreDeps, paymentRequestId: stri
  * canceled, or moved on) the attempt ends `canceled`. Idempotent.
  */
 export async function recordAttemptClosed(deps: CoreDeps, attemptId: string, reversal: AttemptReversal | null): Promise<'failed' | 'canceled' | 'already_final'> {
-  return withCasRetries(() =>
+  let livemode = false;
+  const result = await withCasRetries(() =>
     inTransaction(deps.database, async (tx) => {
       const attempt = await findAttemptById(tx, attemptId);
       const intent = attempt === undefined ? undefined : await findPaymentIntentById(tx, attempt.payment_intent_id);
       if (attempt === undefined || intent === undefined) throw new Error(`attempt ${attemptId} or its PaymentIntent vanished`);
       if (attempt.status !== 'canceling') return 'already_final';
+      livemode = attempt.livemode === 1;
       if (reversal !== null) await recordAttemptReversal(tx, attempt.id, reversal);
       const latest = await findLatestAttemptForIntent(tx, intent.id);
       if (latest?.id === attempt.id && transition(intent.status as PaymentIntentStatus, { kind: 'attempt_failed' }).ok) {
@@ -405,6 +424,9 @@ export async function recordAttemptClosed(deps: CoreDeps, attemptId: string, rev
       return 'canceled';
     }),
   );
+  // A closed attempt its PaymentIntent awaited is a failed payment; the others' PaymentIntent was counted when canceled.
+  if (result === 'failed') deps.metrics?.paymentOutcome('failed', livemode);
+  return result;
 }
 
 /**
@@ -429,6 +451,7 @@ export async function cancelPaymentIntent(deps: CoreDeps, ctx: RequestContext, i
       return { view: canceledView, attempts: open };
     }),
   );
+  deps.metrics?.paymentOutcome('canceled', ctx.scope.livemode);
   for (const attempt of attempts) await cancelAtNetwork(deps, attempt);
   return view;
 }

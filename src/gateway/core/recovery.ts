@@ -14,7 +14,7 @@ import type { PendingConfirmRow, Tables } from '../store/schema.js';
 import type { CoreDeps, RequestContext } from './context.js';
 import { IDEMPOTENCY_LEASE_MS, completeIdempotentRequest, finishRefusedRequest, keepClaimAlive, takeOverForWorker } from './idempotency.js';
 import type { RecoveryPoint } from './idempotency.js';
-import { confirmPaymentIntent, declineError, payAtNetwork, paymentRequestIdOf, recordPayOutcome } from './payment_attempts.js';
+import { confirmPaymentIntent, declineError, notePayOutcome, payAtNetwork, paymentRequestIdOf, recordPayOutcome } from './payment_attempts.js';
 import { withCasRetries } from './payment_intent_rules.js';
 import { recordRefundOutcome, refundAtNetwork, refundView, sendRefund } from './refunds.js';
 import { resumeDisputeResponse } from './disputes.js';
@@ -119,6 +119,7 @@ async function resumeAttempt(deps: CoreDeps, ctx: RequestContext, attemptId: str
       deps.logger.info({ payment_request_id: attempt.payment_request_id }, 'recovering a confirm: re-sending its pay with the same paymentRequestId');
       const outcome = await payAtNetwork(deps, intent, attempt);
       const recorded = await withCasRetries(() => inTransaction(deps.database, (tx) => recordPayOutcome(tx, deps, ctx, attempt.id, outcome)));
+      notePayOutcome(deps, recorded, ctx.scope.livemode);
       if (recorded.failure !== null) throw recorded.failure;
       return recorded.view;
     });

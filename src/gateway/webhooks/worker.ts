@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { IdGenerator } from '../ids.js';
 import { newDeliveryAttemptId } from '../core/webhook_deliveries.js';
+import type { GatewayMetrics } from '../metrics/registry.js';
 import { inTransaction } from '../store/database.js';
 import type { Database } from '../store/database.js';
 import { adjustPendingWebhooks } from '../store/events.js';
@@ -47,6 +48,8 @@ export interface WebhookWorkerDeps {
   clock: Clock;
   ids: IdGenerator;
   logger: Logger;
+  /** The gateway's metrics: each attempt's outcome and latency, each pass. */
+  metrics?: GatewayMetrics;
 }
 
 interface Claimed {
@@ -170,6 +173,7 @@ export class WebhookDeliveryWorker {
 
   /** Claims what is due within the concurrency bounds and starts those attempts. */
   async #launchDue(): Promise<number> {
+    this.#deps.metrics?.workerPass('webhooks');
     const claimed = await this.#claimDue();
     for (const claim of claimed) {
       this.#perEndpoint.set(claim.endpointId, (this.#perEndpoint.get(claim.endpointId) ?? 0) + 1);
@@ -281,6 +285,7 @@ export class WebhookDeliveryWorker {
       });
       if (moved && delivered) await adjustPendingWebhooks(tx, at.eventId, -1);
     });
+    this.#deps.metrics?.webhookAttempt(status === 'pending' ? 'retrying' : status, result.latencyMs / 1000);
     if (!delivered) {
       logger.warn({ delivery: claim.id, event: at.eventId, webhook_endpoint: at.endpointId, attempt: at.attemptNumber, status_code: result.statusCode, error: result.error, next_retry_at: nextAttemptAtMs }, 'webhook attempt failed');
     }

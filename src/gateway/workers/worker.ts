@@ -86,6 +86,7 @@ export class GatewayWorker {
   }
 
   private async claimAndCheck(): Promise<string[]> {
+    this.deps.metrics?.workerPass('attempts');
     const limit = this.options.batchMax ?? WORKER_BATCH_MAX;
     const db = this.deps.database.db;
     const attemptIds = await findDueIds(db, 'payment_attempts', ATTEMPT_WORKER_STATUSES, this.deps.clock.now(), limit);

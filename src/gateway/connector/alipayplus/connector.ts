@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { NETWORK_RESEND_BACKOFF_MS, NETWORK_SENDS_MAX } from '../../domain/schedule.js';
 import { AlipayPlusError, type AlipayPlusClient, type InquiryPaymentResponse, type ResponseEscalationRequest, type ResponseRetrievalRequest } from '../../../alipayplus/index.js';
 import type {
@@ -30,6 +31,10 @@ import {
   type ExpectedPayment,
 } from './transformers.js';
 import { fromDisputeResponseError } from './disputes.js';
+import type { AlipayPlusCall } from '../../metrics/registry.js';
+
+/** Told of every send to Alipay+ (the gateway's metrics); never affects the call. */
+export type AlipayPlusCallObserver = (call: AlipayPlusCall) => void;
 
 /**
  * Sends of one request before leaving the outcome to the worker. Every re-send carries the same
@@ -45,6 +50,9 @@ export interface AlipayPlusConnectorOptions {
   /** Builds the gateway's return-handler URL for a PaymentIntent. */
   returnHandlerUrl: (paymentIntentId: string) => string;
   resendBackoffMs?: number;
+  livemode?: boolean;
+  /** Read at each send, so the gateway can attach its metrics after the connector is built. */
+  observer?: () => AlipayPlusCallObserver | null;
 }
 
 /** The PaymentConnector over Alipay+: pay, cancel and inquire, each with bounded same-id re-sends. */
@@ -57,7 +65,7 @@ export class AlipayPlusConnector implements PaymentConnector {
       redirectUrl: this.options.returnHandlerUrl(request.paymentIntentId),
     });
     try {
-      return fromPayResponse(request, await this.resend(() => this.options.client.pay(body)));
+      return fromPayResponse(request, await this.resend('pay', () => this.options.client.pay(body)));
     } catch (error) {
       return fromPayError(error);
     }
@@ -65,7 +73,7 @@ export class AlipayPlusConnector implements PaymentConnector {
 
   async cancel(request: ConnectorCancelRequest): Promise<ConnectorCancelOutcome> {
     try {
-      await this.resend(() => this.options.client.cancelPayment(toCancelRequest(request)));
+      await this.resend('cancelPayment', () => this.options.client.cancelPayment(toCancelRequest(request)));
       return { kind: 'canceled' };
     } catch (error) {
       return fromCancelError(error);
@@ -75,7 +83,7 @@ export class AlipayPlusConnector implements PaymentConnector {
   /** Refunds under the request's refundRequestId; re-sent with the same id while the outcome is unknown. */
   async refund(request: ConnectorRefundRequest): Promise<ConnectorRefundOutcome> {
     try {
-      return fromRefundResponse(request, await this.resend(() => this.options.client.refund(toRefundRequest(request))));
+      return fromRefundResponse(request, await this.resend('refund', () => this.options.client.refund(toRefundRequest(request))));
     } catch (error) {
       return fromRefundError(error);
     }
@@ -97,7 +105,7 @@ export class AlipayPlusConnector implements PaymentConnector {
         if (canceled.code !== 'CANCEL_WINDOW_EXCEED') return { kind: 'refused', code: canceled.code, reason: canceled.reason };
     }
     try {
-      return fromReversalRefundResponse(request, await this.resend(() => this.options.client.refund(toReversalRefundRequest(request))));
+      return fromReversalRefundResponse(request, await this.resend('refund', () => this.options.client.refund(toReversalRefundRequest(request))));
     } catch (error) {
       return fromReversalRefundError(error);
     }
@@ -111,7 +119,7 @@ export class AlipayPlusConnector implements PaymentConnector {
   async sendStoredDisputeResponse(response: ConnectorStoredDisputeResponse): Promise<ConnectorDisputeResponseOutcome> {
     const body = JSON.parse(response.body) as ResponseRetrievalRequest & ResponseEscalationRequest;
     try {
-      await this.resend(() => (response.type === 'retrieval' ? this.options.client.responseRetrieval(body) : this.options.client.responseEscalation(body)));
+      await this.resend(response.type === 'retrieval' ? 'responseRetrieval' : 'responseEscalation', () => (response.type === 'retrieval' ? this.options.client.responseRetrieval(body) : this.options.client.responseEscalation(body)));
       return { kind: 'accepted' };
     } catch (error) {
       return fromDisputeResponseError(error);
@@ -122,7 +130,7 @@ export class AlipayPlusConnector implements PaymentConnector {
   async inquirePayment(expected: ExpectedPayment): Promise<ConnectorInquiryResult> {
     let response: InquiryPaymentResponse;
     try {
-      response = await this.resend(() => this.options.client.inquiryPayment({ paymentRequestId: expected.paymentRequestId }));
+      response = await this.resend('inquiryPayment', () => this.options.client.inquiryPayment({ paymentRequestId: expected.paymentRequestId }));
     } catch (error) {
       if (error instanceof AlipayPlusError && error.kind === 'F' && error.resultCode === 'ORDER_NOT_EXIST') {
         // The pay never reached Alipay+: the attempt can be closed as failed.
@@ -135,17 +143,27 @@ export class AlipayPlusConnector implements PaymentConnector {
   }
 
   /** Re-sends the identical request while the outcome is unknown (U or transport), then gives up. */
-  private async resend<T>(send: () => Promise<T>): Promise<T> {
+  private async resend<T extends { result: { resultStatus: string; resultCode: string } }>(api: string, send: () => Promise<T>): Promise<T> {
     let lastError: unknown;
     for (let sendNumber = 1; sendNumber <= SENDS_MAX; sendNumber++) {
+      const started = performance.now();
       try {
-        return await send();
+        const response = await send();
+        this.observe(api, started, response.result.resultStatus === 'U' ? 'U' : 'S', response.result.resultCode);
+        return response;
       } catch (error) {
+        if (error instanceof AlipayPlusError) this.observe(api, started, error.kind, error.resultCode);
+        else this.observe(api, started, 'transport', 'CONNECTION_FAILED');
         lastError = error;
         if (!(error instanceof AlipayPlusError) || !error.retryable || sendNumber === SENDS_MAX) throw error;
         await new Promise((resolve) => setTimeout(resolve, (this.options.resendBackoffMs ?? RESEND_BACKOFF_MS) * sendNumber));
       }
     }
     throw lastError;
+  }
+
+  private observe(api: string, startedMs: number, resultStatus: AlipayPlusCall['resultStatus'], resultCode: string): void {
+    const observer = this.options.observer?.();
+    if (observer) observer({ api, livemode: this.options.livemode ?? false, resultStatus, resultCode, seconds: (performance.now() - startedMs) / 1000 });
   }
 }

@@ -22,7 +22,7 @@ import type {
   PaymentConnector,
 } from '../types.js';
 import { timeoutInconsistency } from '../../domain/schedule.js';
-import { AlipayPlusConnector } from './connector.js';
+import { AlipayPlusConnector, type AlipayPlusCallObserver } from './connector.js';
 import { parseNotificationBody, type ExpectedPayment } from './transformers.js';
 import { dispositionResult, parseDisputeCallBody, toDisputeResponse } from './disputes.js';
 
@@ -61,6 +61,7 @@ export type InquiryResult = ConnectorInquiryResult;
  */
 export class AlipayPlusGateway implements PaymentConnector {
   private readonly sides: Partial<Record<Mode, ModeSide>> = {};
+  private observer: AlipayPlusCallObserver | null = null;
 
   /**
    * @param publicUrl the gateway's base URL as Alipay+ and shoppers reach it; a function when it is
@@ -83,10 +84,17 @@ export class AlipayPlusGateway implements PaymentConnector {
         notifyUrl: () => baseUrl() + NOTIFY_PATHS[mode],
         returnHandlerUrl: (paymentIntentId) => `${baseUrl()}${RETURN_PATH_PREFIX}${paymentIntentId}?token=${returnToken(returnTokenKey, paymentIntentId)}`,
         ...(options.resendBackoffMs === undefined ? {} : { resendBackoffMs: options.resendBackoffMs }),
+        livemode: mode === 'live',
+        observer: () => this.observer,
       });
       const receiver = new SignedReceiver({ privateKey: endpoint.privateKey, peerPublicKeys: { [endpoint.clientId]: endpoint.alipayPublicKey } });
       this.sides[mode] = { client, connector, receiver, clientId: endpoint.clientId, returnTokenKey };
     }
+  }
+
+  /** Every send to Alipay+ from now on is reported to `observer` (the gateway's metrics); null stops it. */
+  observeCalls(observer: AlipayPlusCallObserver | null): void {
+    this.observer = observer;
   }
 
   confirm(request: ConnectorPayRequest): Promise<ConnectorPayOutcome> {
