@@ -100,7 +100,7 @@ describe('requires_attention: every loop that used to retry forever ends for an 
     assert.deepEqual([intent.body.status, intent.body.amount_received], ['requires_action', 0], 'never paid by a report for another amount');
     assert.deepEqual(await eventTypes(harness), ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.requires_attention']);
     assert.equal(errorLines(harness, 'payment attempt requires attention').length, 1);
-    assert.deepEqual(attentionCounts(harness.gw.running.app.core), { payment_attempt: 1, refund: 0 });
+    assert.deepEqual(await attentionCounts(harness.gw.running.app.core), { payment_attempt: 1, refund: 0 });
     const listed = await listAttention(harness.gw.running.app.core);
     assert.deepEqual(listed.map((item) => [item.object, item.id, item.request_id, item.amount, item.currency, item.reason]), [
       ['payment_attempt', attempt!.id, `${id}_1`, 20, 'CNY', 'paymentAmount CNY 2 does not match CNY 20'],
@@ -188,7 +188,7 @@ describe('requires_attention: every loop that used to retry forever ends for an 
     assert.deepEqual([charge.amount_refunded, charge.amount_refund_reserved], [0, 20], 'the money may have gone: the reservation stays');
     const again = await api(harness.gw, 'POST', '/v1/refunds', { key: harness.gw.secretKey, json: { payment_intent: pi } });
     assert.deepEqual([again.status, again.body.error?.code], [400, 'charge_already_refunded']);
-    assert.deepEqual(attentionCounts(harness.gw.running.app.core), { payment_attempt: 0, refund: 1 });
+    assert.deepEqual(await attentionCounts(harness.gw.running.app.core), { payment_attempt: 0, refund: 1 });
     assert.equal(errorLines(harness, 'refund requires attention').length, 1);
     assert.deepEqual((await listAttention(harness.gw.running.app.core)).map((item) => [item.object, item.id, item.request_id]), [['refund', refund.body.id, refund.body.id]]);
     harness.clock.advance(24 * 60 * 60_000);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AlipayPlusGateway } from '../../src/gateway/connector/alipayplus/modes.js';
-import type { Clock, GatewayWorkerOptions } from '../../src/gateway/index.js';
+import type { Clock, GatewayConfig, GatewayWorkerOptions } from '../../src/gateway/index.js';
 import { createSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import type { NotifierOptions } from '../../src/sandbox/notifier/notifier.js';
 import { api, startTestGateway, type ApiResponse, type TestGateway } from './gateway-server.js';
@@ -47,6 +47,8 @@ export interface PaymentStackOptions {
   resendBackoffMs?: number;
   /** The gateway's attempt worker (default: started, polling every 500 ms); false: none. */
   worker?: GatewayWorkerOptions | false;
+  /** Settings for the gateway over the test defaults (e.g. `metricsToken`). */
+  config?: Partial<GatewayConfig>;
 }
 
 export async function startPaymentStack(options: PaymentStackOptions = {}): Promise<PaymentStack> {
@@ -76,7 +78,7 @@ export async function startPaymentStack(options: PaymentStackOptions = {}): Prom
     () => gatewayUrl,
     { resendBackoffMs: options.resendBackoffMs ?? 10 },
   );
-  const gateway = await startTestGateway({ alipayPlus, ...(options.clock ? { clock: options.clock } : {}), ...(options.worker === undefined ? {} : { worker: options.worker }) });
+  const gateway = await startTestGateway({ alipayPlus, ...(options.clock ? { clock: options.clock } : {}), ...(options.worker === undefined ? {} : { worker: options.worker }), ...(options.config ? { config: options.config } : {}) });
   gatewayUrl = gateway.url;
   return {
     gateway,
