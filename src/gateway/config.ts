@@ -63,7 +63,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   checkFeeSchedule(env.ZHIFU_FEE_SCHEDULE);
   const alipayPlusTimeoutMs = parseTimeout(env.ZHIFU_ALIPAYPLUS_TIMEOUT_MS);
   const metricsToken = nonEmpty(env.ZHIFU_METRICS_TOKEN);
-  return { port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey, rateLimitPerSecond, metricsToken, ...(alipayPlusTimeoutMs === null ? {} : { alipayPlusTimeoutMs }) };
+  return { port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey, rateLimitPerSecond, ...(metricsToken === null ? {} : { metricsToken }), ...(alipayPlusTimeoutMs === null ? {} : { alipayPlusTimeoutMs }) };
 }
 
 /** Which store a database URL selects; throws ConfigError for anything else. */

