@@ -164,6 +164,12 @@ export class AlipayPlusConnector implements PaymentConnector {
 
   private observe(api: string, startedMs: number, resultStatus: AlipayPlusCall['resultStatus'], resultCode: string): void {
     const observer = this.options.observer?.();
-    if (observer) observer({ api, livemode: this.options.livemode ?? false, resultStatus, resultCode, seconds: (performance.now() - startedMs) / 1000 });
+    if (!observer) return;
+    // Counting must never change a call's outcome: an observer that throws is ignored, not taken for a failed send.
+    try {
+      observer({ api, livemode: this.options.livemode ?? false, resultStatus, resultCode, seconds: (performance.now() - startedMs) / 1000 });
+    } catch {
+      // ignored (see above)
+    }
   }
 }
