@@ -371,6 +371,8 @@ export async function expireCheckoutSession(deps: CoreDeps, ctx: RequestContext,
       return { view: full, attempts: expired.attempts };
     }),
   );
+  // The session's PaymentIntent was canceled with it (counted after the commit).
+  deps.metrics?.paymentOutcome('canceled', ctx.scope.livemode);
   for (const attempt of attempts) await cancelAtNetwork(deps, attempt);
   return view;
 }
@@ -382,10 +384,12 @@ export async function expireDueSession(deps: CoreDeps, sessionId: string): Promi
       const session = await findSessionById(tx, sessionId);
       if (session === undefined || session.status !== 'open' || session.expires_at > deps.clock.now()) return null;
       const ctx = { scope: { accountId: session.account_id, livemode: session.livemode === 1 }, requestId: null, idempotency: null };
-      return expireSessionInTx(tx, deps, ctx, session);
+      const expired = await expireSessionInTx(tx, deps, ctx, session);
+      return expired === null ? null : { ...expired, livemode: session.livemode === 1 };
     }),
   );
   if (result === null) return false;
+  deps.metrics?.paymentOutcome('canceled', result.livemode);
   for (const attempt of result.attempts) await cancelAtNetwork(deps, attempt);
   return true;
 }
