@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/gateway/config.js';
+import { seedSessionRequest } from '../support/checkout-support.js';
 import { api, ON_POSTGRES, seedWebRequest } from '../support/gateway-server.js';
 import { codeValueOf, payInWallet, startPaymentStack, waitForIntentStatus, waitUntil, type PaymentStack } from '../support/e2e-harness.js';
 
@@ -184,13 +185,25 @@ describe(`GET /metrics moves with the traffic (${ON_POSTGRES ? 'PostgreSQL' : 'S
     assert.ok(valueOf(pending, 'zhifu_webhook_delivery_lag_seconds') >= 0.05, `lag ${valueOf(pending, 'zhifu_webhook_delivery_lag_seconds')}`);
     assert.equal(valueOf(pending, 'zhifu_payments_total', { outcome: 'canceled', mode: 'test' }) - valueOf(s0, 'zhifu_payments_total', { outcome: 'canceled', mode: 'test' }), 1);
 
+    // A Checkout Session expired through the API cancels its PaymentIntent: one more canceled payment.
+    const session = await api(stack.gateway, 'POST', '/v1/checkout/sessions', { key: key(), json: seedSessionRequest() });
+    assert.equal(session.status, 200, session.text);
+    const expired = await api(stack.gateway, 'POST', `/v1/checkout/sessions/${session.body.id}/expire`, { key: key(), json: {} });
+    assert.equal(expired.status, 200, expired.text);
+    const afterExpiry = await scrape();
+    assert.equal(valueOf(afterExpiry, 'zhifu_payments_total', { outcome: 'canceled', mode: 'test' }) - valueOf(s0, 'zhifu_payments_total', { outcome: 'canceled', mode: 'test' }), 2);
+    assert.equal(valueOf(afterExpiry, 'zhifu_http_requests_total', { method: 'POST', route: '/v1/checkout/sessions/:id/expire', status_code: '200' }), 1);
+
     receiver.release();
+    // Both payment_intent.canceled events (the API cancel, the expired session's) are delivered once released.
+    const deliveredSince = (now: Sample[]) => valueOf(now, 'zhifu_webhook_delivery_attempts_total', { outcome: 'delivered' }) - valueOf(s0, 'zhifu_webhook_delivery_attempts_total', { outcome: 'delivered' });
     const after = await waitUntil(async () => {
       const now = await scrape();
-      return valueOf(now, 'zhifu_webhook_delivery_backlog') === 0 ? now : null;
-    }, 'the backlog to drain');
+      return valueOf(now, 'zhifu_webhook_delivery_backlog') === 0 && deliveredSince(now) >= 2 ? now : null;
+    }, 'the backlog to drain', 10_000);
     assert.equal(valueOf(after, 'zhifu_webhook_delivery_lag_seconds'), 0);
-    assert.equal(valueOf(after, 'zhifu_webhook_delivery_attempts_total', { outcome: 'delivered' }) - valueOf(s0, 'zhifu_webhook_delivery_attempts_total', { outcome: 'delivered' }), 1);
+    assert.equal(deliveredSince(after), 2);
+    assert.equal(valueOf(after, 'zhifu_webhook_delivery_attempts_total', { outcome: 'retrying' }), 0);
   });
 });
 
