@@ -17,6 +17,9 @@ import type { AccountRow } from './store/schema.js';
 import { GatewayWorker } from './workers/worker.js';
 import type { GatewayWorkerOptions } from './workers/worker.js';
 import { WebhookDeliveryWorker } from './webhooks/worker.js';
+import { RequestLogWriter } from './workers/request_logs.js';
+import type { RequestLogWriterOptions } from './workers/request_logs.js';
+import { DEFAULT_REQUEST_LOG_RETENTION_DAYS } from './config.js';
 import type { WebhookWorkerOptions } from './webhooks/worker.js';
 
 export interface StartGatewayOptions {
@@ -34,6 +37,8 @@ export interface StartGatewayOptions {
   worker?: GatewayWorkerOptions | false;
   /** The webhook delivery worker; `autostart: false` leaves it to the caller (tests drive runOnce with a manual clock). */
   webhooks?: WebhookWorkerOptions & { autostart?: boolean };
+  /** Tuning of the request log writer (retention comes from config.requestLogRetentionDays). */
+  requestLogs?: Omit<RequestLogWriterOptions, 'retentionDays'>;
 }
 
 export interface RunningGateway {
@@ -48,6 +53,8 @@ export interface RunningGateway {
   worker: GatewayWorker | null;
   /** Delivers webhooks from the database; every process runs one (they share the work by leases). */
   webhooks: WebhookDeliveryWorker;
+  /** Writes request logs in batches; null when ZHIFU_REQUEST_LOG_RETENTION_DAYS=0 turned them off. */
+  requestLogs: RequestLogWriter | null;
   /** Stops the worker (waiting for checks in flight), then the server, then the database it opened. */
   stop(): Promise<void>;
 }
@@ -64,8 +71,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     const { account, generatedKeys } = await ensureDefaultAccount(database, clock, ids, options.config);
     const { autostart = true, ...webhookOptions } = options.webhooks ?? {};
     const webhooks = new WebhookDeliveryWorker({ database, clock, ids, logger: logger.child({ component: 'webhooks' }) }, webhookOptions);
+    const retentionDays = options.config.requestLogRetentionDays ?? DEFAULT_REQUEST_LOG_RETENTION_DAYS;
+    const requestLogs = retentionDays > 0
+      ? new RequestLogWriter({ database, clock, logger: logger.child({ component: 'request_logs' }) }, { ...options.requestLogs, retentionDays })
+      : null;
     const app = buildGatewayApp({
       config: options.config, database, clock, logger, connector: options.connector, ids, afterWrite: () => webhooks.poke(),
+      ...(requestLogs ? { requestLog: requestLogs } : {}),
       ...(options.alipayPlus ? { alipayPlus: options.alipayPlus } : {}),
     });
     await app.listen({ port: options.config.port, host: options.config.host });
@@ -76,13 +88,16 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       : null;
     worker?.start();
     if (autostart) webhooks.start();
+    requestLogs?.start();
     const stop = async () => {
       await worker?.stop();
       await webhooks.stop();
       await app.close();
+      // After the server: every answered request has been captured; before the database closes.
+      await requestLogs?.close();
       if (ownsDatabase) await database.close();
     };
-    return { app, database, url: `http://${options.config.host}:${port}`, defaultAccount: account, generatedKeys, worker, webhooks, stop };
+    return { app, database, url: `http://${options.config.host}:${port}`, defaultAccount: account, generatedKeys, worker, webhooks, requestLogs, stop };
   } catch (error) {
     if (ownsDatabase) await database.close();
     throw error;
