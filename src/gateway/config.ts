@@ -67,8 +67,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   const alipayPlusTimeoutMs = parseTimeout(env.ZHIFU_ALIPAYPLUS_TIMEOUT_MS);
   const requestLogRetentionDays = parseRetentionDays(env.ZHIFU_REQUEST_LOG_RETENTION_DAYS);
   return {
-    port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey, rateLimitPerSecond, requestLogRetentionDays,
+    port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey, rateLimitPerSecond,
     ...(alipayPlusTimeoutMs === null ? {} : { alipayPlusTimeoutMs }),
+    ...(requestLogRetentionDays === null ? {} : { requestLogRetentionDays }),
   };
 }
 
@@ -125,10 +126,10 @@ function parseTimeout(raw: string | undefined): number | null {
   return Number(value);
 }
 
-/** `ZHIFU_REQUEST_LOG_RETENTION_DAYS`: whole days, 0 = no request logging. */
-function parseRetentionDays(raw: string | undefined): number {
+/** `ZHIFU_REQUEST_LOG_RETENTION_DAYS`: whole days, 0 = no request logging; null (unset): the default applies. */
+function parseRetentionDays(raw: string | undefined): number | null {
   const value = nonEmpty(raw);
-  if (value === null) return DEFAULT_REQUEST_LOG_RETENTION_DAYS;
+  if (value === null) return null;
   if (!/^\d{1,5}$/.test(value)) throw new ConfigError(`ZHIFU_REQUEST_LOG_RETENTION_DAYS must be a whole number of days (0 = no request logging), got "${value}"`);
   return Number(value);
 }
