@@ -88,7 +88,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       : null;
     worker?.start();
     if (autostart) webhooks.start();
-    requestLogs?.start();
+    if (requestLogs !== null) {
+      requestLogs.start();
+      // However the server goes (stop, or an embedding that just closes it), the timer goes with it.
+      app.server.once('close', () => requestLogs.halt());
+    }
     const stop = async () => {
       await worker?.stop();
       await webhooks.stop();

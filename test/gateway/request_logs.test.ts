@@ -7,6 +7,7 @@ import { ManualClock, api, seedWebRequest, startTestGateway } from '../support/g
 import type { ApiResponse, TestGateway } from '../support/gateway-server.js';
 
 const DAY = 24 * 60 * 60 * 1000;
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 describe('request logs: every /v1 request, one row, secrets redacted', () => {
   let gw: TestGateway;
@@ -17,11 +18,16 @@ describe('request logs: every /v1 request, one row, secrets redacted', () => {
 
   /** The logs of the default account with the given request id (flushed first). */
   async function logsOf(response: ApiResponse): Promise<RequestLog[]> {
-    await writer.flush();
     const id = response.headers.get('request-id');
     assert.match(id ?? '', /^req_\d{19}$/);
-    const all = await listRequestLogs(gw.database.db, scope(), {}, { limit: 100 });
-    return all.data.filter((log) => log.id === id);
+    // The capture runs when the response has been written, which the client may see first.
+    for (let i = 0; ; i += 1) {
+      await writer.flush();
+      const all = await listRequestLogs(gw.database.db, scope(), {}, { limit: 100 });
+      const found = all.data.filter((log) => log.id === id);
+      if (found.length > 0 || i === 50) return found;
+      await settle();
+    }
   }
   async function onlyLog(response: ApiResponse): Promise<RequestLog> {
     const logs = await logsOf(response);
@@ -130,6 +136,7 @@ describe('request logs: every /v1 request, one row, secrets redacted', () => {
     const before = writer.written;
     const refused = await api(gw, 'GET', '/v1/payment_intents', { key: 'sk_test_nosuchkey' });
     assert.equal(refused.status, 401);
+    await settle();
     await writer.flush();
     assert.equal(writer.written, before);
   });
@@ -138,6 +145,8 @@ describe('request logs: every /v1 request, one row, secrets redacted', () => {
     const mine = await api(gw, 'GET', '/v1/payment_intents?limit=1', { key: gw.secretKey });
     const theirs = await api(gw, 'GET', '/v1/payment_intents?limit=2', { key: other.test.secretKey });
     const theirsLive = await api(gw, 'GET', '/v1/payment_intents?limit=3', { key: other.live.secretKey });
+    await logsOf(mine);
+    await settle();
     await writer.flush();
     const theirScope = { accountId: other.accountId, livemode: false };
     const theirList = await listRequestLogs(gw.database.db, theirScope, {}, { limit: 100 });
@@ -160,8 +169,8 @@ describe('request logs: every /v1 request, one row, secrets redacted', () => {
       clock.advance(1000);
       const r = await api(gw, 'GET', `/v1/payment_intents/pi_100000000000000000${i}`, { key: gw.secretKey });
       ids.push(r.headers.get('request-id')!);
+      await logsOf(r);
     }
-    await writer.flush();
     const window = { created: { gte: start } };
     const newestFirst = [...ids].reverse();
     const page1 = await listRequestLogs(gw.database.db, scope(), {}, { ...window, limit: 2 });
@@ -193,7 +202,7 @@ describe('request logs: every /v1 request, one row, secrets redacted', () => {
     assert.ok(before > 10);
     clock.advance(29 * DAY);
     const recent = await api(gw, 'GET', '/v1/payment_intents?limit=1', { key: gw.secretKey });
-    await writer.flush();
+    assert.equal((await logsOf(recent)).length, 1);
     clock.advance(1 * DAY + 60_000);
     // Every row so far (all accounts) is now past 30 days, except `recent` (1 day + 1 min old).
     const total = (await gw.database.db.selectFrom('request_logs').select('id').execute()).length;

@@ -143,11 +143,19 @@ export class RequestLogWriter implements RequestLogSink {
     return deleted;
   }
 
-  /** Stops the timer and writes what is buffered; later requests are dropped (counted). */
-  async close(): Promise<void> {
+  /**
+   * Stops the timer and takes no more requests, writing nothing: the server stopped (on its way
+   * to `close`, or killed, when no timer may touch a database about to be closed).
+   */
+  halt(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    await this.flush();
     this.closed = true;
+  }
+
+  /** Stops the timer and writes what is buffered; later requests are dropped (counted). */
+  async close(): Promise<void> {
+    this.halt();
+    await this.flush();
   }
 }
