@@ -25,7 +25,12 @@ export interface GatewayConfig {
   alipayPlusTimeoutMs?: number;
   /** `ZHIFU_METRICS_TOKEN`: when set, `GET /metrics` requires it as a Bearer token; absent: open. */
   metricsToken?: string | null;
+  /** Days request logs are kept (ZHIFU_REQUEST_LOG_RETENTION_DAYS); 0 turns request logging off. Absent: 30. */
+  requestLogRetentionDays?: number;
 }
+
+/** Default of ZHIFU_REQUEST_LOG_RETENTION_DAYS. */
+export const DEFAULT_REQUEST_LOG_RETENTION_DAYS = 30;
 
 /** Default of ZHIFU_RATE_LIMIT: far above an honest integration, far below what harms the database. */
 export const DEFAULT_RATE_LIMIT_PER_SECOND = 1000;
@@ -63,7 +68,13 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   checkFeeSchedule(env.ZHIFU_FEE_SCHEDULE);
   const alipayPlusTimeoutMs = parseTimeout(env.ZHIFU_ALIPAYPLUS_TIMEOUT_MS);
   const metricsToken = nonEmpty(env.ZHIFU_METRICS_TOKEN);
-  return { port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey, rateLimitPerSecond, ...(metricsToken === null ? {} : { metricsToken }), ...(alipayPlusTimeoutMs === null ? {} : { alipayPlusTimeoutMs }) };
+  const requestLogRetentionDays = parseRetentionDays(env.ZHIFU_REQUEST_LOG_RETENTION_DAYS);
+  return {
+    port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey, rateLimitPerSecond,
+    ...(metricsToken === null ? {} : { metricsToken }),
+    ...(alipayPlusTimeoutMs === null ? {} : { alipayPlusTimeoutMs }),
+    ...(requestLogRetentionDays === null ? {} : { requestLogRetentionDays }),
+  };
 }
 
 /** Which store a database URL selects; throws ConfigError for anything else. */
@@ -116,6 +127,14 @@ function parseTimeout(raw: string | undefined): number | null {
   if (!/^\d{1,7}$/.test(value) || Number(value) < 100) throw new ConfigError(`ZHIFU_ALIPAYPLUS_TIMEOUT_MS must be a whole number of milliseconds, at least 100, got "${value}"`);
   const problem = timeoutInconsistency(Number(value));
   if (problem !== null) throw new ConfigError(`ZHIFU_ALIPAYPLUS_TIMEOUT_MS=${value} is inconsistent with the worker's timing: ${problem}`);
+  return Number(value);
+}
+
+/** `ZHIFU_REQUEST_LOG_RETENTION_DAYS`: whole days, 0 = no request logging; null (unset): the default applies. */
+function parseRetentionDays(raw: string | undefined): number | null {
+  const value = nonEmpty(raw);
+  if (value === null) return null;
+  if (!/^\d{1,5}$/.test(value)) throw new ConfigError(`ZHIFU_REQUEST_LOG_RETENTION_DAYS must be a whole number of days (0 = no request logging), got "${value}"`);
   return Number(value);
 }
 

@@ -18,6 +18,9 @@ import type { AccountRow } from './store/schema.js';
 import { GatewayWorker } from './workers/worker.js';
 import type { GatewayWorkerOptions } from './workers/worker.js';
 import { WebhookDeliveryWorker } from './webhooks/worker.js';
+import { RequestLogWriter } from './workers/request_logs.js';
+import type { RequestLogWriterOptions } from './workers/request_logs.js';
+import { DEFAULT_REQUEST_LOG_RETENTION_DAYS } from './config.js';
 import type { WebhookWorkerOptions } from './webhooks/worker.js';
 
 export interface StartGatewayOptions {
@@ -35,6 +38,8 @@ export interface StartGatewayOptions {
   worker?: GatewayWorkerOptions | false;
   /** The webhook delivery worker; `autostart: false` leaves it to the caller (tests drive runOnce with a manual clock). */
   webhooks?: WebhookWorkerOptions & { autostart?: boolean };
+  /** Tuning of the request log writer (retention comes from config.requestLogRetentionDays). */
+  requestLogs?: Omit<RequestLogWriterOptions, 'retentionDays'>;
 }
 
 export interface RunningGateway {
@@ -51,6 +56,8 @@ export interface RunningGateway {
   webhooks: WebhookDeliveryWorker;
   /** This gateway's Prometheus registry (served at `/metrics`). */
   metrics: GatewayMetrics;
+  /** Writes request logs in batches; null when ZHIFU_REQUEST_LOG_RETENTION_DAYS=0 turned them off. */
+  requestLogs: RequestLogWriter | null;
   /** Stops the worker (waiting for checks in flight), then the server, then the database it opened. */
   stop(): Promise<void>;
 }
@@ -70,8 +77,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     const metrics = new GatewayMetrics();
     options.alipayPlus?.observeCalls((call) => metrics.alipayPlusCall(call));
     const webhooks = new WebhookDeliveryWorker({ database, clock, ids, logger: logger.child({ component: 'webhooks' }), metrics }, webhookOptions);
+    const retentionDays = options.config.requestLogRetentionDays ?? DEFAULT_REQUEST_LOG_RETENTION_DAYS;
+    const requestLogs = retentionDays > 0
+      ? new RequestLogWriter({ database, clock, logger: logger.child({ component: 'request_logs' }) }, { ...options.requestLogs, retentionDays })
+      : null;
     const app = buildGatewayApp({
       config: options.config, database, clock, logger, connector: options.connector, ids, afterWrite: () => webhooks.poke(), metrics,
+      ...(requestLogs ? { requestLog: requestLogs } : {}),
       ...(options.alipayPlus ? { alipayPlus: options.alipayPlus } : {}),
     });
     await app.listen({ port: options.config.port, host: options.config.host });
@@ -82,13 +94,20 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       : null;
     worker?.start();
     if (autostart) webhooks.start();
+    if (requestLogs !== null) {
+      requestLogs.start();
+      // However the server goes (stop, or an embedding that just closes it), the timer goes with it.
+      app.server.once('close', () => requestLogs.halt());
+    }
     const stop = async () => {
       await worker?.stop();
       await webhooks.stop();
       await app.close();
+      // After the server: every answered request has been captured; before the database closes.
+      await requestLogs?.close();
       if (ownsDatabase) await database.close();
     };
-    return { app, database, url: `http://${options.config.host}:${port}`, defaultAccount: account, generatedKeys, worker, webhooks, metrics, stop };
+    return { app, database, url: `http://${options.config.host}:${port}`, defaultAccount: account, generatedKeys, worker, webhooks, metrics, requestLogs, stop };
   } catch (error) {
     if (ownsDatabase) await database.close();
     throw error;

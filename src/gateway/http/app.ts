@@ -16,6 +16,8 @@ import { installRateLimit } from './rate_limit.js';
 import { BODY_LIMIT_BYTES, checkPathParameters, checkQuery, installBodyParsers, installGetBodies, parseQuery } from './body.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './errors.js';
 import { installIdempotency } from './idempotency.js';
+import { installRequestLog } from './request_log.js';
+import type { RequestLogSink } from '../core/request_logs.js';
 import { serializeRequest, REDACT_PATHS } from './logging.js';
 import { registerAlipayPlusRoutes, type InboundConnector } from './routes/alipayplus.js';
 import { registerChargeRoutes } from './routes/charges.js';
@@ -49,6 +51,8 @@ export interface GatewayAppOptions {
   afterWrite?: () => void;
   /** This gateway's metrics (startGateway shares them with its workers); default: a new registry. */
   metrics?: GatewayMetrics;
+  /** Receives every answered, authenticated /v1 request (the request log writer); absent: no request log. */
+  requestLog?: RequestLogSink;
 }
 
 /**
@@ -98,6 +102,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   installAuth(app, authenticator);
   installGetBodies(app);
   installIdempotency(app);
+  if (options.requestLog) installRequestLog(app, options.requestLog, options.clock);
   registerHealthRoutes(app);
   registerMetricsRoute(app, metrics, options.config.metricsToken ?? null);
   registerPaymentIntentRoutes(app);
