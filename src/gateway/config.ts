@@ -23,6 +23,8 @@ export interface GatewayConfig {
    * by the worker's delays (domain/schedule.ts `timeoutInconsistency`).
    */
   alipayPlusTimeoutMs?: number;
+  /** ZHIFU_ADMIN_EMAIL / ZHIFU_ADMIN_PASSWORD: an admin of the default account created or pinned at start. */
+  admin?: { email: string; password: string } | null;
 }
 
 /** Default of ZHIFU_RATE_LIMIT: far above an honest integration, far below what harms the database. */
@@ -60,7 +62,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   const rateLimitPerSecond = parseRateLimit(env.ZHIFU_RATE_LIMIT);
   checkFeeSchedule(env.ZHIFU_FEE_SCHEDULE);
   const alipayPlusTimeoutMs = parseTimeout(env.ZHIFU_ALIPAYPLUS_TIMEOUT_MS);
-  return { port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey, rateLimitPerSecond, ...(alipayPlusTimeoutMs === null ? {} : { alipayPlusTimeoutMs }) };
+  const admin = parseAdmin(env.ZHIFU_ADMIN_EMAIL, env.ZHIFU_ADMIN_PASSWORD);
+  return { port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey, rateLimitPerSecond, ...(alipayPlusTimeoutMs === null ? {} : { alipayPlusTimeoutMs }), ...(admin === null ? {} : { admin }) };
 }
 
 /** Which store a database URL selects; throws ConfigError for anything else. */
@@ -114,6 +117,17 @@ function parseTimeout(raw: string | undefined): number | null {
   const problem = timeoutInconsistency(Number(value));
   if (problem !== null) throw new ConfigError(`ZHIFU_ALIPAYPLUS_TIMEOUT_MS=${value} is inconsistent with the worker's timing: ${problem}`);
   return Number(value);
+}
+
+/** Both or neither: an e-mail without a password (or the reverse) is a mistake to report, not to ignore. */
+function parseAdmin(rawEmail: string | undefined, rawPassword: string | undefined): { email: string; password: string } | null {
+  const email = nonEmpty(rawEmail);
+  // The password is taken as given: blanks may be part of it.
+  const password = rawPassword === undefined || rawPassword === '' ? null : rawPassword;
+  if (email === null && password === null) return null;
+  if (email === null || password === null) throw new ConfigError('ZHIFU_ADMIN_EMAIL and ZHIFU_ADMIN_PASSWORD must be set together');
+  if (password.length < 10) throw new ConfigError('ZHIFU_ADMIN_PASSWORD must be at least 10 characters');
+  return { email, password };
 }
 
 function nonEmpty(value: string | undefined): string | null {
