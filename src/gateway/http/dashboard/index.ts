@@ -5,6 +5,7 @@ import type { PageLanguage } from '../../domain/checkout_sessions.js';
 import { homeSummary } from '../../core/dashboard_home.js';
 import { csrfTokensEqual, loadSession, signIn, signOut } from '../../core/operators.js';
 import type { OperatorDeps } from '../../core/operators.js';
+import { ApiError } from '../../errors.js';
 import { routeAuth } from '../context.js';
 import { queryParam } from '../pages/html.js';
 import { sendDashboardPage } from './page.js';
@@ -59,13 +60,16 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
       req.dashboardLivemode = live;
     });
 
+    // Pages answer errors as pages: a refused request (bad query, body) with its 4xx and reason, anything else as a 500.
     scope.setErrorHandler(async (error, req, reply) => {
-      req.log.error({ err: error }, 'dashboard request failed');
       const location = locationOf(req, reply);
       const t = DASHBOARD_TEXT[location.lang];
-      const status = (error as { statusCode?: number }).statusCode;
+      const status = error instanceof ApiError ? error.status : (error as { statusCode?: number }).statusCode;
       const code = status !== undefined && status >= 400 && status < 500 ? status : 500;
-      return sendDashboardPage(reply, code, messagePage(location, t.errorTitle, t.errorText, { href: DASHBOARD_PATH, label: t.backHome }, null));
+      if (code === 500) req.log.error({ err: error }, 'dashboard request failed');
+      else req.log.info({ err: error }, 'dashboard request refused');
+      const text = code === 500 ? t.errorText : (error as Error).message;
+      return sendDashboardPage(reply, code, messagePage(location, t.errorTitle, text, { href: DASHBOARD_PATH, label: t.backHome }, null));
     });
 
     scope.get(LOGIN_PATH, routeAuth('none'), async (req, reply) => {
@@ -115,7 +119,8 @@ function isLoginRoute(req: FastifyRequest): boolean {
  */
 function locationOf(req: FastifyRequest, reply: FastifyReply): PageLocation {
   const chosen = queryParam(req.query, 'lang');
-  const remembered = req.cookies[LANG_COOKIE];
+  // Optional: a request refused before the cookie hook ran (a malformed query) has no parsed cookies.
+  const remembered = (req.cookies as Partial<Record<string, string>> | undefined)?.[LANG_COOKIE];
   const lang: PageLanguage = pageLanguage(chosen, remembered === 'zh' || remembered === 'en' ? remembered : null, req.headers['accept-language']);
   if ((chosen === 'zh' || chosen === 'en') && chosen !== remembered) {
     void reply.setCookie(LANG_COOKIE, chosen, { path: DASHBOARD_PATH, sameSite: 'lax', maxAge: 365 * 24 * 3600 });
