@@ -24,8 +24,10 @@ export function dailyChart(summary: CurrencySummary, t: DashboardText): SafeHtml
     const x = index * slot;
     const volumeHeight = (day.volume / max) * plot;
     const refundHeight = (day.refunded / max) * plot;
-    const label = index % 5 === 4 || index === summary.daily.length - 1
-      ? html`<text x="${(x + slot / 2).toFixed(1)}" y="${HEIGHT - 5}" font-size="10" text-anchor="middle" fill="#646a73">${date.slice(5)}</text>`
+    const last = index === summary.daily.length - 1;
+    // The last day's label is right-aligned so it stays inside the picture.
+    const label = index % 5 === 4 || last
+      ? html`<text x="${(last ? WIDTH : x + slot / 2).toFixed(1)}" y="${HEIGHT - 5}" font-size="10" text-anchor="${last ? 'end' : 'middle'}" fill="#646a73">${date.slice(5)}</text>`
       : '';
     return html`<g data-day="${date}" data-volume="${day.volume}" data-refunded="${day.refunded}"><rect x="${(x + 1).toFixed(1)}" y="${(plot - volumeHeight).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${volumeHeight.toFixed(1)}" fill="${VOLUME_COLOR}"><title>${date} ${t.volumeLegend}: ${formatAmount(summary.currency, day.volume)}</title></rect><rect x="${(x + 1 + barWidth).toFixed(1)}" y="${(plot - refundHeight).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${refundHeight.toFixed(1)}" fill="${REFUND_COLOR}"><title>${date} ${t.refundLegend}: ${formatAmount(summary.currency, day.refunded)}</title></rect>${label}</g>`;
   });

@@ -19,6 +19,7 @@ function layout(page: DashboardPage): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
+<link rel="icon" href="data:,">
 <title>${page.title}</title>
 <style>${new SafeHtml(DASHBOARD_STYLESHEET)}</style>
 </head>
