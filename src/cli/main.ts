@@ -7,6 +7,7 @@ import { registerListenCommand } from './listen-command.js';
 import { registerReportCommand } from './report-command.js';
 import { registerSandboxCommand } from './sandbox-command.js';
 import { registerStartCommand } from './start-command.js';
+import { registerUsersCommand } from './users-command.js';
 
 /** `npx zhifu …`: the operator's command line. */
 const program = new Command('zhifu').description('Zhifu 支付 — self-hosted Alipay payment gateway with an embedded Alipay+ sandbox');
@@ -16,6 +17,7 @@ registerAdminCommands(program);
 registerListenCommand(program);
 registerReportCommand(program);
 registerAttentionCommand(program);
+registerUsersCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -19,6 +19,7 @@ export function registerStartCommand(program: Command): void {
       const running = await startGateway({ config, connector: alipayPlus, alipayPlus });
       console.log(`Zhifu gateway listening on ${running.url} (public URL ${config.publicUrl}, database ${config.databaseUrl.split('://')[0]})`);
       console.log(sandbox ? `Alipay+ sandbox (test mode) on ${sandbox.url()} — wallet: ${sandbox.url()}/wallet` : `Alipay+ test mode: ${test.baseUrl}`);
+      console.log(`Dashboard: ${config.publicUrl}/dashboard${config.admin ? ` (admin ${config.admin.email} from ZHIFU_ADMIN_EMAIL)` : ' (create an operator: zhifu users create --email E --role admin)'}`);
       console.log(live ? `Alipay+ live mode: ${live.baseUrl}` : 'Alipay+ live mode: not configured (ZHIFU_ALIPAYPLUS_*)');
       if (running.generatedKeys) {
         // Shown once, on the first start only: the gateway stores nothing but their hashes.

@@ -27,6 +27,8 @@ export interface GatewayConfig {
   metricsToken?: string | null;
   /** Days request logs are kept (ZHIFU_REQUEST_LOG_RETENTION_DAYS); 0 turns request logging off. Absent: 30. */
   requestLogRetentionDays?: number;
+  /** ZHIFU_ADMIN_EMAIL / ZHIFU_ADMIN_PASSWORD: an admin of the default account created or pinned at start. */
+  admin?: { email: string; password: string } | null;
 }
 
 /** Default of ZHIFU_REQUEST_LOG_RETENTION_DAYS. */
@@ -69,11 +71,13 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   const alipayPlusTimeoutMs = parseTimeout(env.ZHIFU_ALIPAYPLUS_TIMEOUT_MS);
   const metricsToken = nonEmpty(env.ZHIFU_METRICS_TOKEN);
   const requestLogRetentionDays = parseRetentionDays(env.ZHIFU_REQUEST_LOG_RETENTION_DAYS);
+  const admin = parseAdmin(env.ZHIFU_ADMIN_EMAIL, env.ZHIFU_ADMIN_PASSWORD);
   return {
     port, host, publicUrl, dataDir, databaseUrl, testSecretKey, testPublishableKey, rateLimitPerSecond,
     ...(metricsToken === null ? {} : { metricsToken }),
     ...(alipayPlusTimeoutMs === null ? {} : { alipayPlusTimeoutMs }),
     ...(requestLogRetentionDays === null ? {} : { requestLogRetentionDays }),
+    ...(admin === null ? {} : { admin }),
   };
 }
 
@@ -136,6 +140,17 @@ function parseRetentionDays(raw: string | undefined): number | null {
   if (value === null) return null;
   if (!/^\d{1,5}$/.test(value)) throw new ConfigError(`ZHIFU_REQUEST_LOG_RETENTION_DAYS must be a whole number of days (0 = no request logging), got "${value}"`);
   return Number(value);
+}
+
+/** Both or neither: an e-mail without a password (or the reverse) is a mistake to report, not to ignore. */
+function parseAdmin(rawEmail: string | undefined, rawPassword: string | undefined): { email: string; password: string } | null {
+  const email = nonEmpty(rawEmail);
+  // The password is taken as given: blanks may be part of it.
+  const password = rawPassword === undefined || rawPassword === '' ? null : rawPassword;
+  if (email === null && password === null) return null;
+  if (email === null || password === null) throw new ConfigError('ZHIFU_ADMIN_EMAIL and ZHIFU_ADMIN_PASSWORD must be set together');
+  if (password.length < 10) throw new ConfigError('ZHIFU_ADMIN_PASSWORD must be at least 10 characters');
+  return { email, password };
 }
 
 function nonEmpty(value: string | undefined): string | null {

@@ -4,7 +4,7 @@ import type { Clock } from './clock.js';
 /** Object id prefixes of api.md §1, plus `pa_` for internal payment attempts. */
 export type IdPrefix =
   | 'acct' | 'pi' | 'pm' | 'ch' | 're' | 'cs' | 'li' | 'prod' | 'price' | 'we' | 'evt' | 'dp' | 'txn'
-  | 'cus' | 'req' | 'pa' | 'key';
+  | 'cus' | 'req' | 'pa' | 'key' | 'usr' | 'aud';
 
 /** Ids carry the creation millisecond followed by six digits: 13 + 6 = 19 digits until 2286. */
 const SUFFIX_SPAN = 1_000_000n;

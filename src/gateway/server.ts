@@ -6,6 +6,7 @@ import type { GatewayConfig } from './config.js';
 import type { AlipayPlusGateway } from './connector/alipayplus/modes.js';
 import type { PaymentConnector } from './connector/types.js';
 import { ensureDefaultAccount } from './core/accounts.js';
+import { pinAdmin } from './core/operators.js';
 import type { ApiKeyPair } from './core/accounts.js';
 import { buildGatewayApp } from './http/app.js';
 import { createGatewayLogger } from './http/logging.js';
@@ -72,6 +73,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await migrate(database);
     const ids = createIdGenerator(clock);
     const { account, generatedKeys } = await ensureDefaultAccount(database, clock, ids, options.config);
+    // Like the pinned keys: the environment's admin exists with the environment's password after every start.
+    const admin = options.config.admin ? await pinAdmin({ database, clock, ids }, account.id, options.config.admin.email, options.config.admin.password) : null;
+    if (admin && admin.change !== 'unchanged') logger.info({ operator: admin.operator.id, email: admin.operator.email, change: admin.change }, 'dashboard admin from ZHIFU_ADMIN_EMAIL');
     const { autostart = true, ...webhookOptions } = options.webhooks ?? {};
     // One registry per gateway: its HTTP layer, workers and Alipay+ connector count into it.
     const metrics = new GatewayMetrics();

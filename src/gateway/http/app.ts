@@ -34,6 +34,7 @@ import { registerCheckoutSessionRoutes } from './routes/checkout_sessions.js';
 import { registerPriceRoutes } from './routes/prices.js';
 import { registerProductRoutes } from './routes/products.js';
 import { publicUrlOf, registerCheckoutPages } from './pages/checkout.js';
+import { registerDashboard } from './dashboard/index.js';
 import './context.js';
 
 export interface GatewayAppOptions {
@@ -117,6 +118,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   registerPriceRoutes(app);
   registerCheckoutSessionRoutes(app, () => publicUrlOf(app, options.config.publicUrl));
   registerCheckoutPages(app, authenticator);
+  registerDashboard(app, { publicUrl: options.config.publicUrl });
   const alipayPlus = options.alipayPlus;
   // Inbound Alipay+ traffic carries no API key: notifications prove themselves by their signature, returns by their token.
   if (alipayPlus) withRouteAuth(app, 'none', (scope) => registerAlipayPlusRoutes(scope, alipayPlus));

@@ -7,6 +7,7 @@ import { refunds } from './migrations_refunds.js';
 import { attention } from './migrations_attention.js';
 import { recovery } from './migrations_recovery.js';
 import { disputes } from './migrations_disputes.js';
+import { dashboard } from './migrations_dashboard.js';
 import { requestLogs } from './migrations_request_logs.js';
 
 /* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
@@ -206,6 +207,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0040_attention': attention,
   '0045_idempotency_recovery': recovery,
   '0050_disputes': disputes,
+  '0060_dashboard_operators': dashboard,
   '0065_request_logs': requestLogs,
 };
 

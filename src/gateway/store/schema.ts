@@ -350,6 +350,9 @@ export interface Tables {
   attention_items: AttentionItemsTable;
   pending_confirms: PendingConfirmsTable;
   disputes: DisputesTable;
+  operator_users: OperatorUsersTable;
+  operator_sessions: OperatorSessionsTable;
+  audit_log: AuditLogTable;
 }
 
 export interface BalanceTransactionsTable {
@@ -497,3 +500,51 @@ export interface DisputesTable {
 }
 
 export type DisputeRow = Selectable<DisputesTable>;
+
+export type OperatorRole = 'admin' | 'viewer';
+
+/** A dashboard operator of one account (core/operators.ts). */
+export interface OperatorUsersTable {
+  id: string;
+  account_id: string;
+  email: string;
+  /** scrypt output, base64; `password_salt` base64; `password_params` JSON {N, r, p, keylen}. */
+  password_hash: string;
+  password_salt: string;
+  password_params: string;
+  role: OperatorRole;
+  live_access: Bool;
+  created: number;
+  updated: number;
+}
+
+export interface OperatorSessionsTable {
+  /** SHA-256 hex of the cookie's token: the token itself is never stored. */
+  id: string;
+  user_id: string;
+  created: number;
+  /** Idle expiry: moved forward on use. */
+  expires_at: number;
+  last_seen: number;
+  /** Random; the session's CSRF token is derived from it (HMAC), so forms need no storage. */
+  csrf_secret: string;
+  revoked_at: number | null;
+}
+
+export interface AuditLogTable {
+  id: string;
+  account_id: string | null;
+  user_id: string | null;
+  actor_email: string | null;
+  action: string;
+  object_id: string | null;
+  livemode: Bool | null;
+  /** JSON with what else the action needs to be understood (amounts, reasons). */
+  detail: string | null;
+  ip: string | null;
+  created: number;
+}
+
+export type OperatorUserRow = Selectable<OperatorUsersTable>;
+export type OperatorSessionRow = Selectable<OperatorSessionsTable>;
+export type AuditLogRow = Selectable<AuditLogTable>;
