@@ -205,9 +205,10 @@ describe('request logs: every /v1 request, one row, secrets redacted', () => {
     assert.equal((await logsOf(recent)).length, 1);
     clock.advance(1 * DAY + 60_000);
     // Every row so far (all accounts) is now past 30 days, except `recent` (1 day + 1 min old).
-    const total = (await gw.database.db.selectFrom('request_logs').select('id').execute()).length;
-    assert.equal(await writer.prune(), total - 1);
-    assert.deepEqual((await listRequestLogs(gw.database.db, scope(), {}, { limit: 100 })).data.map((l) => l.id), [recent.headers.get('request-id')]);
+    // (The writer's own timer may prune first: the clock jumped past its interval. Either way:)
+    await writer.prune();
+    const left = (await gw.database.db.selectFrom('request_logs').select('id').execute()).map((row) => row.id);
+    assert.deepEqual(left, [recent.headers.get('request-id')]);
     assert.equal(await writer.prune(), 0);
   });
 });

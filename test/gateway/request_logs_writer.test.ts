@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { createGatewayLogger } from '../../src/gateway/index.js';
+import { ConfigError, createGatewayLogger, loadConfig } from '../../src/gateway/index.js';
 import { REDACTED, REQUEST_LOG_BODY_MAX, TRUNCATED_MARKER, listRequestLogs, redactText, requestLogRow } from '../../src/gateway/core/request_logs.js';
 import type { CapturedRequest } from '../../src/gateway/core/request_logs.js';
 import { migrate } from '../../src/gateway/store/migrations.js';
@@ -106,5 +106,15 @@ describe('request logs: the gateway flushes on close', () => {
     } finally {
       await gw.stop();
     }
+  });
+});
+
+describe('ZHIFU_REQUEST_LOG_RETENTION_DAYS', () => {
+  it('is whole days, 0 turns logging off, unset leaves the default (30) to the gateway', () => {
+    assert.equal(loadConfig({}).requestLogRetentionDays, undefined);
+    assert.equal(loadConfig({ ZHIFU_REQUEST_LOG_RETENTION_DAYS: '7' }).requestLogRetentionDays, 7);
+    assert.equal(loadConfig({ ZHIFU_REQUEST_LOG_RETENTION_DAYS: '0' }).requestLogRetentionDays, 0);
+    assert.throws(() => loadConfig({ ZHIFU_REQUEST_LOG_RETENTION_DAYS: 'a week' }), ConfigError);
+    assert.throws(() => loadConfig({ ZHIFU_REQUEST_LOG_RETENTION_DAYS: '-1' }), /whole number of days/);
   });
 });

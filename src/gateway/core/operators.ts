@@ -144,7 +144,7 @@ export async function listAllOperators(deps: Pick<OperatorDeps, 'database'>): Pr
 export async function pinAdmin(deps: OperatorDeps, accountId: string, email: string, password: string): Promise<{ operator: Operator; change: 'created' | 'reset' | 'unchanged' }> {
   const existing = await findOperatorByEmail(deps.database.db, checkEmail(email));
   if (existing === undefined) return { operator: await createOperator(deps, { accountId, email, password, role: 'admin', liveAccess: true }), change: 'created' };
-  if (existing.account_id !== accountId) throw new OperatorInputError(`ZHIFU_ADMIN_EMAIL ${existing.email} is an operator of another account (${existing.account_id})`);
+  if (existing.account_id !== accountId) throw new OperatorInputError(`ZHIFU_ADMIN_EMAIL must be an operator of the default account, but ${existing.email} belongs to ${existing.account_id}`);
   checkPassword(password);
   const now = deps.clock.now();
   const samePassword = await passwordMatches(existing, password);
