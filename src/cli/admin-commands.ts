@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { createAccount, createApiKeys, createIdGenerator, loadConfig, migrate, openDatabase, systemClock, type Database } from '../gateway/index.js';
+import { createAccount, createApiKeys, createIdGenerator, migrate, systemClock, type Database } from '../gateway/index.js';
+import { withDatabase } from './database.js';
 import { findAccountById } from '../gateway/store/accounts.js';
 import { SETTLEMENT_CURRENCIES } from '../gateway/domain/money.js';
 import { prohibitedCategoryOf } from '../gateway/domain/prohibited_categories.js';
@@ -60,19 +61,6 @@ async function printNewKeys(database: Database, account: string, livemode: boole
   // Printed once: only their hashes are stored.
   console.log(`${livemode ? 'live' : 'test'} secret key:      ${keys.secretKey}`);
   console.log(`${livemode ? 'live' : 'test'} publishable key: ${keys.publishableKey}`);
-}
-
-async function withDatabase(options: { migrateFirst: boolean }, work: (database: Database) => Promise<void>): Promise<void> {
-  const database = openDatabase(loadConfig().databaseUrl);
-  try {
-    if (options.migrateFirst) await migrate(database);
-    await work(database);
-  } catch (error) {
-    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  } finally {
-    await database.close();
-  }
 }
 
 function accountId(value: string): string {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { createIdGenerator, loadConfig, migrate, openDatabase, systemClock } from '../gateway/index.js';
-import type { Database } from '../gateway/index.js';
+import { createIdGenerator, systemClock } from '../gateway/index.js';
+import { withDatabase } from './database.js';
 import { findDefaultAccount } from '../gateway/store/accounts.js';
 import { createOperator, listAllOperators, OperatorInputError } from '../gateway/core/operators.js';
 import type { OperatorRole } from '../gateway/store/schema.js';
@@ -17,7 +17,7 @@ export function registerUsersCommand(program: Command): void {
     .option('--live', 'may also see live-mode data')
     .option('--password-stdin', 'read the password from standard input (the default; accepted for scripts that say so)')
     .action((options: { email: string; role: OperatorRole; account?: string; live?: boolean }) =>
-      withDatabase(async (database) => {
+      withDatabase({ migrateFirst: true }, async (database) => {
         const accountId = options.account ?? (await findDefaultAccount(database.db))?.id;
         if (accountId === undefined) throw new OperatorInputError('there is no default account yet (run `zhifu start` once) — name one with --account');
         const password = await readPassword();
@@ -31,7 +31,7 @@ export function registerUsersCommand(program: Command): void {
     .command('list')
     .description('list the operators of every account')
     .action(() =>
-      withDatabase(async (database) => {
+      withDatabase({ migrateFirst: true }, async (database) => {
         const operators = await listAllOperators({ database });
         if (operators.length === 0) console.log('no operators (create one with `zhifu users create`)');
         for (const operator of operators) {
@@ -57,19 +57,6 @@ async function readPassword(): Promise<string> {
   const password = newline === -1 ? text : text.slice(0, newline);
   if (password === '') throw new OperatorInputError('no password on standard input (pipe it in: `echo "$PASSWORD" | zhifu users create …`)');
   return password;
-}
-
-async function withDatabase(work: (database: Database) => Promise<void>): Promise<void> {
-  const database = openDatabase(loadConfig().databaseUrl);
-  try {
-    await migrate(database);
-    await work(database);
-  } catch (error) {
-    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  } finally {
-    await database.close();
-  }
 }
 
 function role(value: string): OperatorRole {
