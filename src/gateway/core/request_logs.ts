@@ -97,22 +97,11 @@ export function requestLogRow(entry: CapturedRequest): Insertable<RequestLogsTab
   };
 }
 
-/** A request log as the dashboard shows it. */
-export interface RequestLog {
-  id: string;
-  created: number;
-  livemode: boolean;
-  method: string;
-  path: string;
-  route: string | null;
-  status: number;
-  durationMs: number;
-  idempotencyKey: string | null;
-  idempotentReplayed: boolean;
-  apiKeyLast4: string | null;
+/** A request log as the dashboard shows it: the captured request, its bodies redacted and capped as stored. */
+export type RequestLog = Omit<CapturedRequest, 'accountId' | 'requestBody' | 'responseBody'> & {
   requestBody: string | null;
   responseBody: string | null;
-}
+};
 
 function toRequestLog(row: RequestLogRow): RequestLog {
   return {
