@@ -1,16 +1,16 @@
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { pageLanguage } from '../../domain/checkout_sessions.js';
-import type { PageLanguage } from '../../domain/checkout_sessions.js';
 import { homeSummary } from '../../core/dashboard_home.js';
 import { csrfTokensEqual, loadSession, signIn, signOut } from '../../core/operators.js';
 import type { OperatorDeps } from '../../core/operators.js';
 import { ApiError } from '../../errors.js';
 import { routeAuth } from '../context.js';
 import { queryParam } from '../pages/html.js';
+import type { DashboardKit } from './kit.js';
+import { locationOf } from './kit.js';
 import { sendDashboardPage } from './page.js';
 import {
-  clearSessionCookie, DASHBOARD_PATH, formField, LANG_COOKIE, LOGIN_CSRF_COOKIE, LOGIN_PATH, LOGOUT_PATH, loginCsrfOf, SESSION_COOKIE, sessionOf,
+  clearSessionCookie, DASHBOARD_PATH, formField, LOGIN_CSRF_COOKIE, LOGIN_PATH, LOGOUT_PATH, loginCsrfOf, SESSION_COOKIE, sessionOf,
   setSessionCookie, submittedLoginCsrf,
 } from './session.js';
 import type { CookieSettings } from './session.js';
@@ -29,11 +29,16 @@ export interface DashboardOptions {
  * for the API-key hook and is guarded instead by the session hooks below: pages other than the
  * sign-in page need a live session, and every POST needs its CSRF token.
  */
+/** The dashboard's areas, each a module of pages (see kit.ts). */
+const PAGE_MODULES: readonly ((scope: FastifyInstance, kit: DashboardKit) => void)[] = [
+];
+
 export function registerDashboard(app: FastifyInstance, options: DashboardOptions): void {
   const settings: CookieSettings = { secure: options.publicUrl.startsWith('https://') };
   void app.register(async (scope) => {
     await scope.register(fastifyCookie);
     const deps: OperatorDeps = { database: scope.core.database, clock: scope.core.clock, ids: scope.core.ids };
+    const kit: DashboardKit = { core: scope.core, operators: deps, publicUrl: options.publicUrl };
     scope.decorateRequest('operatorSession', null);
     scope.decorateRequest('dashboardLivemode', false);
 
@@ -106,26 +111,14 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
       const summary = await homeSummary(deps.database, session.operator.accountId, req.dashboardLivemode, deps.clock.now());
       return sendDashboardPage(reply, 200, homePage(locationOf(req, reply), session, summary));
     });
+
+    // One module per area registers its pages here, all behind the guard above.
+    for (const register of PAGE_MODULES) register(scope, kit);
   });
 }
 
 function isLoginRoute(req: FastifyRequest): boolean {
   return req.routeOptions.url === LOGIN_PATH;
-}
-
-/**
- * The page's language: `?lang=` (remembered in a cookie for the next pages), then that cookie,
- * then Accept-Language; Chinese by default, like the hosted checkout.
- */
-function locationOf(req: FastifyRequest, reply: FastifyReply): PageLocation {
-  const chosen = queryParam(req.query, 'lang');
-  // Optional: a request refused before the cookie hook ran (a malformed query) has no parsed cookies.
-  const remembered = (req.cookies as Partial<Record<string, string>> | undefined)?.[LANG_COOKIE];
-  const lang: PageLanguage = pageLanguage(chosen, remembered === 'zh' || remembered === 'en' ? remembered : null, req.headers['accept-language']);
-  if ((chosen === 'zh' || chosen === 'en') && chosen !== remembered) {
-    void reply.setCookie(LANG_COOKIE, chosen, { path: DASHBOARD_PATH, sameSite: 'lax', maxAge: 365 * 24 * 3600 });
-  }
-  return { url: req.url, lang };
 }
 
 function refuseCsrf(reply: FastifyReply, location: PageLocation, session: Parameters<typeof messagePage>[4], back = DASHBOARD_PATH): FastifyReply {

@@ -17,7 +17,7 @@ body { margin: 0; background: var(--bg); color: var(--ink);
 .lang a[aria-current] { font-weight: 600; text-decoration: underline; }
 .lang, .modes { display: flex; gap: 2px; font-size: 14px; }
 .who { font-weight: 400; font-size: 14px; opacity: .9; }
-a:focus-visible, button:focus-visible, input:focus-visible { outline: 3px solid #ffd666; outline-offset: 2px; }
+a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible { outline: 3px solid #ffd666; outline-offset: 2px; }
 .signout { margin: 0; }
 .signout button { background: transparent; color: #fff; border: 1px solid rgba(255,255,255,.6); border-radius: 6px; padding: 4px 10px; font: inherit; font-size: 14px; cursor: pointer; }
 .dash { max-width: 1080px; margin: 24px auto; padding: 0 16px; display: grid; gap: 16px; }
@@ -39,4 +39,49 @@ a:focus-visible, button:focus-visible, input:focus-visible { outline: 3px solid 
 .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }
 .muted { color: var(--muted); font-size: 13px; }
 .live-banner { background: var(--warn); color: #fff; text-align: center; padding: 4px; font-weight: 600; }
+.page-heading { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: 12px; }
+.page-heading h1 { margin: 0; font-size: 22px; }
+.page-actions { display: flex; gap: 8px; flex-wrap: wrap; }
+.list { width: 100%; border-collapse: collapse; font-size: 14px; }
+.list th, .list td { text-align: left; padding: 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+.list th { color: var(--muted); font-weight: 600; font-size: 13px; }
+.list td.num, .list th.num { text-align: right; white-space: nowrap; }
+.list tbody tr:hover { background: #f7f9ff; }
+.list .empty td { text-align: center; color: var(--muted); padding: 24px; }
+.list a { color: var(--blue-dark); }
+.mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; word-break: break-all; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; background: #f2f3f5; color: var(--muted); white-space: nowrap; }
+.badge.ok { background: #e8ffea; color: #009a29; }
+.badge.bad { background: #ffece8; color: #cb2634; }
+.badge.warn { background: #fff7e8; color: #d25f00; }
+.details { display: grid; grid-template-columns: minmax(140px, max-content) 1fr; gap: 6px 16px; margin: 0; }
+.details dt { color: var(--muted); }
+.details dd { margin: 0; word-break: break-word; }
+.filters { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: flex-end; }
+.filters label, .form label { display: block; font-size: 13px; color: var(--muted); margin-bottom: 2px; }
+input, select, textarea { padding: 7px 10px; border: 1px solid var(--line); border-radius: 8px; font: inherit; background: #fff; }
+textarea { width: 100%; min-height: 80px; }
+.form { display: grid; gap: 12px; max-width: 560px; }
+.button.secondary { background: #fff; color: var(--blue-dark); border: 1px solid var(--blue); }
+.button.secondary:hover { background: #f0f5ff; }
+.button.danger { background: var(--bad); }
+.button.danger:hover { background: #cb2634; }
+.button.small { margin-top: 0; padding: 6px 12px; font-size: 14px; }
+.filters .button { margin-top: 0; }
+.pager { display: flex; gap: 8px; justify-content: flex-end; margin-top: 12px; }
+.pager .button { margin-top: 0; }
+.notice { border-radius: 8px; padding: 10px 14px; margin: 0; }
+.notice.ok { background: #e8ffea; color: #00651a; }
+.notice.bad { background: #fff1f0; color: #cb2634; }
+.secret { display: block; padding: 10px; background: #fffbe6; border: 1px dashed var(--warn); border-radius: 8px; }
+.timeline { list-style: none; margin: 0; padding: 0 0 0 16px; border-left: 2px solid var(--line); }
+.timeline li { position: relative; padding: 0 0 14px 12px; }
+.timeline li::before { content: ""; position: absolute; left: -23px; top: 6px; width: 10px; height: 10px; border-radius: 50%; background: var(--blue); border: 2px solid #fff; }
+.timeline li.bad::before { background: var(--bad); }
+.timeline li.warn::before { background: var(--warn); }
+.timeline .when { color: var(--muted); font-size: 13px; margin-right: 8px; }
+pre.body { max-height: 360px; overflow: auto; background: #f7f8fa; border-radius: 8px; padding: 10px; font-size: 12px; white-space: pre-wrap; word-break: break-all; }
+.tabs { display: flex; gap: 4px; flex-wrap: wrap; border-bottom: 1px solid var(--line); }
+.tabs a { padding: 6px 12px; color: var(--ink); text-decoration: none; border-bottom: 2px solid transparent; }
+.tabs a[aria-current] { border-color: var(--blue); color: var(--blue-dark); font-weight: 600; }
 `;

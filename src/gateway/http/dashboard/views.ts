@@ -30,18 +30,53 @@ function languageSwitch(location: PageLocation): SafeHtml {
   return html`<nav class="lang" aria-label="Language / 语言">${link('zh', '中文')}${link('en', 'English')}</nav>`;
 }
 
-/** The navigation of a signed-in operator: only what exists (Home), the mode switch, sign-out. */
+/** A dashboard path in the mode a page shows: live pages link to live pages. */
+export function modePath(path: string, livemode: boolean): string {
+  if (!livemode) return path;
+  return `${path}${path.includes('?') ? '&' : '?'}mode=live`;
+}
+
+/** The main navigation: each section and the paths that belong to it (the first is its link). */
+const SECTIONS = [
+  { testId: 'nav-home', label: 'home', paths: [DASHBOARD_PATH] },
+  { testId: 'nav-payments', label: 'navPayments', paths: [`${DASHBOARD_PATH}/payments`] },
+  { testId: 'nav-checkout', label: 'navCheckout', paths: [`${DASHBOARD_PATH}/checkout_sessions`, `${DASHBOARD_PATH}/products`] },
+  { testId: 'nav-disputes', label: 'navDisputes', paths: [`${DASHBOARD_PATH}/disputes`] },
+  { testId: 'nav-balance', label: 'navBalance', paths: [`${DASHBOARD_PATH}/balance`] },
+  {
+    testId: 'nav-developers', label: 'navDevelopers',
+    paths: [`${DASHBOARD_PATH}/api_keys`, `${DASHBOARD_PATH}/webhooks`, `${DASHBOARD_PATH}/events`, `${DASHBOARD_PATH}/logs`, `${DASHBOARD_PATH}/audit`],
+  },
+] as const satisfies readonly { testId: string; label: keyof DashboardText; paths: readonly string[] }[];
+
+function sectionOf(path: string): string {
+  // Home is exact; every other section owns its paths and everything under them.
+  const section = SECTIONS.find((entry) => entry.paths.some((prefix) => prefix === DASHBOARD_PATH ? path === prefix : path === prefix || path.startsWith(`${prefix}/`)));
+  return section?.testId ?? '';
+}
+
+/** The navigation of a signed-in operator: the sections, the mode switch, the language, sign-out. */
 function signedInHeader(location: PageLocation, session: OperatorSession, livemode: boolean): SafeHtml {
   const t = DASHBOARD_TEXT[location.lang];
-  const modeQuery = livemode ? '?mode=live' : '';
-  const path = new URL(location.url, 'http://dashboard.invalid').pathname;
+  const current = sectionOf(new URL(location.url, 'http://dashboard.invalid').pathname);
+  const links = SECTIONS.map((entry) => html`<a data-testid="${entry.testId}" href="${modePath(entry.paths[0], livemode)}"${entry.testId === current ? html` aria-current="page"` : ''}>${t[entry.label]}</a>`);
   const modes = session.operator.liveAccess
     ? html`<nav class="modes" aria-label="${t.modeSwitch}"><a data-testid="mode-test" href="${withParam(location.url, 'mode', null)}"${livemode ? '' : html` aria-current="true"`}>${t.testMode}</a><a data-testid="mode-live" href="${withParam(location.url, 'mode', 'live')}"${livemode ? html` aria-current="true"` : ''}>${t.liveMode}</a></nav>`
     : '';
-  return html`<nav class="nav" aria-label="${t.nav}"><a data-testid="nav-home" href="${DASHBOARD_PATH}${modeQuery}"${path === DASHBOARD_PATH ? html` aria-current="page"` : ''}>${t.home}</a></nav>
+  return html`<nav class="nav" aria-label="${t.nav}">${links}</nav>
 ${modes}${languageSwitch(location)}
 <span class="who" data-testid="operator">${session.operator.email} · <span data-testid="role">${session.operator.role === 'admin' ? t.admin : t.viewer}</span></span>
 <form class="signout" method="post" action="${LOGOUT_PATH}"><input type="hidden" name="csrf_token" value="${session.csrfToken}"><button type="submit" data-testid="sign-out">${t.signOut}</button></form>`;
+}
+
+/**
+ * A page of a signed-in operator: the navigation above, the live banner when it shows live data,
+ * then the page's own body. Every page module builds its pages with this.
+ */
+export function signedInPage(location: PageLocation, session: OperatorSession, livemode: boolean, title: string, body: SafeHtml): DashboardPage {
+  const t = DASHBOARD_TEXT[location.lang];
+  const banner = livemode ? html`<div class="live-banner" data-testid="live-banner">${t.liveMode}</div>` : '';
+  return { title: `${title} · ${t.product}`, lang: location.lang, header: signedInHeader(location, session, livemode), body: html`${banner}${body}` };
 }
 
 export interface LoginView {
@@ -96,7 +131,6 @@ export function homePage(location: PageLocation, session: OperatorSession, summa
 <tbody>${figuresRow(t.today, currency.currency, currency.today, t, 'today')}${figuresRow(t.last30, currency.currency, currency.last30Days, t, 'last30')}</tbody></table>
 ${dailyChart(currency, t)}
 </section>`);
-  const banner = summary.livemode ? html`<div class="live-banner" data-testid="live-banner">${t.liveMode}</div>` : '';
-  const body = html`${banner}<h1 class="sr-title" data-testid="home-title" data-mode="${summary.livemode ? 'live' : 'test'}">${t.home}</h1>${attention}${currencies}`;
-  return { title: `${t.home} · ${t.product}`, lang: location.lang, header: signedInHeader(location, session, summary.livemode), body };
+  const body = html`<h1 class="sr-title" data-testid="home-title" data-mode="${summary.livemode ? 'live' : 'test'}">${t.home}</h1>${attention}${currencies}`;
+  return signedInPage(location, session, summary.livemode, t.home, body);
 }
