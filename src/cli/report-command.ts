@@ -4,14 +4,14 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { AlipayPlusGateway, type AlipayPlusEndpoint, type InquiryResult } from '../gateway/connector/alipayplus/modes.js';
 import type { ExpectedPayment } from '../gateway/connector/alipayplus/transformers.js';
 import { loadConfig, migrate, openDatabase, systemClock, type Database } from '../gateway/index.js';
-import { listBalanceTransactionsCreatedBetween } from '../gateway/store/balance_transactions.js';
-import type { BalanceTransactionRow, PaymentAttemptRow } from '../gateway/store/schema.js';
+import { CSV_COLUMNS, ReportDateError, settlementDayReport, settlementReportCsv, utcDay as coreUtcDay } from '../gateway/core/settlement_report.js';
+import type { SettlementDayReport } from '../gateway/core/settlement_report.js';
+import type { PaymentAttemptRow } from '../gateway/store/schema.js';
 import { SANDBOX_PORT_DEFAULT } from '../sandbox/server.js';
 import { endpointFromEnv } from './alipayplus-endpoints.js';
 import { ensureKeyPair } from './keyring.js';
 import { envPort, SANDBOX_CLIENT_ID_DEFAULT } from './sandbox-command.js';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Payments checked against Alipay+ per report: a bound, so a huge day cannot run for hours. */
 export const REPORT_INQUIRIES_MAX = 10_000;
 /** Inquiries in flight at once. */
@@ -19,26 +19,6 @@ const REPORT_INQUIRY_CONCURRENCY = 8;
 
 /** Asks Alipay+ for one payment's state (AlipayPlusGateway.inquire); injected so tests use the sandbox directly. */
 export type Inquire = (livemode: boolean, expected: ExpectedPayment) => Promise<InquiryResult>;
-
-export interface CurrencyTotal {
-  livemode: boolean;
-  currency: string;
-  count: number;
-  /** Settlement currency minor units. */
-  amount: number;
-  fee: number;
-  net: number;
-}
-
-/** Dispute money of the day per mode and settlement currency (api.md §7a): withdrawn on escalation, reinstated when won. */
-export interface DisputeTotal {
-  livemode: boolean;
-  currency: string;
-  withdrawals: { count: number; amount: number };
-  reinstatements: { count: number; amount: number };
-  /** Withdrawals plus reinstatements: what disputes took from the balance on the day. */
-  net: number;
-}
 
 export interface PaymentMismatch {
   paymentRequestId: string;
@@ -51,34 +31,31 @@ export interface PaymentMismatch {
   alipayPlus: string;
 }
 
-export interface SettlementReport {
-  date: string;
-  fromMs: number;
-  toMs: number;
-  transactions: BalanceTransactionRow[];
-  totals: CurrencyTotal[];
-  /** The dispute lines of `transactions`, totalled on their own. */
-  disputes: DisputeTotal[];
+/** The core's day report (core/settlement_report.ts) plus the CLI-only Alipay+ inquiry check. */
+export interface SettlementReport extends SettlementDayReport {
   paymentsChecked: number;
   mismatches: PaymentMismatch[];
 }
 
-/** `YYYY-MM-DD` → the UTC day [00:00, 24:00) in ms; throws on anything else. */
+/** `YYYY-MM-DD` → the UTC day [00:00, 24:00) in ms; throws on anything else (naming the option). */
 export function utcDay(date: string): { fromMs: number; toMs: number } {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  const fromMs = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : NaN;
-  if (!match || Number.isNaN(fromMs) || new Date(fromMs).toISOString().slice(0, 10) !== date) throw new RangeError(`--date must be a calendar date YYYY-MM-DD, got ${date}`);
-  return { fromMs, toMs: fromMs + DAY_MS };
+  try {
+    return coreUtcDay(date);
+  } catch (error) {
+    if (error instanceof ReportDateError) throw new RangeError(`--date ${error.message}`);
+    throw error;
+  }
 }
 
 /**
  * The daily reconciliation (what a finance team checks): every balance transaction created on the
- * UTC day with its Alipay+ ids, totals per mode and settlement currency, and every payment attempt
- * of the day whose state differs from what Alipay+ answers to an inquiry.
+ * UTC day with its Alipay+ ids, totals per mode and settlement currency (the core's report, over
+ * every account), and every payment attempt of the day whose state differs from what Alipay+
+ * answers to an inquiry.
  */
 export async function buildSettlementReport(database: Database, inquire: Inquire | null, date: string): Promise<SettlementReport> {
   const { fromMs, toMs } = utcDay(date);
-  const transactions = await listBalanceTransactionsCreatedBetween(database.db, fromMs, toMs);
+  const day = await settlementDayReport(database, date, null);
   const attempts = await database.db
     .selectFrom('payment_attempts')
     .selectAll()
@@ -88,36 +65,7 @@ export async function buildSettlementReport(database: Database, inquire: Inquire
     .limit(REPORT_INQUIRIES_MAX)
     .execute();
   const mismatches = inquire === null ? [] : await findMismatches(attempts, inquire);
-  return { date, fromMs, toMs, transactions, totals: totalsOf(transactions), disputes: disputeTotalsOf(transactions), paymentsChecked: inquire === null ? 0 : attempts.length, mismatches };
-}
-
-function totalsOf(transactions: BalanceTransactionRow[]): CurrencyTotal[] {
-  const totals = new Map<string, CurrencyTotal>();
-  for (const txn of transactions) {
-    const key = `${txn.livemode}:${txn.currency}`;
-    const total = totals.get(key) ?? { livemode: txn.livemode === 1, currency: txn.currency, count: 0, amount: 0, fee: 0, net: 0 };
-    total.count += 1;
-    total.amount += txn.amount;
-    total.fee += txn.fee;
-    total.net += txn.net;
-    totals.set(key, total);
-  }
-  return [...totals.values()].sort((a, b) => Number(a.livemode) - Number(b.livemode) || a.currency.localeCompare(b.currency));
-}
-
-function disputeTotalsOf(transactions: BalanceTransactionRow[]): DisputeTotal[] {
-  const totals = new Map<string, DisputeTotal>();
-  for (const txn of transactions) {
-    if (txn.type !== 'dispute') continue;
-    const key = `${txn.livemode}:${txn.currency}`;
-    const total = totals.get(key) ?? { livemode: txn.livemode === 1, currency: txn.currency, withdrawals: { count: 0, amount: 0 }, reinstatements: { count: 0, amount: 0 }, net: 0 };
-    const line = txn.reporting_category === 'dispute_reversal' ? total.reinstatements : total.withdrawals;
-    line.count += 1;
-    line.amount += txn.amount;
-    total.net += txn.net;
-    totals.set(key, total);
-  }
-  return [...totals.values()].sort((a, b) => Number(a.livemode) - Number(b.livemode) || a.currency.localeCompare(b.currency));
+  return { ...day, paymentsChecked: inquire === null ? 0 : attempts.length, mismatches };
 }
 
 /** What Alipay+ should answer for an attempt in this status. */
@@ -159,29 +107,10 @@ async function findMismatches(attempts: PaymentAttemptRow[], inquire: Inquire): 
   return found.filter((mismatch): mismatch is PaymentMismatch => mismatch !== null);
 }
 
-export const CSV_COLUMNS = [
-  'id', 'created', 'account', 'livemode', 'type', 'source', 'payment_intent', 'source_amount', 'source_currency',
-  'amount', 'currency', 'exchange_rate', 'fee', 'net', 'available_on', 'alipay_request_id', 'alipay_id', 'quote_id', 'reporting_category',
-] as const;
-
-/** RFC 4180: quote a field when it holds a comma, quote or line break. */
-function csvField(value: string | number | null): string {
-  const text = value === null ? '' : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
+export { CSV_COLUMNS };
 
 export function reportCsv(report: SettlementReport): string {
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const txn of report.transactions) {
-    lines.push(
-      [
-        txn.id, new Date(txn.created).toISOString(), txn.account_id, txn.livemode === 1 ? 'true' : 'false', txn.type, txn.source, txn.payment_intent_id,
-        txn.source_amount, txn.source_currency, txn.amount, txn.currency, txn.exchange_rate, txn.fee, txn.net,
-        new Date(txn.available_on).toISOString(), txn.alipay_request_id, txn.alipay_id, txn.quote_id, txn.reporting_category ?? txn.type,
-      ].map(csvField).join(','),
-    );
-  }
-  return lines.join('\r\n') + '\r\n';
+  return settlementReportCsv(report);
 }
 
 export function reportText(report: SettlementReport): string {

@@ -57,7 +57,45 @@ export async function sumNetByCurrency(ex: Executor, scope: Scope, nowMs: number
   return rows.map((row) => ({ currency: row.currency, available: Number(row.available), pending: Number(row.pending) }));
 }
 
-/** Every balance transaction created in [fromMs, toMs), oldest first, across accounts (the operator's report). */
-export function listBalanceTransactionsCreatedBetween(ex: Executor, fromMs: number, toMs: number): Promise<BalanceTransactionRow[]> {
-  return ex.selectFrom('balance_transactions').selectAll().where('created', '>=', fromMs).where('created', '<', toMs).orderBy('created').orderBy('id').execute();
+/**
+ * Every balance transaction created in [fromMs, toMs), oldest first: across accounts (the
+ * operator's report) when `scope` is null, else one account in one mode (the dashboard's).
+ */
+export function listBalanceTransactionsCreatedBetween(ex: Executor, scope: Scope | null, fromMs: number, toMs: number): Promise<BalanceTransactionRow[]> {
+  let query = ex.selectFrom('balance_transactions').selectAll().where('created', '>=', fromMs).where('created', '<', toMs);
+  if (scope !== null) query = query.where('account_id', '=', scope.accountId).where('livemode', '=', bool(scope.livemode));
+  return query.orderBy('created').orderBy('id').execute();
+}
+
+/** Sums of one group of a day's balance transactions (settlement currency minor units). */
+export interface BalanceTransactionLine {
+  livemode: boolean;
+  currency: string;
+  type: BalanceTransactionRow['type'];
+  reportingCategory: string | null;
+  count: number;
+  amount: number;
+  fee: number;
+  net: number;
+}
+
+/** The transactions created in [fromMs, toMs) summed per mode, currency, type and reporting category; `scope` as above. */
+export async function sumBalanceTransactionsCreatedBetween(ex: Executor, scope: Scope | null, fromMs: number, toMs: number): Promise<BalanceTransactionLine[]> {
+  let query = ex
+    .selectFrom('balance_transactions')
+    .select((eb) => [
+      'livemode', 'currency', 'type', 'reporting_category',
+      eb.fn.countAll<number | string>().as('count'),
+      eb.fn.sum<number | string>('amount').as('amount'),
+      eb.fn.sum<number | string>('fee').as('fee'),
+      eb.fn.sum<number | string>('net').as('net'),
+    ])
+    .where('created', '>=', fromMs)
+    .where('created', '<', toMs);
+  if (scope !== null) query = query.where('account_id', '=', scope.accountId).where('livemode', '=', bool(scope.livemode));
+  const rows = await query.groupBy(['livemode', 'currency', 'type', 'reporting_category']).execute();
+  return rows.map((row) => ({
+    livemode: Number(row.livemode) === 1, currency: row.currency, type: row.type, reportingCategory: row.reporting_category,
+    count: Number(row.count), amount: Number(row.amount), fee: Number(row.fee), net: Number(row.net),
+  }));
 }
