@@ -118,7 +118,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   registerPriceRoutes(app);
   registerCheckoutSessionRoutes(app, () => publicUrlOf(app, options.config.publicUrl));
   registerCheckoutPages(app, authenticator);
-  registerDashboard(app, { publicUrl: options.config.publicUrl });
+  registerDashboard(app, { publicUrl: options.config.publicUrl, authenticator });
   const alipayPlus = options.alipayPlus;
   // Inbound Alipay+ traffic carries no API key: notifications prove themselves by their signature, returns by their token.
   if (alipayPlus) withRouteAuth(app, 'none', (scope) => registerAlipayPlusRoutes(scope, alipayPlus));

@@ -1,11 +1,14 @@
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiKeyAuthenticator } from '../../core/accounts.js';
 import { homeSummary } from '../../core/dashboard_home.js';
 import { csrfTokensEqual, loadSession, signIn, signOut } from '../../core/operators.js';
 import type { OperatorDeps } from '../../core/operators.js';
 import { ApiError } from '../../errors.js';
 import { routeAuth } from '../context.js';
 import { queryParam } from '../pages/html.js';
+import { registerApiKeyPages } from './api_keys.js';
+import { registerBalancePages } from './balance.js';
 import type { DashboardKit } from './kit.js';
 import { locationOf } from './kit.js';
 import { sendDashboardPage } from './page.js';
@@ -21,6 +24,8 @@ import type { PageLocation } from './views.js';
 export interface DashboardOptions {
   /** ZHIFU_PUBLIC_URL: cookies are Secure when it is https. */
   publicUrl: string;
+  /** The API's key authenticator, so keys revoked on the API keys page stop working at once. */
+  authenticator: ApiKeyAuthenticator;
 }
 
 /**
@@ -31,6 +36,8 @@ export interface DashboardOptions {
  */
 /** The dashboard's areas, each a module of pages (see kit.ts). */
 const PAGE_MODULES: readonly ((scope: FastifyInstance, kit: DashboardKit) => void)[] = [
+  registerBalancePages,
+  registerApiKeyPages,
 ];
 
 export function registerDashboard(app: FastifyInstance, options: DashboardOptions): void {
@@ -38,7 +45,7 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
   void app.register(async (scope) => {
     await scope.register(fastifyCookie);
     const deps: OperatorDeps = { database: scope.core.database, clock: scope.core.clock, ids: scope.core.ids };
-    const kit: DashboardKit = { core: scope.core, operators: deps, publicUrl: options.publicUrl };
+    const kit: DashboardKit = { core: scope.core, operators: deps, publicUrl: options.publicUrl, authenticator: options.authenticator };
     scope.decorateRequest('operatorSession', null);
     scope.decorateRequest('dashboardLivemode', false);
 

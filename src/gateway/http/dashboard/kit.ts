@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiKeyAuthenticator } from '../../core/accounts.js';
 import type { CoreDeps } from '../../core/context.js';
 import type { OperatorDeps, OperatorSession } from '../../core/operators.js';
 import { pageLanguage } from '../../domain/checkout_sessions.js';
@@ -19,6 +20,8 @@ export interface DashboardKit {
   operators: OperatorDeps;
   /** ZHIFU_PUBLIC_URL, for links that leave the dashboard (hosted pages, request log URLs). */
   publicUrl: string;
+  /** The API's key cache in this process: revoking a key on a page drops it from there too. */
+  authenticator: ApiKeyAuthenticator;
 }
 
 /** The signed-in operator's data scope: their account, in the mode this request shows. */
