@@ -75,11 +75,18 @@ export async function settlementDay(database: Database, date: string, scope: Sco
   return { date, fromMs, toMs, totals: totalsOf(lines), disputes: disputeTotalsOf(lines) };
 }
 
-/** The day's figures and all its transactions (the CSV and the CLI's listing). */
+/**
+ * The day's figures and all its transactions (the CSV and the CLI's listing), totalled from the
+ * very rows listed, so totals and lines always agree even while the day is still being written.
+ */
 export async function settlementDayReport(database: Database, date: string, scope: Scope | null): Promise<SettlementDayReport> {
-  const day = await settlementDay(database, date, scope);
-  const transactions = await listBalanceTransactionsCreatedBetween(database.db, scope, day.fromMs, day.toMs);
-  return { ...day, transactions };
+  const { fromMs, toMs } = utcDay(date);
+  const transactions = await listBalanceTransactionsCreatedBetween(database.db, scope, fromMs, toMs);
+  const lines = transactions.map((txn): BalanceTransactionLine => ({
+    livemode: txn.livemode === 1, currency: txn.currency, type: txn.type, reportingCategory: txn.reporting_category,
+    count: 1, amount: txn.amount, fee: txn.fee, net: txn.net,
+  }));
+  return { date, fromMs, toMs, transactions, totals: totalsOf(lines), disputes: disputeTotalsOf(lines) };
 }
 
 function totalsOf(lines: BalanceTransactionLine[]): CurrencyTotal[] {
