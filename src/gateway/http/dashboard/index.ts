@@ -6,6 +6,7 @@ import type { OperatorDeps } from '../../core/operators.js';
 import { ApiError } from '../../errors.js';
 import { routeAuth } from '../context.js';
 import { queryParam } from '../pages/html.js';
+import { registerDevelopersPages } from './developers.js';
 import type { DashboardKit } from './kit.js';
 import { locationOf } from './kit.js';
 import { sendDashboardPage } from './page.js';
@@ -31,6 +32,7 @@ export interface DashboardOptions {
  */
 /** The dashboard's areas, each a module of pages (see kit.ts). */
 const PAGE_MODULES: readonly ((scope: FastifyInstance, kit: DashboardKit) => void)[] = [
+  registerDevelopersPages,
 ];
 
 export function registerDashboard(app: FastifyInstance, options: DashboardOptions): void {
