@@ -43,7 +43,9 @@ export function requestLogUrlResolver(publicUrl: () => string): RequestLogUrlOf 
 }
 
 function sendApiError(req: FastifyRequest, reply: FastifyReply, apiError: ApiError | null, cause: unknown, requestLogUrlOf: RequestLogUrlOf | null): FastifyReply {
-  const logUrl = requestLogUrlOf?.(req) ?? null;
+  // A response its transaction already stored for Idempotency-Key replays (a 402) is sent as
+  // stored: a replay must be byte-for-byte the first answer, and the core cannot know the URL.
+  const logUrl = req.idempotency?.storedInTransaction === true ? null : (requestLogUrlOf?.(req) ?? null);
   const withLogUrl = (body: { error: Record<string, unknown> }) => (logUrl === null ? body : { error: { ...body.error, request_log_url: logUrl } });
   if (apiError === null) {
     req.log.error({ err: cause }, 'unhandled error');
