@@ -80,10 +80,10 @@ export interface WebhookDetailView {
 function attemptRows(delivery: DashboardDelivery, t: DevelopersText): SafeHtml {
   if (delivery.attempts.length === 0) return html`<p class="muted">—</p>`;
   return html`<table class="list attempts" data-testid="attempts"><thead><tr><th scope="col">${t.attemptTime}</th><th scope="col" class="num">${t.httpStatus}</th><th scope="col" class="num">${t.latency}</th><th scope="col">${t.responseBody}</th></tr></thead><tbody>
-${delivery.attempts.map((attempt) => html`<tr data-testid="attempt" data-status-code="${attempt.statusCode ?? ''}"><td>${timeOf(attempt.attemptedAt)}</td>
+${delivery.attempts.map((attempt, index) => html`<tr data-testid="attempt" data-status-code="${attempt.statusCode ?? ''}"><td>${timeOf(attempt.attemptedAt)}</td>
 <td class="num" data-field="status_code">${attempt.statusCode === null ? t.noResponse : String(attempt.statusCode)}</td>
 <td class="num" data-field="latency">${attempt.latencyMs} ${t.ms}</td>
-<td>${attempt.responseBody === null || attempt.responseBody === '' ? html`<span class="muted" data-field="error">${attempt.error ?? '—'}</span>` : html`<pre class="body" data-field="response_body">${attempt.responseBody}</pre>`}${attempt.nextRetryAt === null ? '' : html`<div class="muted">${t.nextRetry}: ${timeOf(attempt.nextRetryAt)}</div>`}</td></tr>`)}
+<td>${attempt.responseBody === null || attempt.responseBody === '' ? html`<span class="muted" data-field="error">${attempt.error ?? '—'}</span>` : html`<pre class="body" data-field="response_body">${attempt.responseBody}</pre>`}${attempt.nextRetryAt !== null && delivery.status === 'pending' && index === delivery.attempts.length - 1 ? html`<div class="muted">${t.nextRetry}: ${timeOf(attempt.nextRetryAt)}</div>` : ''}</td></tr>`)}
 </tbody></table>`;
 }
 
@@ -110,7 +110,8 @@ export function webhookDetailPage(location: PageLocation, session: OperatorSessi
     ? html`<p class="muted" data-testid="no-deliveries">${t.noDeliveries}</p>`
     : view.deliveries.data.map((delivery) => {
       const shownStatus = delivery.status === 'pending' && delivery.attemptCount > 0 ? 'retrying' : delivery.status;
-      const retry = admin && delivery.status !== 'delivered'
+      // Failed, or still retrying on its schedule: a superseded (canceled) one has a newer delivery above it.
+      const retry = admin && (delivery.status === 'failed' || delivery.status === 'pending')
         ? html`<form method="post" action="${modePath(`${base}/deliveries/${delivery.id}/retry`, livemode)}">${csrfField(session)}<button class="button small" type="submit" data-testid="retry-delivery">${t.retry}</button></form>`
         : '';
       return html`<article class="delivery" data-testid="delivery" data-id="${delivery.id}" data-status="${delivery.status}" aria-label="${delivery.eventType} ${delivery.eventId}">
