@@ -299,3 +299,18 @@ describe('dashboard: Developers (webhooks, events, request logs, audit log)', ()
     assert.equal((await viewer.get('/dashboard/audit?starting_after=aud_nope')).status, 400);
   });
 });
+
+describe('request_log_url with the request log off', () => {
+  it('is left out of errors when ZHIFU_REQUEST_LOG_RETENTION_DAYS=0 turned the log off (no entry would exist)', async () => {
+    const gw = await startTestGateway({ config: { requestLogRetentionDays: 0 } });
+    try {
+      assert.equal(gw.running.requestLogs, null);
+      const refused = await api(gw, 'POST', '/v1/payment_intents', { key: gw.secretKey, json: { amount: -5, currency: 'cny' } });
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.error.param, 'amount');
+      assert.equal(refused.body.error.request_log_url, undefined);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
