@@ -109,7 +109,7 @@ describe('Idempotency-Key (api.md §1)', () => {
     try {
       const first = await create('fault-1', seedWebRequest());
       assert.equal(first.status, 500);
-      assert.deepEqual(first.body, { error: { type: 'api_error', message: 'An unexpected error occurred while processing the request.' } });
+      assert.deepEqual(first.body, { error: { type: 'api_error', message: 'An unexpected error occurred while processing the request.', request_log_url: `${gw.url}/dashboard/logs/${first.headers.get('request-id')}` } });
       const calls = connector.payCalls.length;
       const replay = await create('fault-1', seedWebRequest());
       assert.deepEqual([replay.status, replay.headers.get('idempotent-replayed')], [500, 'true']);

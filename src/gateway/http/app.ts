@@ -14,7 +14,7 @@ import { GatewayMetrics } from '../metrics/registry.js';
 import { installAuth, requireDeclaredAuth, withRouteAuth } from './auth.js';
 import { installRateLimit } from './rate_limit.js';
 import { BODY_LIMIT_BYTES, checkPathParameters, checkQuery, installBodyParsers, installGetBodies, parseQuery } from './body.js';
-import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './errors.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling, requestLogUrlResolver } from './errors.js';
 import { installIdempotency } from './idempotency.js';
 import { installRequestLog } from './request_log.js';
 import type { RequestLogSink } from '../core/request_logs.js';
@@ -96,7 +96,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
       if (req.method !== 'GET' && req.method !== 'HEAD') afterWrite();
     });
   }
-  installErrorHandling(app);
+  installErrorHandling(app, options.requestLog ? requestLogUrlResolver(() => publicUrlOf(app, options.config.publicUrl)) : null);
   if (options.config.rateLimitPerSecond) installRateLimit(app, options.config.rateLimitPerSecond);
   installBodyParsers(app);
   const authenticator = new ApiKeyAuthenticator(options.database, options.clock);

@@ -25,27 +25,51 @@ function fromFastifyError(error: FastifyError): ApiError | null {
   return null;
 }
 
-function sendApiError(req: FastifyRequest, reply: FastifyReply, apiError: ApiError | null, cause: unknown): FastifyReply {
+/**
+ * Where an error's request log entry is shown (`request_log_url`, api.md §8), or null when none
+ * will be written: the request log is off, or the request is not one it captures (request_log.ts:
+ * authenticated /v1 routes only).
+ */
+export type RequestLogUrlOf = (req: FastifyRequest) => string | null;
+
+/** The dashboard page of a captured request's log: `<public URL>/dashboard/logs/<req_…>`, live keys with `?mode=live`. */
+export function requestLogUrlResolver(publicUrl: () => string): RequestLogUrlOf {
+  return (req) => {
+    const auth = req.auth;
+    const route = req.routeOptions.url;
+    if (auth === null || auth === undefined || route === undefined || !route.startsWith('/v1/')) return null;
+    return `${publicUrl()}/dashboard/logs/${encodeURIComponent(req.id)}${auth.livemode ? '?mode=live' : ''}`;
+  };
+}
+
+function sendApiError(req: FastifyRequest, reply: FastifyReply, apiError: ApiError | null, cause: unknown, requestLogUrlOf: RequestLogUrlOf | null): FastifyReply {
+  // A response its transaction already stored for Idempotency-Key replays (a 402) is sent as
+  // stored: a replay must be byte-for-byte the first answer, and the core cannot know the URL.
+  const logUrl = req.idempotency?.storedInTransaction === true ? null : (requestLogUrlOf?.(req) ?? null);
+  const withLogUrl = (body: { error: Record<string, unknown> }) => (logUrl === null ? body : { error: { ...body.error, request_log_url: logUrl } });
   if (apiError === null) {
     req.log.error({ err: cause }, 'unhandled error');
-    return reply.code(500).send({ error: { type: 'api_error', message: 'An unexpected error occurred while processing the request.' } });
+    return reply.code(500).send(withLogUrl({ error: { type: 'api_error', message: 'An unexpected error occurred while processing the request.' } }));
   }
   if (apiError.status >= 500) req.log.error({ err: cause }, 'server error');
   if (apiError.fields.shouldRetry === false) void reply.header('Stripe-Should-Retry', 'false');
-  return reply.code(apiError.status).send(apiError.toBody());
+  return reply.code(apiError.status).send(withLogUrl(apiError.toBody()));
 }
 
-/** The one place errors become HTTP responses (api.md §1 envelope). */
-export function installErrorHandling(app: FastifyInstance): void {
+/**
+ * The one place errors become HTTP responses (api.md §1 envelope). With `requestLogUrlOf` (the
+ * request log is on), errors of requests it captures carry `request_log_url`.
+ */
+export function installErrorHandling(app: FastifyInstance, requestLogUrlOf: RequestLogUrlOf | null = null): void {
   app.setErrorHandler(async (error: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof IdempotencyConflict) {
       try {
         return await replayAfterConflict(app, req, reply);
       } catch (decided) {
-        return sendApiError(req, reply, decided instanceof ApiError ? decided : null, decided);
+        return sendApiError(req, reply, decided instanceof ApiError ? decided : null, decided, requestLogUrlOf);
       }
     }
-    return sendApiError(req, reply, error instanceof ApiError ? error : fromFastifyError(error as FastifyError), error);
+    return sendApiError(req, reply, error instanceof ApiError ? error : fromFastifyError(error as FastifyError), error, requestLogUrlOf);
   });
   app.setNotFoundHandler((req, reply) => {
     return reply.code(404).send({

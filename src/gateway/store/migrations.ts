@@ -10,6 +10,7 @@ import { disputes } from './migrations_disputes.js';
 import { dashboard } from './migrations_dashboard.js';
 import { requestLogs } from './migrations_request_logs.js';
 import { dashboardKeys } from './migrations_dashboard_keys.js';
+import { dashboardWebhooks } from './migrations_dashboard_webhooks.js';
 
 /* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -211,6 +212,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0060_dashboard_operators': dashboard,
   '0065_request_logs': requestLogs,
   '0080_dashboard_keys': dashboardKeys,
+  '0085_dashboard_webhooks': dashboardWebhooks,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

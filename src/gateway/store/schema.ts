@@ -246,6 +246,8 @@ export interface WebhookDeliveryAttemptsTable {
   latency_ms: number;
   error: string | null;
   next_retry_at: number | null;
+  /** The start of the receiver's response body (null: no response, or recorded before 0085). */
+  response_body: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ProductsTable {

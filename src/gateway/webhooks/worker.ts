@@ -26,8 +26,10 @@ export const WEBHOOK_POLL_INTERVAL_MS = 100;
 const CANDIDATES_PER_SLOT = 2;
 /** runOnce keeps claiming while work is due, at most this many rounds. */
 const RUN_ONCE_ROUNDS_MAX = 100;
-/** How much of a refusing receiver's answer is kept as the attempt's error text. */
+/** How much of a receiver's answer is kept: the attempt's response body, and a refusal's error text. */
 const ERROR_TEXT_MAX = 500;
+/** A receiver's answer beyond this is not read to its end (the connection is closed instead). */
+const DRAIN_MAX = 128 * 1024;
 
 export interface WebhookWorkerOptions {
   /** Attempts in flight in this process (default WEBHOOK_CONCURRENCY_MAX). */
@@ -62,6 +64,8 @@ interface AttemptResult {
   statusCode: number | null;
   latencyMs: number;
   error: string | null;
+  /** The start of the receiver's answer as received (null: no answer). */
+  responseBody: string | null;
 }
 
 /**
@@ -258,10 +262,11 @@ export class WebhookDeliveryWorker {
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
       const ok = response.statusCode >= 200 && response.statusCode < 300;
-      const text = ok ? (await response.body.dump(), '') : await readSnippet(response.body);
-      return { statusCode: response.statusCode, latencyMs: latency(), error: ok ? null : `HTTP ${response.statusCode}${text === '' ? '' : `: ${text}`}` };
+      const received = await readSnippet(response.body);
+      const text = received.replace(/\s+/g, ' ').trim();
+      return { statusCode: response.statusCode, latencyMs: latency(), error: ok ? null : `HTTP ${response.statusCode}${text === '' ? '' : `: ${text}`}`, responseBody: received };
     } catch (error) {
-      return { statusCode: null, latencyMs: latency(), error: describeNetworkError(error, this.#timeoutMs) };
+      return { statusCode: null, latencyMs: latency(), error: describeNetworkError(error, this.#timeoutMs), responseBody: null };
     }
   }
 
@@ -282,6 +287,7 @@ export class WebhookDeliveryWorker {
         latency_ms: result.latencyMs,
         error: result.error,
         next_retry_at: moved ? nextAttemptAtMs : null,
+        response_body: result.responseBody,
       });
       if (moved && delivered) await adjustPendingWebhooks(tx, at.eventId, -1);
     });
@@ -292,16 +298,17 @@ export class WebhookDeliveryWorker {
   }
 }
 
-/** The start of a refusing receiver's answer, for the attempt's error text; the rest is discarded. */
+/** The start of a receiver's answer, for the delivery log (and a refusal's error text); the rest is discarded. */
 async function readSnippet(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
+  // The rest is read and dropped up to undici's own dump limit, so a kept-alive connection stays reusable.
   for await (const chunk of body) {
-    chunks.push(chunk);
+    if (size < ERROR_TEXT_MAX) chunks.push(chunk);
     size += chunk.length;
-    if (size >= ERROR_TEXT_MAX) break;
+    if (size >= DRAIN_MAX) break;
   }
-  return Buffer.concat(chunks).toString('utf8').slice(0, ERROR_TEXT_MAX).replace(/\s+/g, ' ').trim();
+  return Buffer.concat(chunks).toString('utf8').slice(0, ERROR_TEXT_MAX);
 }
 
 function describeNetworkError(error: unknown, timeoutMs: number): string {

@@ -9,6 +9,7 @@ import { routeAuth } from '../context.js';
 import { queryParam } from '../pages/html.js';
 import { registerApiKeyPages } from './api_keys.js';
 import { registerBalancePages } from './balance.js';
+import { registerDevelopersPages } from './developers.js';
 import type { DashboardKit } from './kit.js';
 import { locationOf } from './kit.js';
 import { sendDashboardPage } from './page.js';
@@ -38,6 +39,7 @@ export interface DashboardOptions {
 const PAGE_MODULES: readonly ((scope: FastifyInstance, kit: DashboardKit) => void)[] = [
   registerBalancePages,
   registerApiKeyPages,
+  registerDevelopersPages,
 ];
 
 export function registerDashboard(app: FastifyInstance, options: DashboardOptions): void {
