@@ -7,6 +7,8 @@ import { ApiError } from '../../errors.js';
 import { routeAuth } from '../context.js';
 import { queryParam } from '../pages/html.js';
 import type { DashboardKit } from './kit.js';
+import { registerDisputePages } from './disputes.js';
+import { registerCheckoutPages } from './checkout.js';
 import { locationOf } from './kit.js';
 import { sendDashboardPage } from './page.js';
 import {
@@ -31,6 +33,8 @@ export interface DashboardOptions {
  */
 /** The dashboard's areas, each a module of pages (see kit.ts). */
 const PAGE_MODULES: readonly ((scope: FastifyInstance, kit: DashboardKit) => void)[] = [
+  registerDisputePages,
+  registerCheckoutPages,
 ];
 
 export function registerDashboard(app: FastifyInstance, options: DashboardOptions): void {
