@@ -9,6 +9,8 @@ import type { Scope } from '../store/scope.js';
 import type { CoreDeps } from './context.js';
 import { listWindow } from './lists.js';
 
+export type { CheckoutSessionRow, PriceRow };
+
 /**
  * What the dashboard's Checkout sessions and Products pages read (http/dashboard/checkout.ts):
  * keyset windows of sessions (by status) and products with their prices, and one session with its

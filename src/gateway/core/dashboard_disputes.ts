@@ -9,6 +9,8 @@ import type { Scope } from '../store/scope.js';
 import type { CoreDeps } from './context.js';
 import { loadDisputeView } from './dispute_views.js';
 
+export type { DisputeListOrder, DisputeRow };
+
 /**
  * What the dashboard's Disputes pages read (http/dashboard/disputes.ts): the list by status and
  * deadline, and one dispute with its evidence, money and events. Answering (evidence, submit,

@@ -4,6 +4,7 @@ import type { CheckoutSessionStatus, KeysetParams } from '../../core/dashboard_c
 import { invalidRequest } from '../../errors.js';
 import { routeAuth } from '../context.js';
 import { queryParam } from '../pages/html.js';
+import { listLimitOf } from './disputes.js';
 import type { DashboardKit } from './kit.js';
 import { locationOf, operatorOf, scopeOf } from './kit.js';
 import { sendDashboardPage } from './page.js';
@@ -16,7 +17,7 @@ import { PRODUCTS_PATH, SESSIONS_PATH, productDetailPage, productsListPage, sess
  */
 
 function keysetOf(req: FastifyRequest): KeysetParams {
-  return { startingAfter: queryParam(req.query, 'starting_after') ?? null, endingBefore: queryParam(req.query, 'ending_before') ?? null };
+  return { startingAfter: queryParam(req.query, 'starting_after') ?? null, endingBefore: queryParam(req.query, 'ending_before') ?? null, ...listLimitOf(req) };
 }
 
 function sessionStatusOf(req: FastifyRequest): CheckoutSessionStatus | null {

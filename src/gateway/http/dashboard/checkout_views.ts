@@ -1,7 +1,6 @@
-import type { CheckoutSessionDetail, CheckoutSessionStatus, ProductDetail, ProductWithPrices, Window } from '../../core/dashboard_checkout.js';
+import type { CheckoutSessionDetail, CheckoutSessionRow, CheckoutSessionStatus, PriceRow, ProductDetail, ProductWithPrices, Window } from '../../core/dashboard_checkout.js';
 import { CHECKOUT_SESSION_STATUSES } from '../../core/dashboard_checkout.js';
 import type { OperatorSession } from '../../core/operators.js';
-import type { CheckoutSessionRow, PriceRow } from '../../store/schema.js';
 import { formatAmount } from '../pages/checkout.js';
 import { html } from '../pages/html.js';
 import type { SafeHtml } from '../pages/html.js';

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../core/context.js';
 import { DISPUTE_STATUS_FILTERS, disputeDetail, listDisputesPage } from '../../core/dashboard_disputes.js';
-import type { DisputeStatusFilter } from '../../core/dashboard_disputes.js';
+import type { DisputeListOrder, DisputeStatusFilter } from '../../core/dashboard_disputes.js';
 import { closeDispute, updateDispute } from '../../core/disputes.js';
 import { EVIDENCE_FIELDS } from '../../domain/disputes.js';
 import type { EvidenceField } from '../../domain/disputes.js';
 import { ApiError, invalidRequest } from '../../errors.js';
-import type { DisputeListOrder } from '../../store/dashboard_disputes.js';
+import { LIST_LIMIT_MAX } from '../../store/pagination.js';
 import { routeAuth } from '../context.js';
 import { queryParam } from '../pages/html.js';
 import { auditedAction, refusedToViewer } from './actions.js';
@@ -57,6 +57,15 @@ function dueBeforeOf(req: FastifyRequest): { text: string; ms: number } | null {
   return { text: value, ms: ms + DAY_MS };
 }
 
+/** `limit=1…100` rows a page (the API's bounds); the page's own size when absent. */
+export function listLimitOf(req: FastifyRequest): { limit?: number } {
+  const value = queryParam(req.query, 'limit');
+  if (value === undefined) return {};
+  const limit = /^\d{1,3}$/.test(value) ? Number(value) : NaN;
+  if (!(limit >= 1 && limit <= LIST_LIMIT_MAX)) throw invalidRequest('parameter_invalid', `Invalid limit '${value}': use a whole number from 1 to ${LIST_LIMIT_MAX}.`, 'limit');
+  return { limit };
+}
+
 function idOf(req: FastifyRequest): string {
   return (req.params as { id: string }).id;
 }
@@ -103,6 +112,7 @@ export function registerDisputePages(scope: FastifyInstance, kit: DashboardKit):
       status, order, dueBefore: dueBefore?.ms ?? null,
       startingAfter: queryParam(req.query, 'starting_after') ?? null,
       endingBefore: queryParam(req.query, 'ending_before') ?? null,
+      ...listLimitOf(req),
     });
     return sendDashboardPage(reply, 200, disputesListPage(location, operatorOf(req), req.dashboardLivemode, {
       status, order: window.order, dueBefore: dueBefore?.text ?? null, window, nowMs: kit.core.clock.now(),

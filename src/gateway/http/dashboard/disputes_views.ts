@@ -1,10 +1,8 @@
-import type { DisputeDetail, DisputeListWindow, DisputeStatusFilter } from '../../core/dashboard_disputes.js';
+import type { DisputeDetail, DisputeListOrder, DisputeListWindow, DisputeRow, DisputeStatusFilter } from '../../core/dashboard_disputes.js';
 import { DISPUTE_STATUS_FILTERS } from '../../core/dashboard_disputes.js';
 import type { OperatorSession } from '../../core/operators.js';
 import type { Evidence, EvidenceField } from '../../domain/disputes.js';
 import { EVIDENCE_FIELDS, NEEDS_RESPONSE_STATUSES } from '../../domain/disputes.js';
-import type { DisputeListOrder } from '../../store/dashboard_disputes.js';
-import type { DisputeRow } from '../../store/schema.js';
 import { formatAmount } from '../pages/checkout.js';
 import { html } from '../pages/html.js';
 import type { SafeHtml } from '../pages/html.js';
