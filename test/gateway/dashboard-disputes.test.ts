@@ -104,7 +104,10 @@ describe('dashboard disputes', () => {
 
     const openOnes = await admin.get('/dashboard/disputes?status=open');
     assert.deepEqual(listedIds(openOnes.text), [d.id, b.id, a.id, c.id], 'open disputes: soonest deadline first');
-    assert.match(openOnes.text, /<option value="deadline" selected>/);
+    assert.match(openOnes.text, /<option value="" selected>Automatic \(open ones by deadline\)<\/option>/);
+    const forced = await admin.get('/dashboard/disputes?status=open&order=created');
+    assert.deepEqual(listedIds(forced.text), [d.id, c.id, b.id, a.id], 'newest first when asked');
+    assert.match(forced.text, /<option value="created" selected>/);
     const escalations = await admin.get('/dashboard/disputes?status=needs_response');
     assert.deepEqual(listedIds(escalations.text), [d.id, a.id, c.id]);
     const inquiries = await admin.get('/dashboard/disputes?status=warning_needs_response');

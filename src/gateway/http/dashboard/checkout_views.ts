@@ -122,7 +122,7 @@ ${livemode ? html`<input type="hidden" name="mode" value="live">` : ''}
 <td><a href="${productPath(product.id, livemode)}" data-testid="product-link">${product.name}</a><br><span class="muted mono">${product.id}</span></td>
 <td>${product.description ?? ''}</td>
 <td>${activeBadge(product.active, t)}</td>
-<td data-testid="product-prices">${prices.length === 0 ? html`<span class="muted">${t.noPrices}</span>` : html`<ul class="plain">${prices.map((price) => html`<li data-testid="price" data-id="${price.id}"${price.active === 1 ? '' : html` class="muted"`}>${priceLabel(price, t)}</li>`)}</ul>`}${morePrices ? html`<a href="${productPath(product.id, livemode)}" data-testid="more-prices">${t.morePrices}</a>` : ''}</td>
+<td data-testid="product-prices">${prices.length === 0 ? html`<span class="muted">${t.noPrices}</span>` : html`<ul class="plain" style="margin: 0; padding: 0; list-style: none">${prices.map((price) => html`<li data-testid="price" data-id="${price.id}"${price.active === 1 ? '' : html` class="muted"`}>${priceLabel(price, t)}</li>`)}</ul>`}${morePrices ? html`<a href="${productPath(product.id, livemode)}" data-testid="more-prices">${t.morePrices}</a>` : ''}</td>
 <td>${timeOf(product.created)}</td>
 </tr>`);
   const table = html`<section class="card"><table class="list" data-testid="products-table">

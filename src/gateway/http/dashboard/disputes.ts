@@ -115,7 +115,7 @@ export function registerDisputePages(scope: FastifyInstance, kit: DashboardKit):
       ...listLimitOf(req),
     });
     return sendDashboardPage(reply, 200, disputesListPage(location, operatorOf(req), req.dashboardLivemode, {
-      status, order: window.order, dueBefore: dueBefore?.text ?? null, window, nowMs: kit.core.clock.now(),
+      status, order, dueBefore: dueBefore?.text ?? null, window, nowMs: kit.core.clock.now(),
     }));
   });
 

@@ -58,7 +58,8 @@ function statusOf(row: Pick<DisputeRow, 'status'>, t: DisputesText): SafeHtml {
 
 export interface DisputeListView {
   status: DisputeStatusFilter | null;
-  order: DisputeListOrder;
+  /** As asked (null: the default for the status filter). */
+  order: DisputeListOrder | null;
   /** As typed (YYYY-MM-DD), to show it back. */
   dueBefore: string | null;
   window: DisputeListWindow;
@@ -72,7 +73,7 @@ export function disputesListPage(location: PageLocation, session: OperatorSessio
   const filters = html`<form class="card filters" method="get" action="${DISPUTES_PATH}" data-testid="dispute-filters">
 ${livemode ? html`<input type="hidden" name="mode" value="live">` : ''}
 <div><label for="filter-status">${t.filterStatus}</label><select id="filter-status" name="status" data-testid="filter-status">${option('', t.allStatuses, view.status === null)}${statusOptions}</select></div>
-<div><label for="filter-order">${t.order}</label><select id="filter-order" name="order" data-testid="filter-order">${option('created', t.orderCreated, view.order === 'created')}${option('deadline', t.orderDeadline, view.order === 'deadline')}</select></div>
+<div><label for="filter-order">${t.order}</label><select id="filter-order" name="order" data-testid="filter-order">${option('', t.orderDefault, view.order === null)}${option('created', t.orderCreated, view.order === 'created')}${option('deadline', t.orderDeadline, view.order === 'deadline')}</select></div>
 <div><label for="filter-due">${t.dueBefore}</label><input id="filter-due" name="due_before" type="date" value="${view.dueBefore ?? ''}" data-testid="filter-due-before"></div>
 <div><button class="button small" type="submit" data-testid="apply-filters">${t.applyFilters}</button> <a class="button small secondary" href="${modePath(DISPUTES_PATH, livemode)}" data-testid="clear-filters">${t.clearFilters}</a></div>
 </form>`;
