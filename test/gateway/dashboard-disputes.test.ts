@@ -326,4 +326,33 @@ describe('dashboard disputes', () => {
     }
     assert.equal((await admin.get('/dashboard/disputes/dp_0000000000000000000')).status, 404);
   });
+
+  it('orders a dispute without a deadline last, and pages across it in both directions', async () => {
+    const admin = await signedIn('admin@tea.test');
+    const { a, b, c, d } = disputes;
+    // Alipay+ always gives a deadline; a row without one (the column allows it) must still list.
+    await stack.gateway.database.db.updateTable('disputes').set({ due_by: null }).where('id', '=', b.id).execute();
+    const expected = [d.id, a.id, c.id, b.id];
+    assert.deepEqual(listedIds((await admin.get('/dashboard/disputes?order=deadline')).text), expected);
+    const forwards: string[] = [];
+    let page = await admin.get('/dashboard/disputes?order=deadline&limit=1');
+    for (;;) {
+      forwards.push(...listedIds(page.text));
+      const next = pagerLink(page.text, 'next');
+      if (next === null) break;
+      page = await admin.get(next);
+    }
+    assert.deepEqual(forwards, expected);
+    const backwards: string[] = [];
+    for (;;) {
+      const previous = pagerLink(page.text, 'prev');
+      if (previous === null) break;
+      page = await admin.get(previous);
+      backwards.unshift(...listedIds(page.text));
+    }
+    assert.deepEqual(backwards, expected.slice(0, -1));
+    const undated = await admin.get(`/dashboard/disputes/${b.id}`);
+    assert.equal(undated.status, 200);
+    assert.match(undated.text, /data-testid="dispute-deadline"><span class="muted">—<\/span>/);
+  });
 });
