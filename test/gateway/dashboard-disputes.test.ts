@@ -327,12 +327,35 @@ describe('dashboard disputes', () => {
     assert.equal((await admin.get('/dashboard/disputes/dp_0000000000000000000')).status, 404);
   });
 
+  it('says so on the page when Alipay+ refuses the submitted response, and offers the form again', async () => {
+    const admin = await signedIn('admin@tea.test');
+    const e = await open('escalation', 500, 8, 'GOODS_NOT_AS_DESCRIBED');
+    // Alipay+ decides the case but its result notification is lost (retried later): the
+    // gateway still shows the dispute open, and the response it sends is refused.
+    const fault = await stack.control('POST', '/sandbox/v1/faults', { target: 'disputeNotification', kind: 'drop', count: 1 });
+    assert.equal(fault.status, 201, fault.text);
+    assert.equal((await stack.control('POST', `/sandbox/v1/disputes/${e.sandboxId}/judge`, { outcome: 'lost' })).status, 200);
+    const page = await admin.get(`/dashboard/disputes/${e.id}`);
+    const submitted = await admin.post(`/dashboard/disputes/${e.id}/evidence`, { csrf_token: csrfTokenIn(page.text), intent: 'submit', receipt: 'R-9' });
+    assert.deepEqual([submitted.status, submitted.location], [303, `/dashboard/disputes/${e.id}?done=refused`], submitted.text);
+    const shown = await admin.get(submitted.location ?? '');
+    assert.equal(noticeOf(shown.text), 'Alipay+ refused the response (REPEAT_REQ_INCONSISTENT); correct it and submit again.');
+    assert.match(shown.text, /data-testid="response-state" data-state="refused">Refused by Alipay\+ \(REPEAT_REQ_INCONSISTENT\)</);
+    assert.match(shown.text, /data-status="needs_response"/);
+    assert.match(shown.text, /data-testid="evidence-form"/);
+    assert.match(shown.text, />R-9<\/textarea>/, 'the evidence given stays');
+  });
+
   it('orders a dispute without a deadline last, and pages across it in both directions', async () => {
     const admin = await signedIn('admin@tea.test');
     const { a, b, c, d } = disputes;
     // Alipay+ always gives a deadline; a row without one (the column allows it) must still list.
     await stack.gateway.database.db.updateTable('disputes').set({ due_by: null }).where('id', '=', b.id).execute();
-    const expected = [d.id, a.id, c.id, b.id];
+    const all = listedIds((await admin.get('/dashboard/disputes?order=deadline')).text);
+    const e = all.find((id) => !Object.values(disputes).some((known) => known.id === id));
+    assert.ok(e, 'the refused one of the test before');
+    // Deadlines: d −1 day, a +10, e +8 (created later, so its countdown started later), c +20; b none.
+    const expected = [d.id, e, a.id, c.id, b.id];
     assert.deepEqual(listedIds((await admin.get('/dashboard/disputes?order=deadline')).text), expected);
     const forwards: string[] = [];
     let page = await admin.get('/dashboard/disputes?order=deadline&limit=1');
