@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createIdGenerator, recordAttemptSucceeded } from '../../src/gateway/index.js';
-import { createOperator } from '../../src/gateway/core/operators.js';
+import { createOperator, listAudit } from '../../src/gateway/core/operators.js';
 import { api, startTestGateway } from '../support/gateway-server.js';
 import type { TestGateway } from '../support/gateway-server.js';
 import { createSession, inlineItem, openPage, pagePathOf } from '../support/checkout-support.js';
-import { DashboardClient } from '../support/dashboard-client.js';
+import { csrfTokenIn, DashboardClient } from '../support/dashboard-client.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -53,6 +53,7 @@ describe('dashboard checkout sessions and products', () => {
     otherKey = other.test.secretKey;
     await createOperator(deps, { accountId: gw.accountId, email: 'admin@tea.test', password: PASSWORD, role: 'admin', liveAccess: true });
     await createOperator(deps, { accountId: other.accountId, email: 'admin@other.test', password: PASSWORD, role: 'admin', liveAccess: false });
+    await createOperator(deps, { accountId: gw.accountId, email: 'viewer@tea.test', password: PASSWORD, role: 'viewer', liveAccess: false });
 
     made.tea = (await post('/v1/products', { name: 'Longjing tea', description: '250 g tin' })).id;
     made.teaPrice = (await post('/v1/prices', { product: made.tea, unit_amount: 12800, currency: 'cny', lookup_key: 'tea_250' })).id;
@@ -195,5 +196,71 @@ describe('dashboard checkout sessions and products', () => {
     assert.deepEqual(idsOf((await admin.get('/dashboard/products?mode=live')).text, 'product-row'), []);
     assert.equal((await admin.get(`/dashboard/products/${made.tea}?mode=live`)).status, 404);
     assert.equal((await admin.get(`/dashboard/checkout_sessions/${made.open}?mode=live`)).status, 404);
+  });
+
+  it('lets an admin create a product with a first price, and add a price, through the API\'s own functions, audited', async () => {
+    const admin = await signedIn('admin@tea.test');
+    const list = await admin.get('/dashboard/products');
+    assert.match(list.text, /data-testid="new-product-form"/);
+    const csrf = csrfTokenIn(list.text);
+    const created = await admin.post('/dashboard/products', { csrf_token: csrf, name: 'Pu-erh cake', description: '357 g, 2019', amount: '88.5', currency: 'HKD' });
+    assert.equal(created.status, 303, created.text);
+    const productId = /^\/dashboard\/products\/(prod_\d{19})\?done=product_created$/.exec(created.location ?? '')?.[1];
+    assert.ok(productId, created.location ?? '');
+    const product = await api(gw, 'GET', `/v1/products/${productId}`, { key: gw.secretKey });
+    assert.deepEqual([product.body.name, product.body.description, product.body.active], ['Pu-erh cake', '357 g, 2019', true]);
+    const prices = await api(gw, 'GET', `/v1/prices?product=${productId}`, { key: gw.secretKey });
+    assert.deepEqual(prices.body.data.map((price: { unit_amount: number; currency: string; type: string }) => [price.unit_amount, price.currency, price.type]), [[8850, 'HKD', 'one_time']]);
+    const events = await api(gw, 'GET', '/v1/events?limit=2', { key: gw.secretKey });
+    assert.deepEqual(events.body.data.map((event: { type: string }) => event.type).sort(), ['price.created', 'product.created'], 'the same events as the API');
+    const shown = await admin.get(created.location ?? '');
+    assert.match(shown.text, /data-testid="notice">Product created\.</);
+    assert.match(shown.text, /HKD 88\.50/);
+
+    const added = await admin.post(`/dashboard/products/${productId}/prices`, { csrf_token: csrf, amount: '1,280', currency: 'CNY', nickname: 'wholesale' });
+    assert.deepEqual([added.status, added.location], [303, `/dashboard/products/${productId}?done=price_created`], added.text);
+    const after = await api(gw, 'GET', `/v1/prices?product=${productId}`, { key: gw.secretKey });
+    assert.deepEqual(after.body.data.map((price: { unit_amount: number; currency: string; nickname: string | null }) => [price.unit_amount, price.currency, price.nickname]), [[128000, 'CNY', 'wholesale'], [8850, 'HKD', null]]);
+
+    const bare = await admin.post('/dashboard/products', { csrf_token: csrf, name: 'Tea towel', description: '', amount: '', currency: 'CNY' });
+    assert.equal(bare.status, 303, bare.text);
+    const bareId = /(prod_\d{19})/.exec(bare.location ?? '')?.[1];
+    assert.deepEqual((await api(gw, 'GET', `/v1/prices?product=${bareId}`, { key: gw.secretKey })).body.data, [], 'no price asked, none made');
+
+    const audit = (await listAudit({ database: gw.database }, gw.accountId, 50)).filter((row) => row.action.startsWith('product.') || row.action.startsWith('price.')).map((row) => row.action).reverse();
+    assert.deepEqual(audit, ['product.create', 'product.create.succeeded', 'price.create', 'price.create.succeeded', 'product.create', 'product.create.succeeded']);
+  });
+
+  it('refuses a bad amount, a missing name, a viewer and another account\'s product, creating nothing', async () => {
+    const admin = await signedIn('admin@tea.test');
+    const count = async () => (await api(gw, 'GET', '/v1/products?limit=100', { key: gw.secretKey })).body.data.length;
+    const before = await count();
+    const csrf = csrfTokenIn((await admin.get('/dashboard/products')).text);
+    const badAmount = await admin.post('/dashboard/products', { csrf_token: csrf, name: 'Oolong', amount: '12.345', currency: 'CNY' });
+    assert.equal(badAmount.status, 400);
+    assert.match(badAmount.text.replaceAll('&#39;', "'"), /data-testid="notice">Invalid amount '12\.345': give a CNY amount of 0 or more, with at most 2 decimals\.</);
+    assert.match(badAmount.text, /name="name" type="text" required maxlength="250" value="Oolong"/, 'what was typed stays');
+    const noName = await admin.post('/dashboard/products', { csrf_token: csrf, name: '', amount: '', currency: 'CNY' });
+    assert.equal(noName.status, 400);
+    assert.match(noName.text, /name/);
+    const badCurrency = await admin.post(`/dashboard/products/${made.tea}/prices`, { csrf_token: csrf, amount: '10', currency: 'JPY' });
+    assert.equal(badCurrency.status, 400);
+    assert.match(badCurrency.text, /JPY/);
+    assert.equal(await count(), before);
+
+    const viewer = await signedIn('viewer@tea.test');
+    const page = await viewer.get('/dashboard/products');
+    assert.doesNotMatch(page.text, /new-product-form/);
+    assert.doesNotMatch((await viewer.get(`/dashboard/products/${made.tea}`)).text, /new-price-form/);
+    const viewerCsrf = csrfTokenIn(page.text);
+    assert.equal((await viewer.post('/dashboard/products', { csrf_token: viewerCsrf, name: 'Sneaky', amount: '', currency: 'CNY' })).status, 403);
+    assert.equal((await viewer.post(`/dashboard/products/${made.tea}/prices`, { csrf_token: viewerCsrf, amount: '1', currency: 'CNY' })).status, 403);
+
+    const stranger = await signedIn('admin@other.test');
+    const strangerCsrf = csrfTokenIn((await stranger.get('/dashboard/products')).text);
+    assert.equal((await stranger.post(`/dashboard/products/${made.tea}/prices`, { csrf_token: strangerCsrf, amount: '1', currency: 'CNY' })).status, 404);
+    assert.equal(await count(), before);
+    const teaPrices = (await api(gw, 'GET', `/v1/prices?product=${made.tea}`, { key: gw.secretKey })).body.data.map((price: { id: string }) => price.id);
+    assert.deepEqual(teaPrices, [made.teaSmall, made.teaPrice], 'no price was added to the tea');
   });
 });

@@ -6,7 +6,8 @@ import { html } from '../pages/html.js';
 import type { SafeHtml } from '../pages/html.js';
 import { CHECKOUT_TEXT } from './checkout_text.js';
 import type { CheckoutText } from './checkout_text.js';
-import { detailList, emptyRow, pageHeading, pager, statusBadge, timeOf } from './components.js';
+import { csrfField, detailList, emptyRow, notice, pageHeading, pager, statusBadge, timeOf } from './components.js';
+import { PROCESSING_CURRENCIES } from '../../domain/money.js';
 import type { DashboardPage } from './page.js';
 import { modePath, signedInPage } from './views.js';
 import type { PageLocation } from './views.js';
@@ -105,11 +106,50 @@ export function sessionDetailPage(location: PageLocation, session: OperatorSessi
   return signedInPage(location, session, livemode, `${t.session} ${row.id}`, html`${heading}<p class="mono muted" data-testid="session-id">${row.id}</p><section class="card" data-testid="session-facts">${facts}</section>${lines}`);
 }
 
+/** The outcome of an action on the page (PRG notice, or the refusal just posted) and what was typed. */
+export interface CatalogFormState {
+  notice: { text: string; tone: 'ok' | 'bad' } | null;
+  values: Record<string, string>;
+}
+
+export const NO_FORM_STATE: CatalogFormState = { notice: null, values: {} };
+
+function currencySelect(id: string, selected: string, t: CheckoutText): SafeHtml {
+  return html`<div><label for="${id}">${t.currencyLabel}</label><select id="${id}" name="currency" data-testid="${id}">${PROCESSING_CURRENCIES.map((code) => html`<option value="${code}"${code === selected ? html` selected` : ''}>${code}</option>`)}</select></div>`;
+}
+
+function newProductForm(session: OperatorSession, livemode: boolean, state: CatalogFormState, t: CheckoutText): SafeHtml {
+  const v = (name: string) => state.values[name] ?? '';
+  return html`<details class="card"${state.notice?.tone === 'bad' ? html` open` : ''}><summary data-testid="new-product">${t.newProduct}</summary>
+<form class="form" method="post" action="${modePath(PRODUCTS_PATH, livemode)}" data-testid="new-product-form">
+${csrfField(session)}
+<p class="muted">${t.newProductHelp}</p>
+<div><label for="product-name">${t.productNameLabel}</label><input id="product-name" name="name" type="text" required maxlength="250" value="${v('name')}" data-testid="product-name-input"></div>
+<div><label for="product-description">${t.productDescriptionLabel}</label><textarea id="product-description" name="description" rows="2" data-testid="product-description-input">${v('description')}</textarea></div>
+<div><label for="product-amount">${t.firstPriceAmountLabel}</label><input id="product-amount" name="amount" type="text" inputmode="decimal" value="${v('amount')}" data-testid="product-amount-input"></div>
+${currencySelect('product-currency', v('currency') || 'CNY', t)}
+<div><button class="button" type="submit" data-testid="create-product">${t.createProduct}</button></div>
+</form></details>`;
+}
+
+function newPriceForm(productId: string, session: OperatorSession, livemode: boolean, state: CatalogFormState, t: CheckoutText): SafeHtml {
+  const v = (name: string) => state.values[name] ?? '';
+  return html`<section class="card" aria-labelledby="add-price-title"><h2 id="add-price-title">${t.addPrice}</h2>
+<form class="form" method="post" action="${modePath(`${PRODUCTS_PATH}/${encodeURIComponent(productId)}/prices`, livemode)}" data-testid="new-price-form">
+${csrfField(session)}
+<p class="muted">${t.addPriceHelp}</p>
+<div><label for="price-amount">${t.priceAmountLabel}</label><input id="price-amount" name="amount" type="text" inputmode="decimal" required value="${v('amount')}" data-testid="price-amount-input"></div>
+${currencySelect('price-currency', v('currency') || 'CNY', t)}
+<div><label for="price-nickname">${t.nicknameLabel}</label><input id="price-nickname" name="nickname" type="text" maxlength="250" value="${v('nickname')}" data-testid="price-nickname-input"></div>
+<div><button class="button" type="submit" data-testid="create-price">${t.createPrice}</button></div>
+</form></section>`;
+}
+
 function activeBadge(active: number, t: CheckoutText): SafeHtml {
   return statusBadge(active === 1 ? 'active' : 'disabled', active === 1 ? t.active : t.inactive);
 }
 
-export function productsListPage(location: PageLocation, session: OperatorSession, livemode: boolean, active: boolean | null, window: Window<ProductWithPrices>): DashboardPage {
+export function productsListPage(location: PageLocation, session: OperatorSession, livemode: boolean, active: boolean | null, window: Window<ProductWithPrices>, state: CatalogFormState = NO_FORM_STATE): DashboardPage {
   const t = CHECKOUT_TEXT[location.lang];
   const current = active === null ? '' : String(active);
   const option = (value: string, label: string) => html`<option value="${value}"${current === value ? html` selected` : ''}>${label}</option>`;
@@ -128,10 +168,12 @@ ${livemode ? html`<input type="hidden" name="mode" value="live">` : ''}
   const table = html`<section class="card"><table class="list" data-testid="products-table">
 <thead><tr><th scope="col">${t.name}</th><th scope="col">${t.description}</th><th scope="col">${t.status}</th><th scope="col">${t.prices}</th><th scope="col">${t.created}</th></tr></thead>
 <tbody>${rows.length === 0 ? emptyRow(5, t.noProducts) : rows}</tbody></table>${pager(location, window)}</section>`;
-  return signedInPage(location, session, livemode, t.products, html`${pageHeading(t.products, 'products-title')}${sectionTabs(location, livemode, 'products')}${filters}${table}`);
+  const admin = session.operator.role === 'admin';
+  const shown = state.notice === null ? '' : notice(state.notice.text, state.notice.tone);
+  return signedInPage(location, session, livemode, t.products, html`${pageHeading(t.products, 'products-title')}${sectionTabs(location, livemode, 'products')}${shown}${admin ? newProductForm(session, livemode, state, t) : ''}${filters}${table}`);
 }
 
-export function productDetailPage(location: PageLocation, session: OperatorSession, livemode: boolean, detail: ProductDetail): DashboardPage {
+export function productDetailPage(location: PageLocation, session: OperatorSession, livemode: boolean, detail: ProductDetail, state: CatalogFormState = NO_FORM_STATE): DashboardPage {
   const t = CHECKOUT_TEXT[location.lang];
   const product = detail.product;
   const images = JSON.parse(product.images) as string[];
@@ -157,5 +199,7 @@ export function productDetailPage(location: PageLocation, session: OperatorSessi
 <thead><tr><th scope="col">ID</th><th scope="col" class="num">${t.amount}</th><th scope="col">${t.priceType}</th><th scope="col">${t.priceStatus}</th><th scope="col">${t.nickname}</th><th scope="col">${t.lookupKey}</th><th scope="col">${t.created}</th></tr></thead>
 <tbody>${rows.length === 0 ? emptyRow(7, t.noPrices) : rows}</tbody></table>${pager(location, detail.prices)}</section>`;
   const heading = pageHeading(product.name, 'product-title', html`<a class="button small secondary" href="${modePath(PRODUCTS_PATH, livemode)}">${t.products}</a>`);
-  return signedInPage(location, session, livemode, `${t.product} ${product.id}`, html`${heading}<p class="mono muted" data-testid="product-id">${product.id}</p><section class="card" data-testid="product-facts">${facts}</section>${prices}`);
+  const shown = state.notice === null ? '' : notice(state.notice.text, state.notice.tone);
+  const form = session.operator.role === 'admin' && product.active === 1 ? newPriceForm(product.id, session, livemode, state, t) : '';
+  return signedInPage(location, session, livemode, `${t.product} ${product.id}`, html`${heading}<p class="mono muted" data-testid="product-id">${product.id}</p>${shown}<section class="card" data-testid="product-facts">${facts}</section>${prices}${form}`);
 }
