@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../core/context.js';
 import { DISPUTE_STATUS_FILTERS, disputeDetail, listDisputesPage } from '../../core/dashboard_disputes.js';
-import type { DisputeListOrder, DisputeStatusFilter } from '../../core/dashboard_disputes.js';
+import type { DisputeDetail, DisputeListOrder, DisputeStatusFilter } from '../../core/dashboard_disputes.js';
 import { closeDispute, updateDispute } from '../../core/disputes.js';
 import { EVIDENCE_FIELDS } from '../../domain/disputes.js';
 import type { EvidenceField } from '../../domain/disputes.js';
@@ -87,10 +87,11 @@ function postedEvidence(body: unknown): EvidenceDraft {
 }
 
 export function registerDisputePages(scope: FastifyInstance, kit: DashboardKit): void {
-  async function renderDetail(req: FastifyRequest, reply: FastifyReply, status: number, state: Omit<DisputePageState, 'nowMs'>): Promise<FastifyReply> {
+  async function renderDetail(req: FastifyRequest, reply: FastifyReply, status: number, state: Omit<DisputePageState, 'nowMs'> | ((detail: DisputeDetail) => Omit<DisputePageState, 'nowMs'>)): Promise<FastifyReply> {
     const location = locationOf(req, reply);
     const detail = await disputeDetail(kit.core, scopeOf(req), idOf(req));
-    return sendDashboardPage(reply, status, disputeDetailPage(location, operatorOf(req), req.dashboardLivemode, detail, { ...state, nowMs: kit.core.clock.now() }));
+    const shown = typeof state === 'function' ? state(detail) : state;
+    return sendDashboardPage(reply, status, disputeDetailPage(location, operatorOf(req), req.dashboardLivemode, detail, { ...shown, nowMs: kit.core.clock.now() }));
   }
 
   /** A refusal of the core (past due, already answered, too long) is the dispute's page again with the reason, and what was typed. */
@@ -122,10 +123,7 @@ export function registerDisputePages(scope: FastifyInstance, kit: DashboardKit):
   scope.get(`${DISPUTES_PATH}/:id`, routeAuth('none'), async (req, reply) => {
     const t = DISPUTES_TEXT[locationOf(req, reply).lang];
     const what = DONE.find((value) => value === queryParam(req.query, 'done'));
-    if (what === 'refused') {
-      const detail = await disputeDetail(kit.core, scopeOf(req), idOf(req));
-      return renderDetail(req, reply, 200, { notice: { text: t.doneRefused(detail.row.response_code ?? '—'), tone: 'bad' }, draft: null });
-    }
+    if (what === 'refused') return renderDetail(req, reply, 200, (detail) => ({ notice: { text: t.doneRefused(detail.row.response_code ?? '—'), tone: 'bad' }, draft: null }));
     const text = what === undefined ? null : { saved: t.doneSaved, submitted: t.doneSubmitted, accepted: t.doneAccepted }[what];
     return renderDetail(req, reply, 200, { notice: text === null ? null : { text, tone: 'ok' }, draft: null });
   });
