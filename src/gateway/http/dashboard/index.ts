@@ -7,8 +7,6 @@ import { ApiError } from '../../errors.js';
 import { routeAuth } from '../context.js';
 import { queryParam } from '../pages/html.js';
 import type { DashboardKit } from './kit.js';
-import { registerDisputePages } from './disputes.js';
-import { registerCheckoutPages } from './checkout.js';
 import { locationOf } from './kit.js';
 import { sendDashboardPage } from './page.js';
 import {
@@ -19,6 +17,8 @@ import type { CookieSettings } from './session.js';
 import { DASHBOARD_TEXT } from './text.js';
 import { homePage, loginPage, messagePage } from './views.js';
 import type { PageLocation } from './views.js';
+import { registerCheckoutPages } from './checkout.js';
+import { registerDisputePages } from './disputes.js';
 
 export interface DashboardOptions {
   /** ZHIFU_PUBLIC_URL: cookies are Secure when it is https. */
