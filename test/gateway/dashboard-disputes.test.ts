@@ -206,6 +206,7 @@ describe('dashboard disputes', () => {
     assert.match(shown.text, /data-testid="response-state" data-state="accepted">Accepted by Alipay\+</);
     assert.match(shown.text, /data-testid="submission-count">1</);
     assert.doesNotMatch(shown.text, /data-testid="evidence-form"/, 'nothing more to answer');
+    assert.match(shown.text, /data-testid="evidence-state">Alipay\+ is reviewing the response; nothing more can be sent now\.</);
     assert.doesNotMatch(shown.text, /data-testid="accept-form"/);
     assert.match(shown.text, /<dd data-field="shipping_tracking_number"[^>]*>SF1234567890<\/dd>/);
     assert.ok(shown.text.includes('data-type="charge.dispute.updated"'));
@@ -243,6 +244,7 @@ describe('dashboard disputes', () => {
     assert.equal(noticeOf(shown.text), 'Dispute accepted.');
     assert.match(shown.text, /data-status="lost">Lost</);
     assert.ok(shown.text.includes('data-type="charge.dispute.closed"'));
+    assert.match(shown.text, /data-testid="evidence-state">This dispute is closed; it needs no response\.</);
     const audit = (await listAudit(deps, stack.gateway.accountId, 100)).filter((row) => row.object_id === c.id).map((row) => row.action).reverse();
     assert.deepEqual(audit, ['dispute.accept', 'dispute.accept.succeeded'], 'the unticked attempt acted on nothing');
   });

@@ -178,7 +178,7 @@ export function disputeDetailPage(location: PageLocation, session: OperatorSessi
   const admin = session.operator.role === 'admin';
   const evidenceBody = answerable && admin
     ? evidenceForm(detail, session, livemode, state.draft, t)
-    : html`<p class="muted">${answerable ? t.viewerText : t.closedText}</p>${row.submission_count > 0 ? html`<p>${t.evidenceSubmittedHelp}</p>` : ''}${evidenceGiven(detail.evidence, t)}`;
+    : html`<p class="muted" data-testid="evidence-state">${answerable ? t.viewerText : row.status === 'under_review' || row.status === 'warning_under_review' ? t.underReviewText : t.closedText}</p>${row.submission_count > 0 ? html`<p>${t.evidenceSubmittedHelp}</p>` : ''}${evidenceGiven(detail.evidence, t)}`;
   const evidence = html`<section class="card" aria-labelledby="evidence-title" data-testid="evidence-section"><h2 id="evidence-title">${t.evidence}</h2>${evidenceBody}</section>`;
   const money = html`<section class="card" aria-labelledby="txn-title"><h2 id="txn-title">${t.balanceTransactions}</h2>
 <table class="list" data-testid="dispute-balance-transactions"><thead><tr><th scope="col">ID</th><th scope="col">${t.txnCategory}</th><th scope="col" class="num">${t.txnAmount}</th><th scope="col">${t.txnStatus}</th><th scope="col">${t.txnAvailableOn}</th></tr></thead>
