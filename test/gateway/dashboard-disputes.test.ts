@@ -122,6 +122,13 @@ describe('dashboard disputes', () => {
     const dueSoon = await admin.get(`/dashboard/disputes?due_before=${soon}`);
     assert.deepEqual(listedIds(dueSoon.text), [d.id, b.id], 'due within five days, newest first');
     assert.match(dueSoon.text, new RegExp(`name="due_before" type="date" value="${soon}"`));
+
+    const chinese = await admin.get('/dashboard/disputes?status=open&lang=zh');
+    assert.match(chinese.text, /<html lang="zh-CN">/);
+    assert.match(chinese.text, /data-testid="disputes-title">争议</);
+    assert.match(rowOf(chinese.text, a.id), /未收到商品.*拒付·待答复.*剩余 9 天/s);
+    assert.match(rowOf(chinese.text, d.id), /已逾期 1 天/);
+    assert.equal((await admin.get('/dashboard?lang=en')).status, 200);
   });
 
   it('pages through the list with keyset links in both orders, keeping the filters', async () => {
