@@ -11,6 +11,7 @@ import { dashboard } from './migrations_dashboard.js';
 import { requestLogs } from './migrations_request_logs.js';
 import { dashboardKeys } from './migrations_dashboard_keys.js';
 import { dashboardWebhooks } from './migrations_dashboard_webhooks.js';
+import { dashboardDisputes } from './migrations_dashboard_disputes.js';
 
 /* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -213,6 +214,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0065_request_logs': requestLogs,
   '0080_dashboard_keys': dashboardKeys,
   '0085_dashboard_webhooks': dashboardWebhooks,
+  '0075_dashboard_disputes': dashboardDisputes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -21,6 +21,8 @@ import type { CookieSettings } from './session.js';
 import { DASHBOARD_TEXT } from './text.js';
 import { homePage, loginPage, messagePage } from './views.js';
 import type { PageLocation } from './views.js';
+import { registerCheckoutPages } from './checkout.js';
+import { registerDisputePages } from './disputes.js';
 
 export interface DashboardOptions {
   /** ZHIFU_PUBLIC_URL: cookies are Secure when it is https. */
@@ -40,6 +42,8 @@ const PAGE_MODULES: readonly ((scope: FastifyInstance, kit: DashboardKit) => voi
   registerBalancePages,
   registerApiKeyPages,
   registerDevelopersPages,
+  registerDisputePages,
+  registerCheckoutPages,
 ];
 
 export function registerDashboard(app: FastifyInstance, options: DashboardOptions): void {
