@@ -9,6 +9,7 @@ import { recovery } from './migrations_recovery.js';
 import { disputes } from './migrations_disputes.js';
 import { dashboard } from './migrations_dashboard.js';
 import { requestLogs } from './migrations_request_logs.js';
+import { dashboardPayments } from './migrations_dashboard_payments.js';
 
 /* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -209,6 +210,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0050_disputes': disputes,
   '0060_dashboard_operators': dashboard,
   '0065_request_logs': requestLogs,
+  '0070_dashboard_payments': dashboardPayments,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -9,6 +9,7 @@ import { queryParam } from '../pages/html.js';
 import type { DashboardKit } from './kit.js';
 import { locationOf } from './kit.js';
 import { sendDashboardPage } from './page.js';
+import { registerPaymentPages } from './payments.js';
 import {
   clearSessionCookie, DASHBOARD_PATH, formField, LOGIN_CSRF_COOKIE, LOGIN_PATH, LOGOUT_PATH, loginCsrfOf, SESSION_COOKIE, sessionOf,
   setSessionCookie, submittedLoginCsrf,
@@ -31,6 +32,7 @@ export interface DashboardOptions {
  */
 /** The dashboard's areas, each a module of pages (see kit.ts). */
 const PAGE_MODULES: readonly ((scope: FastifyInstance, kit: DashboardKit) => void)[] = [
+  registerPaymentPages,
 ];
 
 export function registerDashboard(app: FastifyInstance, options: DashboardOptions): void {
