@@ -38,6 +38,16 @@ function metadataValue(kind: DatabaseKind, key: string): Expression<string> {
     : sql<string>`(${sql.ref('metadata')}::jsonb ->> ${key})`;
 }
 
+/**
+ * `metadata[key] = value`. PostgreSQL: as a containment, which the GIN index
+ * `payment_intents_metadata` (migration 0070) answers for any key; SQLite has no such index, so
+ * there it filters the account's rows newest first (see the README's figures).
+ */
+function metadataMatches(kind: DatabaseKind, key: string, value: string): Expression<SqlBool> {
+  if (kind === 'postgres') return sql<SqlBool>`(${sql.ref('metadata')})::jsonb @> ${JSON.stringify({ [key]: value })}::jsonb`;
+  return sql<SqlBool>`${metadataValue(kind, key)} = ${value}`;
+}
+
 /** One keyset page, newest first; filters combine with AND. */
 export async function listDashboardPayments(ex: Executor, kind: DatabaseKind, scope: Scope, window: ListWindow, filters: DashboardPaymentFilters) {
   let query = ex
@@ -50,7 +60,7 @@ export async function listDashboardPayments(ex: Executor, kind: DatabaseKind, sc
   if (filters.amountGte !== undefined) query = query.where('amount', '>=', filters.amountGte);
   if (filters.amountLte !== undefined) query = query.where('amount', '<=', filters.amountLte);
   if (filters.merchantOrderId !== undefined) query = query.where('merchant_order_id', '=', filters.merchantOrderId);
-  if (filters.metadata !== undefined) query = query.where(sql<SqlBool>`${metadataValue(kind, filters.metadata.key)} = ${filters.metadata.value}`);
+  if (filters.metadata !== undefined) query = query.where(metadataMatches(kind, filters.metadata.key, filters.metadata.value));
   if (filters.attention === true) {
     query = query.where('id', 'in', ex.selectFrom('attention_items').select('payment_intent_id')
       .where('account_id', '=', scope.accountId).where('livemode', '=', bool(scope.livemode)));

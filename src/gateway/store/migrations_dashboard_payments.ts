@@ -11,7 +11,8 @@ import type { Kysely, Migration } from 'kysely';
  * - "needs attention": attention items of one account and mode (the existing index is global);
  * - the detail page's timeline: events by the id of the object they carry (an expression index:
  *   the events table stores the object as JSON text), for the PaymentIntent and its charges,
- *   refunds and disputes.
+ *   refunds and disputes;
+ * - metadata search on PostgreSQL: a GIN index over the metadata as jsonb.
  * merchant_order_id already has `payment_intents_order`; charges, refunds, disputes and attempts
  * by PaymentIntent have theirs.
  */
@@ -24,6 +25,8 @@ export const dashboardPayments: Migration = {
     const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
     const objectId = postgres ? sql`((data)::jsonb -> 'object' ->> 'id')` : sql`json_extract(data, '$.object.id')`;
     await sql`create index events_object on events (account_id, livemode, ${objectId})`.execute(db);
+    // Metadata search (`key:value`) for any key: PostgreSQL's GIN answers containment (@>). SQLite has no equivalent.
+    if (postgres) await sql`create index payment_intents_metadata on payment_intents using gin (((metadata)::jsonb) jsonb_path_ops)`.execute(db);
   },
 };
 
