@@ -50,11 +50,19 @@ function metadataMatches(kind: DatabaseKind, key: string, value: string): Expres
 
 /** One keyset page, newest first; filters combine with AND. */
 export async function listDashboardPayments(ex: Executor, kind: DatabaseKind, scope: Scope, window: ListWindow, filters: DashboardPaymentFilters) {
+  // SQLite plans without statistics (nothing runs ANALYZE) and then prefers the index that gives
+  // the order (payment_intents_list), walking every row of the account to find an order id or the
+  // few PaymentIntents awaiting attention. A unary + keeps it off an index where that would
+  // happen: it seeks those few rows by their own index (payment_intents_order, the primary key
+  // from attention_items) and sorts the handful.
+  const few = kind === 'sqlite' && (filters.merchantOrderId !== undefined || filters.attention === true);
+  const byAttention = kind === 'sqlite' && filters.attention === true;
+  const column = (name: 'account_id' | 'livemode' | 'created' | 'id', plain: boolean) => (plain ? sql.ref(name) : sql`+${sql.ref(name)}`);
   let query = ex
     .selectFrom('payment_intents')
     .selectAll()
-    .where('account_id', '=', scope.accountId)
-    .where('livemode', '=', bool(scope.livemode));
+    .where(sql<SqlBool>`${column('account_id', !byAttention)} = ${scope.accountId}`)
+    .where(sql<SqlBool>`${column('livemode', !byAttention)} = ${bool(scope.livemode)}`);
   if (filters.status !== undefined) query = query.where('status', '=', filters.status);
   if (filters.currency !== undefined) query = query.where('currency', '=', filters.currency);
   if (filters.amountGte !== undefined) query = query.where('amount', '>=', filters.amountGte);
@@ -67,7 +75,7 @@ export async function listDashboardPayments(ex: Executor, kind: DatabaseKind, sc
   }
   for (const condition of keysetConditions(window)) query = query.where(condition);
   const order = keysetOrder(window);
-  const rows = await query.orderBy('created', order).orderBy('id', order).limit(window.limit + 1).execute();
+  const rows = await query.orderBy(column('created', !few), order).orderBy(column('id', !few), order).limit(window.limit + 1).execute();
   return takePage(rows, window);
 }
 
@@ -117,7 +125,9 @@ export async function findPaymentHistory(ex: Executor, kind: DatabaseKind, inten
   const events = await ex.selectFrom('events').selectAll()
     .where('account_id', '=', scope.accountId).where('livemode', '=', bool(scope.livemode))
     .where(eventObjectId(kind), 'in', objectIds)
-    .orderBy('created').orderBy('id').limit(HISTORY_ROWS_MAX).execute();
+    // No ORDER BY: it would draw SQLite (no statistics) to events_list and a walk of the account's
+    // events; the timeline is sorted by the core anyway.
+    .limit(HISTORY_ROWS_MAX).execute();
   const eventIds = events.map((e) => e.id);
   const deliveries = eventIds.length === 0 ? [] : await ex.selectFrom('webhook_deliveries')
     .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'webhook_deliveries.endpoint_id')

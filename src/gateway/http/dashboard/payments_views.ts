@@ -77,9 +77,9 @@ function timelineItem(entry: TimelineEntry, t: PaymentsText, livemode: boolean):
     case 'event':
       return html`<li data-testid="timeline-event" data-type="${entry.type}">${when}<strong>${t.event}</strong> <span class="mono">${entry.type}</span> <span class="muted mono">${entry.id}</span>${entry.requestId === null ? '' : html` <span class="muted">${t.request} <span class="mono">${entry.requestId}</span></span>`}</li>`;
     case 'attempt': {
-      const tone = entry.status === 'failed' || entry.status === 'requires_attention' ? ' class="bad"' : '';
+      const bad = entry.status === 'failed' || entry.status === 'requires_attention';
       const result = entry.failureCode === null ? '' : html`<br>${t.resultCode}: <span class="mono" data-field="failure_code">${entry.failureCode}</span>${entry.failureMessage === null ? '' : html` — ${entry.failureMessage}`}`;
-      return html`<li${tone === '' ? '' : html` class="bad"`} data-testid="timeline-attempt" data-id="${entry.id}">${when}<strong>${t.attempt}</strong> ${statusBadge(entry.status)} <span class="mono" data-field="payment_request_id">${entry.paymentRequestId}</span>
+      return html`<li${bad ? html` class="bad"` : ''} data-testid="timeline-attempt" data-id="${entry.id}">${when}<strong>${t.attempt}</strong> ${statusBadge(entry.status)} <span class="mono" data-field="payment_request_id">${entry.paymentRequestId}</span>
 <br><span class="muted">${t.terminal}: ${entry.terminalType}${entry.osType === null ? '' : ` / ${entry.osType}`} · ${formatAmount(entry.currency, entry.amount)}${entry.externalPaymentId === null ? '' : html` · ${t.paymentId} <span class="mono">${entry.externalPaymentId}</span>`}${entry.reversal === null ? '' : html` · ${t.reversal}: ${entry.reversal}`}</span>${result}</li>`;
     }
     case 'delivery':
@@ -161,7 +161,7 @@ export function paymentDetailPage(location: PageLocation, session: OperatorSessi
     [t.currency, detail.currency],
     [t.created, timeOf(detail.created)],
     [t.merchantOrderId, detail.merchantOrderId === null ? t.none : html`<span class="mono" data-field="merchant_order_id">${detail.merchantOrderId}</span>`],
-    [t.description, detail.description ?? t.none],
+    [t.descriptionField, detail.description ?? t.none],
     [t.metadata, metadataList(detail.metadata, t)],
     [t.charge, charge === null ? t.none : html`<span class="mono" data-field="charge">${charge.id}</span> ${statusBadge(charge.status)}${charge.disputed ? html` ${statusBadge('disputed')}` : ''}`],
     [t.paymentMethod, detail.paymentMethod === null ? t.none : html`<span class="mono">${detail.paymentMethod.id}</span> (${detail.paymentMethod.type})`],
