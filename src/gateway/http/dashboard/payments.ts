@@ -174,8 +174,8 @@ async function refundOnce(kit: DashboardKit, scope: Scope, ctx: RequestContext &
     return { refund, replayed: started.decision.kind === 'recover' };
   } catch (error) {
     if (error instanceof IdempotencyConflict) {
-      // Another submit of the same form claimed the key first: answer with what it answered.
-      const decision = await decideIdempotentRequest(kit.core, scope, claim, { takeOver: false });
+      // Another submit of the same form claimed the key first: answer with what it answers.
+      const decision = await waitForFirstSubmit(() => decideIdempotentRequest(kit.core, scope, claim, { takeOver: false }));
       if (decision.kind === 'replay') return { refund: replayedObject(decision.status, decision.body), replayed: true };
       throw new ApiError({ status: 409, type: 'idempotency_error', code: 'idempotency_key_in_use', message: 'The same refund form was submitted twice at once; reload the page.' });
     }
@@ -189,11 +189,20 @@ async function refundOnce(kit: DashboardKit, scope: Scope, ctx: RequestContext &
 }
 
 /** begin, waiting out a first submit of the same form that is still running (409 in-use) for a while. */
-async function beginWaiting(kit: DashboardKit, scope: Scope, claim: IdempotencyClaim): ReturnType<typeof beginIdempotentRequest> {
+function beginWaiting(kit: DashboardKit, scope: Scope, claim: IdempotencyClaim): ReturnType<typeof beginIdempotentRequest> {
+  return waitForFirstSubmit(() => beginIdempotentRequest(kit.core, scope, claim));
+}
+
+/**
+ * Runs `decide` until it stops answering 409 in-use (the first submit of the form, still at
+ * Alipay+, holds the key), for at most IN_PROGRESS_WAIT_MS: the operator then sees the first
+ * submit's outcome rather than a "try again".
+ */
+async function waitForFirstSubmit<T>(decide: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + IN_PROGRESS_WAIT_MS;
   for (;;) {
     try {
-      return await beginIdempotentRequest(kit.core, scope, claim);
+      return await decide();
     } catch (error) {
       const inUse = error instanceof ApiError && error.fields.code === 'idempotency_key_in_use';
       if (!inUse || Date.now() >= deadline) throw error;
