@@ -230,6 +230,36 @@ export function keepClaimAlive(deps: Pick<CoreDeps, 'database' | 'clock' | 'logg
   return () => clearInterval(timer);
 }
 
+/** Statuses whose request began executing and whose response is therefore replayed (5xx included). */
+export function executedStatus(status: number): boolean {
+  return status < 400 || status === 402 || status >= 500;
+}
+
+/**
+ * The start of a request carrying an Idempotency-Key, for every front end that takes one (the
+ * API's hook, the dashboard's refund form): decides (replay, refuse, execute, recover) and, when
+ * the request is to run, starts its claim's heartbeat — stop it with `stopHeartbeat` when done.
+ */
+export async function beginIdempotentRequest(
+  deps: Pick<CoreDeps, 'database' | 'clock' | 'logger'>,
+  scope: Scope,
+  claim: IdempotencyClaim,
+): Promise<{ decision: IdempotencyDecision; stopHeartbeat: (() => void) | null }> {
+  const decision = await decideIdempotentRequest(deps, scope, claim);
+  return { decision, stopHeartbeat: decision.kind === 'replay' ? null : keepClaimAlive(deps, scope, claim) };
+}
+
+/**
+ * The end of such a request, once its response is known: stores the response no transaction
+ * stored (a 5xx, a route without a state change of its own), or frees the key of a refused one.
+ */
+export async function endIdempotentRequest(deps: Pick<CoreDeps, 'database' | 'clock'>, scope: Scope, claim: IdempotencyClaim, status: number, body: string): Promise<void> {
+  // 2xx and 402 are sent only after their transaction committed, so its stored copy is real.
+  if (status < 500 && claim.storedInTransaction) return;
+  if (executedStatus(status)) await storeIdempotentResponse(deps, scope, claim, status, body);
+  else await finishRefusedRequest(deps, scope, claim, status, body);
+}
+
 /** JSON with object keys sorted, so `{a,b}` and `{b,a}` hash alike. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;

@@ -3,11 +3,10 @@ import { hostname } from 'node:os';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   IDEMPOTENCY_KEY_LENGTH_MAX,
+  beginIdempotentRequest,
   decideIdempotentRequest,
-  finishRefusedRequest,
+  endIdempotentRequest,
   fingerprintParams,
-  keepClaimAlive,
-  storeIdempotentResponse,
 } from '../core/idempotency.js';
 import type { IdempotencyClaim } from '../core/idempotency.js';
 import { recoverIdempotentRequest } from '../core/recovery.js';
@@ -19,11 +18,6 @@ declare module 'fastify' {
     /** Stops the heartbeat of this request's idempotency claim (null: none running). */
     stopIdempotencyHeartbeat: (() => void) | null;
   }
-}
-
-/** Statuses whose request began executing and whose response is therefore replayed (5xx included). */
-function executed(status: number): boolean {
-  return status < 400 || status === 402 || status >= 500;
 }
 
 /** Sends the stored response of the key's first request. */
@@ -81,10 +75,10 @@ export function installIdempotency(app: FastifyInstance): void {
       storedInTransaction: false,
     };
     const scope = { accountId: authOf(req).accountId, livemode: authOf(req).livemode };
-    const decision = await decideIdempotentRequest(app.core, scope, claim);
+    const { decision, stopHeartbeat } = await beginIdempotentRequest(app.core, scope, claim);
     if (decision.kind === 'replay') return sendReplay(reply, decision.status, decision.body);
     req.idempotency = claim;
-    req.stopIdempotencyHeartbeat = keepClaimAlive(app.core, scope, claim);
+    req.stopIdempotencyHeartbeat = stopHeartbeat;
     if (decision.kind === 'recover') {
       req.log.info({ idempotency_key: key, recovery_point: decision.point }, 'finishing the request a dead process started with this Idempotency-Key');
       const body = await recoverIdempotentRequest(app.core, contextOf(req), decision.point);
@@ -97,13 +91,9 @@ export function installIdempotency(app: FastifyInstance): void {
     if (claim === null || req.auth === null) return payload;
     req.stopIdempotencyHeartbeat?.();
     req.stopIdempotencyHeartbeat = null;
-    const status = reply.statusCode;
-    // 2xx and 402 are sent only after their transaction committed, so its stored copy is real.
-    if (status < 500 && claim.storedInTransaction) return payload;
     const scope = { accountId: req.auth.accountId, livemode: req.auth.livemode };
     const body = typeof payload === 'string' ? payload : JSON.stringify(payload ?? null);
-    if (executed(status)) await storeIdempotentResponse(app.core, scope, claim, status, body);
-    else await finishRefusedRequest(app.core, scope, claim, status, body);
+    await endIdempotentRequest(app.core, scope, claim, reply.statusCode, body);
     return payload;
   });
   // A request whose response never reached onSend (its socket closed) stops its heartbeat here.

@@ -9,9 +9,10 @@ import { recovery } from './migrations_recovery.js';
 import { disputes } from './migrations_disputes.js';
 import { dashboard } from './migrations_dashboard.js';
 import { requestLogs } from './migrations_request_logs.js';
+import { dashboardPayments } from './migrations_dashboard_payments.js';
+import { dashboardDisputes } from './migrations_dashboard_disputes.js';
 import { dashboardKeys } from './migrations_dashboard_keys.js';
 import { dashboardWebhooks } from './migrations_dashboard_webhooks.js';
-import { dashboardDisputes } from './migrations_dashboard_disputes.js';
 
 /* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -212,9 +213,10 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0050_disputes': disputes,
   '0060_dashboard_operators': dashboard,
   '0065_request_logs': requestLogs,
+  '0070_dashboard_payments': dashboardPayments,
+  '0075_dashboard_disputes': dashboardDisputes,
   '0080_dashboard_keys': dashboardKeys,
   '0085_dashboard_webhooks': dashboardWebhooks,
-  '0075_dashboard_disputes': dashboardDisputes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

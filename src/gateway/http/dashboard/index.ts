@@ -9,10 +9,13 @@ import { routeAuth } from '../context.js';
 import { queryParam } from '../pages/html.js';
 import { registerApiKeyPages } from './api_keys.js';
 import { registerBalancePages } from './balance.js';
+import { registerCheckoutPages } from './checkout.js';
 import { registerDevelopersPages } from './developers.js';
+import { registerDisputePages } from './disputes.js';
 import type { DashboardKit } from './kit.js';
 import { locationOf } from './kit.js';
 import { sendDashboardPage } from './page.js';
+import { registerPaymentPages } from './payments.js';
 import {
   clearSessionCookie, DASHBOARD_PATH, formField, LOGIN_CSRF_COOKIE, LOGIN_PATH, LOGOUT_PATH, loginCsrfOf, SESSION_COOKIE, sessionOf,
   setSessionCookie, submittedLoginCsrf,
@@ -21,8 +24,6 @@ import type { CookieSettings } from './session.js';
 import { DASHBOARD_TEXT } from './text.js';
 import { homePage, loginPage, messagePage } from './views.js';
 import type { PageLocation } from './views.js';
-import { registerCheckoutPages } from './checkout.js';
-import { registerDisputePages } from './disputes.js';
 
 export interface DashboardOptions {
   /** ZHIFU_PUBLIC_URL: cookies are Secure when it is https. */
@@ -31,21 +32,22 @@ export interface DashboardOptions {
   authenticator: ApiKeyAuthenticator;
 }
 
+/** The dashboard's areas, each a module of pages (see kit.ts). */
+const PAGE_MODULES: readonly ((scope: FastifyInstance, kit: DashboardKit) => void)[] = [
+  registerPaymentPages,
+  registerCheckoutPages,
+  registerDisputePages,
+  registerBalancePages,
+  registerApiKeyPages,
+  registerDevelopersPages,
+];
+
 /**
  * The merchant dashboard (api.md §8): server-rendered pages under /dashboard, signed in with an
  * operator's e-mail and password (core/operators.ts). Every route here declares `auth: 'none'`
  * for the API-key hook and is guarded instead by the session hooks below: pages other than the
  * sign-in page need a live session, and every POST needs its CSRF token.
  */
-/** The dashboard's areas, each a module of pages (see kit.ts). */
-const PAGE_MODULES: readonly ((scope: FastifyInstance, kit: DashboardKit) => void)[] = [
-  registerBalancePages,
-  registerApiKeyPages,
-  registerDevelopersPages,
-  registerDisputePages,
-  registerCheckoutPages,
-];
-
 export function registerDashboard(app: FastifyInstance, options: DashboardOptions): void {
   const settings: CookieSettings = { secure: options.publicUrl.startsWith('https://') };
   void app.register(async (scope) => {

@@ -122,7 +122,7 @@ function figuresRow(label: string, currency: string, period: PeriodFigures, t: D
 
 export function homePage(location: PageLocation, session: OperatorSession, summary: HomeSummary): DashboardPage {
   const t = DASHBOARD_TEXT[location.lang];
-  const attention = html`<section class="card attention${summary.attentionCount > 0 ? ' some' : ''}" aria-labelledby="attention-title"><h2 id="attention-title">${t.attention}</h2><p><strong data-testid="attention-count">${summary.attentionCount}</strong>${t.attentionText}</p></section>`;
+  const attention = html`<section class="card attention${summary.attentionCount > 0 ? ' some' : ''}" aria-labelledby="attention-title"><h2 id="attention-title">${t.attention}</h2><p><a data-testid="attention-link" href="${modePath(`${DASHBOARD_PATH}/payments?status=requires_attention`, summary.livemode)}"><strong data-testid="attention-count">${summary.attentionCount}</strong>${t.attentionText}</a></p></section>`;
   const currencies = summary.currencies.length === 0
     ? html`<section class="card"><p data-testid="no-payments">${t.noPayments}</p></section>`
     : summary.currencies.map((currency) => html`<section class="card" data-testid="currency-${currency.currency}" aria-labelledby="cur-${currency.currency}">
