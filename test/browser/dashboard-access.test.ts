@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createIdGenerator } from '../../src/gateway/index.js';
 import { createOperator } from '../../src/gateway/core/operators.js';
+import { signInToDashboard } from '../support/dashboard-browser.js';
 import { launchChromium, saveScreenshot } from '../support/browser-harness.js';
 import { api, seedWebRequest, startTestGateway } from '../support/gateway-server.js';
 import type { TestGateway } from '../support/gateway-server.js';
@@ -20,16 +21,6 @@ describe('dashboard refusals in Chromium', () => {
   let gw: TestGateway;
   let paidId: string;
   let otherId: string;
-
-  async function signIn(context: BrowserContext, email: string): Promise<Page> {
-    const page = await context.newPage();
-    await page.goto(`${gw.url}/dashboard/login?lang=en`);
-    await page.getByLabel('E-mail').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByLabel('Password').press('Enter');
-    await page.getByTestId('home-title').waitFor();
-    return page;
-  }
 
   async function refundCount(): Promise<number> {
     const rows = await gw.database.db.selectFrom('refunds').select('id').where('payment_intent_id', '=', paidId).execute();
@@ -57,8 +48,7 @@ describe('dashboard refusals in Chromium', () => {
   });
 
   it('shows a viewer no refund form and refuses the refund they post anyway', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await signIn(context, 'desk@shop.test');
+    const { context, page } = await signInToDashboard(browser, gw.url, { email: 'desk@shop.test', password: PASSWORD });
     await page.goto(`${gw.url}/dashboard/payments/${paidId}`);
     await page.getByTestId('payment-title').waitFor();
     assert.equal(await page.getByTestId('role').textContent(), 'Viewer');
@@ -77,8 +67,7 @@ describe('dashboard refusals in Chromium', () => {
   });
 
   it('refuses an admin\'s refund form without its CSRF token, and another account\'s payment by URL', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await signIn(context, 'admin@shop.test');
+    const { context, page } = await signInToDashboard(browser, gw.url, { email: 'admin@shop.test', password: PASSWORD });
     await page.goto(`${gw.url}/dashboard/payments/${paidId}`);
     const form = page.locator('form[action*="/refund"]');
     assert.equal(await form.count(), 1);

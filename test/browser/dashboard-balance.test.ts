@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createAccount, createApiKeys, createIdGenerator } from '../../src/gateway/index.js';
 import { createOperator } from '../../src/gateway/core/operators.js';
 import { CSV_COLUMNS } from '../../src/gateway/core/settlement_report.js';
+import { signInToDashboard } from '../support/dashboard-browser.js';
 import { launchChromium, saveScreenshot } from '../support/browser-harness.js';
 import { startPaymentStack, type PaymentStack } from '../support/e2e-harness.js';
 import { api } from '../support/gateway-server.js';
@@ -37,16 +38,7 @@ describe('dashboard balance and API keys in Chromium', () => {
   });
 
   async function signedIn(): Promise<{ page: Page; problems: string[]; close: () => Promise<void> }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', acceptDownloads: true });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
-    page.on('pageerror', (error) => problems.push(error.message));
-    await page.goto(`${stack.gateway.url}/dashboard/login?lang=en`);
-    await page.getByLabel('E-mail').fill('ops@tea.test');
-    await page.getByLabel('Password').fill('a long enough secret');
-    await page.getByLabel('Password').press('Enter');
-    await page.getByTestId('home-title').waitFor();
+    const { context, page, problems } = await signInToDashboard(browser, stack.gateway.url, { email: 'ops@tea.test', password: 'a long enough secret' }, { context: { locale: 'en-GB', acceptDownloads: true } });
     return { page, problems, close: () => context.close() };
   }
 

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { createIdGenerator, systemClock } from '../../src/gateway/index.js';
 import { createOperator } from '../../src/gateway/core/operators.js';
+import { signInToDashboard } from '../support/dashboard-browser.js';
 import { launchChromium, saveScreenshot } from '../support/browser-harness.js';
 import { api, startTestGateway } from '../support/gateway-server.js';
 import type { TestGateway } from '../support/gateway-server.js';
@@ -44,16 +45,7 @@ describe('dashboard Developers pages in Chromium', () => {
     for (let i = 0; i < 200 && receiver.received.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(receiver.received[0]?.status, 500, 'the receiver refused the first delivery');
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
-    page.on('pageerror', (error) => problems.push(error.message));
-    await page.goto(`${gw.url}/dashboard/login`);
-    await page.getByLabel('电子邮箱').fill('dev@shop.test');
-    await page.getByLabel('密码').fill('a long enough secret');
-    await page.getByLabel('密码').press('Enter');
-    await page.getByTestId('home-title').waitFor();
+    const { context, page, problems } = await signInToDashboard(browser, gw.url, { email: 'dev@shop.test', password: 'a long enough secret' }, { lang: 'zh' });
 
     // Developers → Webhooks (Chinese), then the failing endpoint.
     // (Developers' first tab, API keys, is another page module's: start from the Webhooks URL of api.md §8.)

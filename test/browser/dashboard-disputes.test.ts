@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { createIdGenerator } from '../../src/gateway/index.js';
 import { createOperator } from '../../src/gateway/core/operators.js';
+import { signInToDashboard } from '../support/dashboard-browser.js';
 import { launchChromium, saveScreenshot } from '../support/browser-harness.js';
 import { api } from '../support/gateway-server.js';
 import { startPaymentStack } from '../support/e2e-harness.js';
@@ -40,17 +41,7 @@ describe('dashboard disputes in Chromium', () => {
     const opened = await openDispute(stack, paid.paymentId, { type: 'escalation', reasonCode: 'GOODS_NOT_RECEIVED', reasonMessage: 'the tea never came', dueInDays: 7 });
     const dispute = await gatewayDispute(stack, paid, opened.disputeRequestId);
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
-    page.on('pageerror', (error) => problems.push(error.message));
-
-    await page.goto(`${stack.gateway.url}/dashboard/login?lang=en`);
-    await page.getByLabel('E-mail').fill('ops@tea.test');
-    await page.getByLabel('Password').fill('a long enough secret');
-    await page.getByLabel('Password').press('Enter');
-    await page.getByTestId('home-title').waitFor();
+    const { context, page, problems } = await signInToDashboard(browser, stack.gateway.url, { email: 'ops@tea.test', password: 'a long enough secret' });
 
     await page.getByTestId('nav-disputes').click();
     await page.getByTestId('disputes-title').waitFor();
@@ -109,13 +100,7 @@ describe('dashboard disputes in Chromium', () => {
     const session = await createSession(stack.gateway, { mode: 'payment', success_url: 'https://tea.test/ok', customer_email: 'li@tea.test', line_items: [{ price_data: { currency: 'HKD', unit_amount: 12800, product: product.body.id }, quantity: 2 }, inlineItem('Gift box', 1500, 1, 'HKD')] });
     assert.equal(session.status, 200, session.text);
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
-    const page = await context.newPage();
-    await page.goto(`${stack.gateway.url}/dashboard/login`);
-    await page.getByLabel('电子邮箱').fill('ops@tea.test');
-    await page.getByLabel('密码').fill('a long enough secret');
-    await page.getByLabel('密码').press('Enter');
-    await page.getByTestId('home-title').waitFor();
+    const { context, page } = await signInToDashboard(browser, stack.gateway.url, { email: 'ops@tea.test', password: 'a long enough secret' }, { lang: 'zh' });
     await page.getByTestId('nav-checkout').click();
     await page.getByTestId('sessions-title').waitFor();
     assert.equal(await page.getByTestId('session-row').first().getAttribute('data-id'), session.body.id);

@@ -1,4 +1,5 @@
 import { PAYMENT_INTENT_STATUSES, transition } from '../domain/payment_intents.js';
+import { DAY_MS, utcDayStart } from '../domain/days.js';
 import type { PaymentIntentStatus } from '../domain/payment_intents.js';
 import { CURRENCIES, currencyInfo } from '../domain/money.js';
 import { invalidRequest, resourceMissing } from '../errors.js';
@@ -45,8 +46,6 @@ export type SearchTarget =
   | { kind: 'merchant_order_id'; value: string }
   | { kind: 'metadata'; key: string; value: string };
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const METADATA_KEY = /^[A-Za-z0-9_.-]{1,40}$/;
 /** Values longer than this cannot be a stored merchant_order_id or metadata value (api.md limits). */
 const SEARCH_LENGTH_MAX = 500;
@@ -75,11 +74,8 @@ export function parseSearch(text: string): SearchTarget | null {
 
 /** A `YYYY-MM-DD` date as the UTC midnight it starts at. */
 function dateStart(text: string, param: string): number {
-  const match = DATE.exec(text);
-  const ms = match === null ? NaN : Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
-  if (match === null || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== text) {
-    throw invalidRequest('parameter_invalid', `"${text}" is not a date: use YYYY-MM-DD (UTC).`, param);
-  }
+  const ms = utcDayStart(text);
+  if (ms === null) throw invalidRequest('parameter_invalid', `"${text}" is not a date: use YYYY-MM-DD (UTC).`, param);
   return ms;
 }
 

@@ -1,4 +1,5 @@
 import { sumBalanceTransactionsCreatedBetween, listBalanceTransactionsCreatedBetween } from '../store/balance_transactions.js';
+import { DAY_MS, utcDayStart } from '../domain/days.js';
 import type { BalanceTransactionLine } from '../store/balance_transactions.js';
 import type { Database } from '../store/database.js';
 import type { BalanceTransactionRow } from '../store/schema.js';
@@ -12,7 +13,6 @@ import type { Scope } from '../store/scope.js';
  * this module never calls out.
  */
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface CurrencyTotal {
   livemode: boolean;
@@ -54,16 +54,11 @@ export class ReportDateError extends RangeError {}
 
 /** `YYYY-MM-DD` → the UTC day [00:00, 24:00) in ms; throws ReportDateError on anything else. */
 export function utcDay(date: string): { fromMs: number; toMs: number } {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  const fromMs = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : NaN;
-  if (!match || Number.isNaN(fromMs) || new Date(fromMs).toISOString().slice(0, 10) !== date) throw new ReportDateError(`must be a calendar date YYYY-MM-DD, got ${date}`);
+  const fromMs = utcDayStart(date);
+  if (fromMs === null) throw new ReportDateError(`must be a calendar date YYYY-MM-DD, got ${date}`);
   return { fromMs, toMs: fromMs + DAY_MS };
 }
 
-/** The UTC date (`YYYY-MM-DD`) of a moment. */
-export function utcDateOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
 
 /**
  * The day's totals, summed by the database (one grouped query on the created index), so a page

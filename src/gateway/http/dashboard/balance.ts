@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { retrieveBalance } from '../../core/balance.js';
 import { listBalanceTransactionRows } from '../../core/dashboard_balance.js';
-import { ReportDateError, settlementDay, settlementDayReport, settlementReportCsv, utcDateOf, utcDay } from '../../core/settlement_report.js';
+import { ReportDateError, settlementDay, settlementDayReport, settlementReportCsv, utcDay } from '../../core/settlement_report.js';
+import { utcDateOf } from '../../domain/days.js';
 import { parameterInvalid } from '../../errors.js';
 import { routeAuth } from '../context.js';
 import { queryParam } from '../pages/html.js';

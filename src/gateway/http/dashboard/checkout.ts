@@ -16,10 +16,10 @@ import { CHECKOUT_TEXT } from './checkout_text.js';
 import type { CatalogFormState } from './checkout_views.js';
 import { formField } from './session.js';
 import { modePath, withParam } from './views.js';
-import { listLimitOf } from './disputes.js';
 import type { DashboardKit } from './kit.js';
 import { locationOf, operatorOf, scopeOf } from './kit.js';
 import { sendDashboardPage } from './page.js';
+import { enumQuery, listLimitOf } from './query.js';
 import { PRODUCTS_PATH, SESSIONS_PATH, productDetailPage, productsListPage, sessionDetailPage, sessionsListPage } from './checkout_views.js';
 
 /**
@@ -35,18 +35,12 @@ function keysetOf(req: FastifyRequest): KeysetParams {
 }
 
 function sessionStatusOf(req: FastifyRequest): CheckoutSessionStatus | null {
-  const value = queryParam(req.query, 'status');
-  if (value === undefined) return null;
-  const known = CHECKOUT_SESSION_STATUSES.find((status) => status === value);
-  if (known === undefined) throw invalidRequest('parameter_invalid', `Invalid status '${value}': use one of ${CHECKOUT_SESSION_STATUSES.join(', ')}.`, 'status');
-  return known;
+  return enumQuery(req.query, 'status', CHECKOUT_SESSION_STATUSES);
 }
 
 function activeOf(req: FastifyRequest): boolean | null {
-  const value = queryParam(req.query, 'active');
-  if (value === undefined) return null;
-  if (value !== 'true' && value !== 'false') throw invalidRequest('parameter_invalid', `Invalid active '${value}': use true or false.`, 'active');
-  return value === 'true';
+  const value = enumQuery(req.query, 'active', ['true', 'false']);
+  return value === null ? null : value === 'true';
 }
 
 const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;

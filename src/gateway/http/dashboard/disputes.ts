@@ -3,16 +3,17 @@ import type { RequestContext } from '../../core/context.js';
 import { DISPUTE_STATUS_FILTERS, disputeDetail, listDisputesPage } from '../../core/dashboard_disputes.js';
 import type { DisputeDetail, DisputeListOrder, DisputeStatusFilter } from '../../core/dashboard_disputes.js';
 import { closeDispute, updateDispute } from '../../core/disputes.js';
+import { DAY_MS, utcDayStart } from '../../domain/days.js';
 import { EVIDENCE_FIELDS } from '../../domain/disputes.js';
 import type { EvidenceField } from '../../domain/disputes.js';
 import { ApiError, invalidRequest } from '../../errors.js';
-import { LIST_LIMIT_MAX } from '../../store/pagination.js';
 import { routeAuth } from '../context.js';
 import { queryParam } from '../pages/html.js';
 import { auditedAction, refusedToViewer } from './actions.js';
 import type { DashboardKit } from './kit.js';
 import { locationOf, operatorOf, scopeOf } from './kit.js';
 import { sendDashboardPage } from './page.js';
+import { enumQuery, listLimitOf } from './query.js';
 import { formField } from './session.js';
 import { DISPUTES_TEXT } from './disputes_text.js';
 import { DISPUTES_PATH, disputeDetailPage, disputePath, disputesListPage } from './disputes_views.js';
@@ -26,44 +27,26 @@ import { withParam } from './views.js';
  * an audited action, and only for admins.
  */
 
-const DAY_MS = 24 * 3600_000;
 const DONE = ['saved', 'submitted', 'accepted', 'refused'] as const;
 type Done = (typeof DONE)[number];
 
 function statusFilterOf(req: FastifyRequest): DisputeStatusFilter | null {
-  const value = queryParam(req.query, 'status');
-  if (value === undefined) return null;
-  const known = DISPUTE_STATUS_FILTERS.find((filter) => filter === value);
-  if (known === undefined) throw invalidRequest('parameter_invalid', `Invalid status '${value}': use one of ${DISPUTE_STATUS_FILTERS.join(', ')}.`, 'status');
-  return known;
+  return enumQuery(req.query, 'status', DISPUTE_STATUS_FILTERS);
 }
 
 function orderOf(req: FastifyRequest): DisputeListOrder | null {
-  const value = queryParam(req.query, 'order');
-  if (value === undefined) return null;
-  if (value !== 'created' && value !== 'deadline') throw invalidRequest('parameter_invalid', `Invalid order '${value}': use created or deadline.`, 'order');
-  return value;
+  return enumQuery(req.query, 'order', ['created', 'deadline']);
 }
 
 /** `due_before=YYYY-MM-DD`: disputes due on that UTC day or earlier, i.e. before the next day begins. */
 function dueBeforeOf(req: FastifyRequest): { text: string; ms: number } | null {
   const value = queryParam(req.query, 'due_before');
   if (value === undefined) return null;
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  const ms = match === null ? NaN : Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
+  const ms = utcDayStart(value);
+  if (ms === null) {
     throw invalidRequest('parameter_invalid', `Invalid due_before '${value}': use a date as YYYY-MM-DD.`, 'due_before');
   }
   return { text: value, ms: ms + DAY_MS };
-}
-
-/** `limit=1…100` rows a page (the API's bounds); the page's own size when absent. */
-export function listLimitOf(req: FastifyRequest): { limit?: number } {
-  const value = queryParam(req.query, 'limit');
-  if (value === undefined) return {};
-  const limit = /^\d{1,3}$/.test(value) ? Number(value) : NaN;
-  if (!(limit >= 1 && limit <= LIST_LIMIT_MAX)) throw invalidRequest('parameter_invalid', `Invalid limit '${value}': use a whole number from 1 to ${LIST_LIMIT_MAX}.`, 'limit');
-  return { limit };
 }
 
 function idOf(req: FastifyRequest): string {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { DAY_MS, utcDayStart } from '../../domain/days.js';
 import type { ListParams } from '../../core/lists.js';
 import { getRequestLog, listRequestLogs } from '../../core/request_logs.js';
 import type { RequestLogFilter } from '../../core/request_logs.js';
@@ -19,7 +20,6 @@ import { sendDashboardPage } from './page.js';
  */
 
 const LOGS_PER_PAGE = 30;
-const DAY_MS = 24 * 60 * 60 * 1000;
 export const LOG_METHODS = ['GET', 'POST', 'DELETE'] as const;
 
 /** The filters of the query, checked: a malformed one is a 400 page naming it. */
@@ -46,8 +46,8 @@ export function logFilters(query: unknown): { view: LogFilterView; filter: Reque
   }
   let created: ListParams['created'] = null;
   if (date !== undefined) {
-    const start = /^\d{4}-\d{2}-\d{2}$/.test(date) ? Date.parse(`${date}T00:00:00Z`) : Number.NaN;
-    if (Number.isNaN(start) || new Date(start).toISOString().slice(0, 10) !== date) {
+    const start = utcDayStart(date);
+    if (start === null) {
       throw invalidRequest('parameter_invalid', `Invalid date: "${date}". Use YYYY-MM-DD (UTC).`, 'date');
     }
     created = { gte: start, lt: start + DAY_MS };
