@@ -47,9 +47,9 @@ describe('dashboard Developers pages in Chromium', () => {
 
     const { context, page, problems } = await signInToDashboard(browser, gw.url, { email: 'dev@shop.test', password: 'a long enough secret' }, { lang: 'zh' });
 
-    // Developers → Webhooks (Chinese), then the failing endpoint.
-    // (Developers' first tab, API keys, is another page module's: start from the Webhooks URL of api.md §8.)
-    await page.goto(`${gw.url}/dashboard/webhooks`);
+    // Developers (its first tab is API keys) → Webhooks (Chinese), then the failing endpoint.
+    await page.getByTestId('nav-developers').click();
+    await page.getByTestId('tab-webhooks').click();
     await page.getByTestId('webhooks-title').waitFor();
     assert.equal(await page.getByTestId('webhooks-title').textContent(), 'Webhook 端点');
     await saveScreenshot(page, 'dashboard-webhooks');
