@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, sql } from 'kysely';
 import type { DatabaseConnection, Driver, SqliteDatabase, Transaction } from 'kysely';
 import pg from 'pg';
 import { databaseKind } from '../config.js';
+import { CurrentSchemaPostgresDialect } from './pg_introspector.js';
 import type { Tables } from './schema.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
@@ -105,7 +106,7 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Database {
     ...(options.searchPath === undefined ? {} : { options: `-c search_path=${options.searchPath}` }),
     types: { getTypeParser: pgTypeParser as typeof pg.types.getTypeParser },
   });
-  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Tables>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
   return { kind: 'postgres', db, pool, close: () => db.destroy() };
 }
 
