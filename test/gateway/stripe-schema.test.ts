@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, seedWebRequest, type ApiResponse } from '../support/gateway-server.js';
 import { codeValueOf, payInWallet, startPaymentStack, waitUntil, type PaymentStack } from '../support/e2e-harness.js';
-import { createSession, openPage, pagePathOf, seedSessionRequest } from '../support/checkout-support.js';
+import { openPage, pagePathOf, seedSessionRequest } from '../support/checkout-support.js';
 import { EVIDENCE, gatewayDispute, openDispute, paidCharge } from '../support/dispute-support.js';
 import { StripeSpec, type SchemaProblem } from '../support/stripe-schema.js';
 
