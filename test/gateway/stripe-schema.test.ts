@@ -5,6 +5,7 @@ import { codeValueOf, payInWallet, startPaymentStack, waitUntil, type PaymentSta
 import { openPage, pagePathOf, seedSessionRequest } from '../support/checkout-support.js';
 import { EVIDENCE, gatewayDispute, openDispute, paidCharge } from '../support/dispute-support.js';
 import { StripeSpec, type SchemaProblem } from '../support/stripe-schema.js';
+import { startReceiver, type Receiver } from '../support/webhook-harness.js';
 
 /**
  * Every object Zhifu returns, checked against Stripe's own schema for it (Stripe's OpenAPI
@@ -26,6 +27,7 @@ import { StripeSpec, type SchemaProblem } from '../support/stripe-schema.js';
  */
 describe('every object Zhifu returns has the shape of Stripe\'s schema for it', () => {
   let stack: PaymentStack;
+  let receiver: Receiver;
   let key = '';
   const spec = new StripeSpec();
   /** Operations (`GET /v1/charges/{charge}`) whose responses were checked, and the problems found. */
@@ -36,9 +38,14 @@ describe('every object Zhifu returns has the shape of Stripe\'s schema for it', 
   before(async () => {
     stack = await startPaymentStack();
     key = stack.gateway.secretKey;
+    // Every event is also delivered: the bodies a merchant's endpoint receives are checked too.
+    receiver = await startReceiver();
+    const subscribed = await api(stack.gateway, 'POST', '/v1/webhook_endpoints', { key, json: { url: receiver.url, enabled_events: ['*'] } });
+    assert.equal(subscribed.status, 200, subscribed.text);
   });
   after(async () => {
     await stack.stop();
+    await receiver.close();
   });
 
   const record = (what: string, found: SchemaProblem[]) => {
@@ -236,10 +243,14 @@ describe('every object Zhifu returns has the shape of Stripe\'s schema for it', 
 
     // Every event, page by page.
     const types = new Set<string>();
+    const eventIds: string[] = [];
     let startingAfter = '';
     for (;;) {
       const page = await call('GET', `/v1/events?limit=100${startingAfter === '' ? '' : `&starting_after=${startingAfter}`}`, 200);
-      for (const event of page.body.data as { id: string; type: string }[]) types.add(event.type);
+      for (const event of page.body.data as { id: string; type: string }[]) {
+        types.add(event.type);
+        eventIds.push(event.id);
+      }
       if (!page.body.has_more) break;
       startingAfter = page.body.data.at(-1).id;
     }
@@ -247,6 +258,17 @@ describe('every object Zhifu returns has the shape of Stripe\'s schema for it', 
     await call('GET', `/v1/events/${anyEvent.id}`, 200);
     for (const type of ['payment_intent.created', 'payment_intent.succeeded', 'payment_intent.canceled', 'charge.succeeded', 'charge.refunded', 'refund.created', 'checkout.session.completed', 'checkout.session.expired', 'charge.dispute.created', 'charge.dispute.closed', 'product.created', 'product.deleted', 'price.created']) {
       assert.ok(types.has(type), `an event ${type} was checked (seen: ${[...types].sort().join(', ')})`);
+    }
+
+    // The same events as delivered to the endpoint subscribed to all of them before the flows ran.
+    await waitUntil(() => {
+      const delivered = new Set(receiver.received.map((r) => r.eventId));
+      return eventIds.every((id) => delivered.has(id)) || null;
+    }, `all ${eventIds.length} events delivered`, 20_000);
+    for (const delivery of receiver.received) {
+      const event = JSON.parse(delivery.body) as unknown;
+      record(`webhook ${delivery.eventType} ${delivery.eventId}`, spec.validateSchema('event', event));
+      inspect(`webhook ${delivery.eventType}`, event);
     }
     assertConforms();
   });
