@@ -66,7 +66,7 @@ describe('Products and Prices (api.md §6)', () => {
 
     const inline = await post('/v1/prices', { currency: 'HKD', unit_amount: 500, product_data: { name: 'Tea set' }, recurring: { interval: 'month' } });
     assert.equal(inline.status, 200, inline.text);
-    assert.deepEqual([inline.body.type, inline.body.recurring], ['recurring', { interval: 'month', interval_count: 1 }]);
+    assert.deepEqual([inline.body.type, inline.body.recurring], ['recurring', { aggregate_usage: null, interval: 'month', interval_count: 1, trial_period_days: null, usage_type: 'licensed' }]);
     const inlineProduct = await get(`/v1/products/${inline.body.product}`);
     assert.equal(inlineProduct.body.name, 'Tea set');
 
@@ -125,6 +125,6 @@ describe('Products and Prices (api.md §6)', () => {
   it('accepts form bodies in bracket notation', async () => {
     const response = await api(gw, 'POST', '/v1/prices', { key: gw.secretKey, form: 'currency=eur&unit_amount=250&product_data[name]=Scone&product_data[metadata][k]=v&recurring[interval]=week&recurring[interval_count]=2' });
     assert.equal(response.status, 200, response.text);
-    assert.deepEqual([response.body.currency, response.body.unit_amount, response.body.recurring], ['EUR', 250, { interval: 'week', interval_count: 2 }]);
+    assert.deepEqual([response.body.currency, response.body.unit_amount, response.body.recurring], ['EUR', 250, { aggregate_usage: null, interval: 'week', interval_count: 2, trial_period_days: null, usage_type: 'licensed' }]);
   });
 });

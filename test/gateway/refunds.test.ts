@@ -93,7 +93,7 @@ describe('refunds through Alipay+', () => {
     assert.match(refund.body.id, /^re_\d{19}$/);
     assert.deepEqual(
       [refund.body.object, refund.body.amount, refund.body.currency, refund.body.status, refund.body.charge, refund.body.payment_intent, refund.body.reason, refund.body.failure_reason, refund.body.metadata],
-      ['refund', 2000, 'CNY', 'succeeded', ch, pi, 'requested_by_customer', null, { ticket: 'T-1' }],
+      ['refund', 2000, 'CNY', 'succeeded', ch, pi, 'requested_by_customer', undefined, { ticket: 'T-1' }],
     );
     const after = await charge(ch);
     assert.deepEqual([after.amount, after.amount_refunded, after.refunded], [2000, 2000, true]);

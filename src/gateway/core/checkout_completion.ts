@@ -40,6 +40,11 @@ export function sessionView(row: CheckoutSessionRow, intent: PaymentIntentRow, l
     billing_address_collection: 'auto',
     locale: row.locale,
     metadata: JSON.parse(row.metadata) as unknown,
+    // Fields Stripe's schema requires for features Zhifu's checkout does not have: off or empty.
+    automatic_tax: { enabled: false, status: null },
+    custom_fields: [],
+    custom_text: { shipping_address: null, submit: null },
+    shipping_options: [],
     ...(lineItems === undefined ? {} : { line_items: lineItems }),
   };
 }

@@ -488,7 +488,8 @@ async function confirmForPage(deps: CoreDeps, page: CheckoutPageState, request: 
   const ctx: RequestContext = { scope, requestId: null, idempotency: null };
   try {
     await confirmPaymentIntent(deps, ctx, page.intent.id, {
-      payment_method_data: { type: 'alipay' },
+      // The shopper's e-mail given with the session is the payment method's (and so the charge's) billing e-mail, as on Stripe's checkout.
+      payment_method_data: { type: 'alipay', ...(page.session.customer_email === null ? {} : { billing_details: { email: page.session.customer_email } }) },
       payment_method_options: { alipay: { terminal_type: request.terminalType, os_type: request.osType, client_ip: request.clientIp } },
       return_url: request.returnUrl,
     });

@@ -321,6 +321,8 @@ async function recordSuccessInTx(
     description: current.description,
     metadata: current.metadata,
     customer: current.customer,
+    // Stripe's charge keeps the payment method's billing details as they were when it was paid.
+    billing_details: (await findPaymentMethodByAccountAndId(tx, { accountId: attempt.account_id, livemode: attempt.livemode === 1 }, attempt.payment_method_id))?.billing_details ?? null,
   };
   charge.balance_transaction = await recordChargeBalanceInTx(tx, deps, charge, attempt.payment_request_id, details.settlement ?? null);
   await insertChargeForSucceededAttempt(tx, charge);

@@ -43,6 +43,11 @@ export interface UpdatePriceParams {
   metadata?: Record<string, string | null> | null;
 }
 
+/** Stripe's `recurring` with every field it requires; Zhifu bills no usage, so it is `licensed`, per one interval unless given. */
+function recurringView(recurring: Recurring): ApiObject {
+  return { aggregate_usage: null, interval: recurring.interval, interval_count: recurring.interval_count ?? 1, trial_period_days: null, usage_type: 'licensed' };
+}
+
 /** The Price object; `product` is its id, or the whole Product when given (line items expand it). */
 export function priceView(row: PriceRow, product?: ProductRow): ApiObject {
   return {
@@ -56,7 +61,7 @@ export function priceView(row: PriceRow, product?: ProductRow): ApiObject {
     unit_amount_decimal: String(row.unit_amount),
     product: product === undefined ? row.product_id : productView(product),
     type: row.type,
-    recurring: row.recurring === null ? null : (JSON.parse(row.recurring) as unknown),
+    recurring: row.recurring === null ? null : recurringView(JSON.parse(row.recurring) as Recurring),
     billing_scheme: row.billing_scheme,
     lookup_key: row.lookup_key,
     nickname: row.nickname,

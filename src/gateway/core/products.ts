@@ -50,6 +50,8 @@ export function productView(row: ProductRow): ApiObject {
     images: JSON.parse(row.images) as unknown,
     metadata: JSON.parse(row.metadata) as unknown,
     type: 'good',
+    // Stripe's marketing feature list: Zhifu has no such feature.
+    features: [],
   };
 }
 

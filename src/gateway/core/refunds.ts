@@ -390,7 +390,8 @@ export function refundView(row: RefundRow): ApiObject {
     payment_intent: row.payment_intent_id,
     status: row.status,
     reason: row.reason,
-    failure_reason: row.failure_reason,
+    // Stripe's schema: a string, present only on a failed refund (never null).
+    ...(row.failure_reason === null ? {} : { failure_reason: row.failure_reason }),
     balance_transaction: row.balance_transaction,
     receipt_number: null,
     metadata: JSON.parse(row.metadata) as Metadata,

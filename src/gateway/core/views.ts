@@ -8,6 +8,9 @@ export type ApiObject = Record<string, unknown>;
 
 const json = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
+/** Stripe's billing_details with nothing known: every field present, null. */
+const NO_BILLING_DETAILS = { address: null, email: null, name: null, phone: null };
+
 export function paymentIntentView(row: PaymentIntentRow): ApiObject {
   return {
     id: row.id,
@@ -96,5 +99,6 @@ export function chargeView(row: ChargeRow): ApiObject {
     description: row.description,
     customer: row.customer,
     metadata: json(row.metadata),
+    billing_details: { ...NO_BILLING_DETAILS, ...(json(row.billing_details) as object | null) },
   };
 }

@@ -13,6 +13,7 @@ import { dashboardPayments } from './migrations_dashboard_payments.js';
 import { dashboardDisputes } from './migrations_dashboard_disputes.js';
 import { dashboardKeys } from './migrations_dashboard_keys.js';
 import { dashboardWebhooks } from './migrations_dashboard_webhooks.js';
+import { chargeBillingDetails } from './migrations_charge_billing.js';
 
 /* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -217,6 +218,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0075_dashboard_disputes': dashboardDisputes,
   '0080_dashboard_keys': dashboardKeys,
   '0085_dashboard_webhooks': dashboardWebhooks,
+  '0090_charge_billing_details': chargeBillingDetails,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -176,6 +176,8 @@ export interface ChargesTable {
   description: string | null;
   metadata: string;
   customer: string | null;
+  /** JSON: the payment method's billing details when the payment succeeded (null before migration 0090). */
+  billing_details: string | null;
 }
 
 export interface EventsTable {
