@@ -1,0 +1,35 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { EVENT_API_VERSION } from '../../core/event_views.js';
+import { withRouteAuth } from '../auth.js';
+import { buildOpenApiDocument } from './document.js';
+import type { DocumentedRoute } from './operation.js';
+
+/**
+ * swagger-ui's page loads only its own scripts (served from /docs/static), its own styles (it
+ * also sets inline styles) and the document from this gateway; nothing may come from elsewhere.
+ */
+export const DOCS_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * `GET /openapi.json` (the OpenAPI 3.1 document of the /v1 routes) and `GET /docs` (the
+ * reference page, swagger-ui rendering that document, its assets served by this gateway). Both
+ * take no API key. Registered after every /v1 route, so the document sees them all.
+ */
+export function registerOpenApiRoutes(app: FastifyInstance, routes: readonly DocumentedRoute[]): void {
+  withRouteAuth(app, 'none', (scope) => {
+    void scope.register(async (docs) => {
+      const document = buildOpenApiDocument(routes, EVENT_API_VERSION);
+      await docs.register(fastifySwagger, { mode: 'static', specification: { document: document as never } });
+      docs.get('/openapi.json', async (_req, reply) => reply.header('cache-control', 'no-cache').send(docs.swagger()));
+      await docs.register(fastifySwaggerUi, {
+        routePrefix: '/docs',
+        staticCSP: DOCS_CSP,
+        uiConfig: { deepLinking: true, docExpansion: 'list', defaultModelsExpandDepth: 0, tryItOutEnabled: false },
+        theme: { title: 'Zhifu API reference' },
+      });
+    });
+  });
+}
