@@ -32,8 +32,16 @@ const currency = t('string', 'ISO 4217, upper-case (a WooshPay convention).');
 const metadata: JsonSchema = { type: 'object', additionalProperties: { type: 'string' }, description: 'The merchant\'s key-value pairs.' };
 const minor = (description: string): JsonSchema => t('integer', `${description} In the smallest currency unit.`);
 
+/**
+ * An object's schema, its properties in the order the core's view writes them (`id`, `object`,
+ * …): Fastify's serializer writes declared properties in schema order, and an Idempotency-Key
+ * replay (the core's JSON.stringify) must be byte-for-byte the first answer. No `required`: the
+ * serializer would write required properties first.
+ */
 function object(objectName: string, properties: Record<string, JsonSchema>, description: string): JsonSchema {
-  return { type: 'object', description, properties: { object: constant(objectName), ...properties }, required: ['object'], additionalProperties: true };
+  const { id: idSchema, ...rest } = properties;
+  const ordered = idSchema === undefined ? { object: constant(objectName), ...rest } : { id: idSchema, object: constant(objectName), ...rest };
+  return { type: 'object', description, properties: ordered, additionalProperties: true };
 }
 
 const paymentIntent = object('payment_intent', {
@@ -94,11 +102,11 @@ const charge = object('charge', {
   payment_method: nullable('string'),
   payment_method_details: open('`type: alipay` with the wallet\'s buyer id, transaction id and wallet.'),
   balance_transaction: expandable('balance_transaction', 'The BalanceTransaction (`txn_…`), null until settled.'),
-  refunds: { anyOf: [{ type: 'null' }, ref('list')], description: 'The refunds (a list), with `expand[]`.' },
   disputed: t('boolean'),
   description: nullable('string'),
   customer: nullable('string'),
   metadata,
+  refunds: { anyOf: [{ type: 'null' }, ref('list')], description: 'The refunds (a list), with `expand[]`.' },
 }, 'A Charge: the money the wallet moved for a PaymentIntent.');
 
 const refund = object('refund', {
@@ -285,7 +293,6 @@ const list: JsonSchema = {
   type: 'object',
   description: 'A page of a list (api.md §1).',
   properties: { object: constant('list'), url: t('string'), has_more: t('boolean'), data: arrayOf(open()) },
-  required: ['object', 'data', 'has_more'],
   additionalProperties: true,
 };
 const listOf = (name: ObjectName): JsonSchema => ({ ...list, description: `A page of ${name} objects.`, properties: { ...(list.properties as object), data: arrayOf(ref(name)) } });
@@ -294,7 +301,6 @@ const searchResult: JsonSchema = {
   type: 'object',
   description: 'A page of search results.',
   properties: { object: constant('search_result'), url: t('string'), has_more: t('boolean'), next_page: nullable('string'), data: arrayOf(ref('payment_intent')) },
-  required: ['object', 'data', 'has_more'],
   additionalProperties: true,
 };
 
@@ -307,9 +313,9 @@ const error: JsonSchema = {
       type: 'object',
       additionalProperties: true,
       properties: {
-        type: { type: 'string', enum: ['api_error', 'card_error', 'idempotency_error', 'invalid_request_error', 'rate_limit_error', 'authentication_error'] },
-        code: t('string'),
+        type: t('string', '`invalid_request_error`, `api_error`, `card_error`, `idempotency_error`, …'),
         message: t('string'),
+        code: t('string'),
         param: t('string', 'The offending parameter, in bracket notation.'),
         decline_code: t('string'),
         payment_intent: open('The PaymentIntent, when a confirm failed.'),
