@@ -35,6 +35,9 @@ import { registerPriceRoutes } from './routes/prices.js';
 import { registerProductRoutes } from './routes/products.js';
 import { publicUrlOf, registerCheckoutPages } from './pages/checkout.js';
 import { registerDashboard } from './dashboard/index.js';
+import { collectOperations } from './openapi/operation.js';
+import { sharedSchemas } from './openapi/objects.js';
+import { registerOpenApiRoutes } from './openapi/routes.js';
 import './context.js';
 
 export interface GatewayAppOptions {
@@ -80,6 +83,9 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   app.decorate('core', core);
   // Before any route: every route must declare who may call it (auth.ts).
   app.decorate('declaredRoutes', requireDeclaredAuth(app));
+  // After it (it settles each route's auth): every /v1 route with its schemas, for /openapi.json.
+  const operations = collectOperations(app);
+  for (const schema of sharedSchemas()) app.addSchema(schema);
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('Request-Id', req.id);
     checkQuery(req.query);
@@ -122,5 +128,6 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   const alipayPlus = options.alipayPlus;
   // Inbound Alipay+ traffic carries no API key: notifications prove themselves by their signature, returns by their token.
   if (alipayPlus) withRouteAuth(app, 'none', (scope) => registerAlipayPlusRoutes(scope, alipayPlus));
+  registerOpenApiRoutes(app, operations);
   return app;
 }

@@ -11,6 +11,7 @@ import { array, httpUrl, integer, metadata, notUnsettable, object, oneOf, parseP
 import { contextOf, routeAuth } from '../context.js';
 import { priceDataShape } from './prices.js';
 import { listEnvelope, listShape, objectId } from './schemas.js';
+import { operation } from '../openapi/operation.js';
 
 /**
  * A merchant page the shopper is sent to: an http(s) URL, or a bare host and path as in the
@@ -40,6 +41,7 @@ export const createSessionShape = {
   locale: oneOf(['auto', 'zh', 'zh-HK', 'zh-TW', 'en']),
   billing_address_collection: oneOf(['auto', 'required']),
 };
+const lineItemsShape = { limit: listShape.limit, starting_after: listShape.starting_after, ending_before: listShape.ending_before };
 const listSessionsShape = { ...listShape, status: oneOf(['open', 'complete', 'expired']), payment_intent: objectId('pi') };
 
 const idOf = (req: FastifyRequest) => parseParams({ id: required(objectId('cs')) }, req.params).id;
@@ -52,21 +54,21 @@ const queryOf = (req: FastifyRequest) => ({ ...((req.body as object | undefined)
  */
 export function registerCheckoutSessionRoutes(app: FastifyInstance, publicUrl: () => string): void {
   const core = app.core;
-  app.post('/v1/checkout/sessions', routeAuth('secret'), async (req) => createCheckoutSession(core, contextOf(req), parseParams(createSessionShape, req.body), publicUrl()));
+  app.post('/v1/checkout/sessions', { ...routeAuth('secret'), ...operation('checkout.session', { operationId: 'CreateCheckoutSession', summary: 'Create a Checkout Session', body: createSessionShape }) }, async (req) => createCheckoutSession(core, contextOf(req), parseParams(createSessionShape, req.body), publicUrl()));
   const list = async (req: FastifyRequest) =>
     listEnvelope('/v1/checkout/sessions', await listCheckoutSessions(core, contextOf(req).scope, parseParams(listSessionsShape, queryOf(req))));
-  app.get('/v1/checkout/sessions', routeAuth('secret'), list);
+  app.get('/v1/checkout/sessions', { ...routeAuth('secret'), ...operation('checkout.session_list', { operationId: 'ListCheckoutSessions', summary: 'List Checkout Sessions', query: listSessionsShape }) }, list);
   // WooshPay's spelling of the list.
-  app.get('/v1/checkout/sessions/list', routeAuth('secret'), list);
-  app.get('/v1/checkout/sessions/:id', routeAuth('secret'), async (req) => {
+  app.get('/v1/checkout/sessions/list', { ...routeAuth('secret'), ...operation('checkout.session_list', { operationId: 'ListCheckoutSessionsWooshPay', summary: 'List Checkout Sessions (WooshPay spelling)', query: listSessionsShape }) }, list);
+  app.get('/v1/checkout/sessions/:id', { ...routeAuth('secret'), ...operation('checkout.session', { operationId: 'RetrieveCheckoutSession', summary: 'Retrieve a Checkout Session' }) }, async (req) => {
     parseParams({}, queryOf(req));
     return retrieveCheckoutSession(core, contextOf(req).scope, idOf(req));
   });
-  app.get('/v1/checkout/sessions/:id/line_items', routeAuth('secret'), async (req) => {
-    const page = parseParams({ limit: listShape.limit, starting_after: listShape.starting_after, ending_before: listShape.ending_before }, queryOf(req));
+  app.get('/v1/checkout/sessions/:id/line_items', { ...routeAuth('secret'), ...operation('line_item_list', { operationId: 'ListCheckoutSessionLineItems', summary: 'List the line items of a Checkout Session', query: lineItemsShape }) }, async (req) => {
+    const page = parseParams(lineItemsShape, queryOf(req));
     return listCheckoutSessionLineItems(core, contextOf(req).scope, idOf(req), page);
   });
-  app.post('/v1/checkout/sessions/:id/expire', routeAuth('secret'), async (req) => {
+  app.post('/v1/checkout/sessions/:id/expire', { ...routeAuth('secret'), ...operation('checkout.session', { operationId: 'ExpireCheckoutSession', summary: 'Expire a Checkout Session' }) }, async (req) => {
     parseParams({}, req.body);
     return expireCheckoutSession(core, contextOf(req), idOf(req));
   });

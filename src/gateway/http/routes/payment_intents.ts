@@ -6,6 +6,7 @@ import { clientSecretFor, contextOf, routeAuth } from '../context.js';
 import { LIST_LIMIT_MAX } from '../../store/pagination.js';
 import { clientSafeForPublishableKey } from '../publishable.js';
 import { listEnvelope, listShape, objectId } from './schemas.js';
+import { operation } from '../openapi/operation.js';
 
 const text = (max: number) => string({ max });
 /** Where the wallet sends the shopper back: http(s) only (never `javascript:`). */
@@ -63,21 +64,21 @@ const queryOf = (req: FastifyRequest) => ({ ...((req.body as object | undefined)
 
 export function registerPaymentIntentRoutes(app: FastifyInstance): void {
   const core = app.core;
-  app.post('/v1/payment_intents', routeAuth('secret'), async (req) => createPaymentIntent(core, contextOf(req), parseParams(createShape, req.body)));
-  app.get('/v1/payment_intents', routeAuth('secret'), async (req) => listEnvelope('/v1/payment_intents', await listPaymentIntents(core, contextOf(req).scope, parseParams(listIntentsShape, queryOf(req)))));
-  app.get('/v1/payment_intents/search', routeAuth('secret'), async (req) => {
+  app.post('/v1/payment_intents', { ...routeAuth('secret'), ...operation('payment_intent', { operationId: 'CreatePaymentIntent', summary: 'Create a PaymentIntent', body: createShape }) }, async (req) => createPaymentIntent(core, contextOf(req), parseParams(createShape, req.body)));
+  app.get('/v1/payment_intents', { ...routeAuth('secret'), ...operation('payment_intent_list', { operationId: 'ListPaymentIntents', summary: 'List PaymentIntents', query: listIntentsShape }) }, async (req) => listEnvelope('/v1/payment_intents', await listPaymentIntents(core, contextOf(req).scope, parseParams(listIntentsShape, queryOf(req)))));
+  app.get('/v1/payment_intents/search', { ...routeAuth('secret'), ...operation('search_result', { operationId: 'SearchPaymentIntents', summary: 'Search PaymentIntents', description: "WooshPay's search: `merchant_order_id:'x'`, `status:'succeeded'`, `metadata['k']:'v'`, joined with `AND`.", query: searchShape }) }, async (req) => {
     const result = await searchPaymentIntents(core, contextOf(req).scope, parseParams(searchShape, queryOf(req)));
     return { object: 'search_result', url: '/v1/payment_intents/search', has_more: result.hasMore, next_page: result.nextPage, data: result.data };
   });
-  app.get('/v1/payment_intents/:id', { ...routeAuth('publishable'), onSend: clientSafeForPublishableKey }, async (req) => {
+  app.get('/v1/payment_intents/:id', { ...routeAuth('publishable'), onSend: clientSafeForPublishableKey, ...operation('payment_intent', { operationId: 'RetrievePaymentIntent', summary: 'Retrieve a PaymentIntent', query: retrieveShape }) }, async (req) => {
     const params = parseParams(retrieveShape, queryOf(req));
     return retrievePaymentIntent(core, contextOf(req).scope, idOf(req), clientSecretFor(req, params.client_secret));
   });
-  app.post('/v1/payment_intents/:id', routeAuth('secret'), async (req) => updatePaymentIntent(core, contextOf(req), idOf(req), parseParams(updateShape, req.body)));
-  app.post('/v1/payment_intents/:id/confirm', { ...routeAuth('publishable'), onSend: clientSafeForPublishableKey }, async (req) => {
+  app.post('/v1/payment_intents/:id', { ...routeAuth('secret'), ...operation('payment_intent', { operationId: 'UpdatePaymentIntent', summary: 'Update a PaymentIntent', body: updateShape }) }, async (req) => updatePaymentIntent(core, contextOf(req), idOf(req), parseParams(updateShape, req.body)));
+  app.post('/v1/payment_intents/:id/confirm', { ...routeAuth('publishable'), onSend: clientSafeForPublishableKey, ...operation('payment_intent', { operationId: 'ConfirmPaymentIntent', summary: 'Confirm a PaymentIntent', body: confirmShape }) }, async (req) => {
     const id = idOf(req);
     const params = parseParams(confirmShape, req.body);
     return confirmPaymentIntent(core, contextOf(req), id, params, clientSecretFor(req, params.client_secret));
   });
-  app.post('/v1/payment_intents/:id/cancel', routeAuth('secret'), async (req) => cancelPaymentIntent(core, contextOf(req), idOf(req), parseParams(cancelShape, req.body)));
+  app.post('/v1/payment_intents/:id/cancel', { ...routeAuth('secret'), ...operation('payment_intent', { operationId: 'CancelPaymentIntent', summary: 'Cancel a PaymentIntent', body: cancelShape }) }, async (req) => cancelPaymentIntent(core, contextOf(req), idOf(req), parseParams(cancelShape, req.body)));
 }

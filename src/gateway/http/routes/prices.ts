@@ -5,6 +5,7 @@ import { AMOUNT_MAX_MINOR } from '../../domain/money.js';
 import { contextOf, routeAuth } from '../context.js';
 import { productDataShape } from './products.js';
 import { listEnvelope, listShape, objectId } from './schemas.js';
+import { operation } from '../openapi/operation.js';
 
 /** Recurring intervals are at most a year (Stripe). */
 const INTERVAL_COUNT_MAX = 365;
@@ -40,14 +41,14 @@ const queryOf = (req: FastifyRequest) => ({ ...((req.body as object | undefined)
 
 export function registerPriceRoutes(app: FastifyInstance): void {
   const core = app.core;
-  app.post('/v1/prices', routeAuth('secret'), async (req) => {
+  app.post('/v1/prices', { ...routeAuth('secret'), ...operation('price', { operationId: 'CreatePrice', summary: 'Create a Price', body: createPriceShape }) }, async (req) => {
     const { tax_behavior: _taxBehavior, ...params } = parseParams(createPriceShape, req.body);
     return createPrice(core, contextOf(req), params);
   });
-  app.get('/v1/prices', routeAuth('secret'), async (req) => listEnvelope('/v1/prices', await listPrices(core, contextOf(req).scope, parseParams(listPricesShape, queryOf(req)))));
-  app.get('/v1/prices/:id', routeAuth('secret'), async (req) => {
+  app.get('/v1/prices', { ...routeAuth('secret'), ...operation('price_list', { operationId: 'ListPrices', summary: 'List Prices', query: listPricesShape }) }, async (req) => listEnvelope('/v1/prices', await listPrices(core, contextOf(req).scope, parseParams(listPricesShape, queryOf(req)))));
+  app.get('/v1/prices/:id', { ...routeAuth('secret'), ...operation('price', { operationId: 'RetrievePrice', summary: 'Retrieve a Price' }) }, async (req) => {
     parseParams({}, queryOf(req));
     return retrievePrice(core, contextOf(req).scope, idOf(req));
   });
-  app.post('/v1/prices/:id', routeAuth('secret'), async (req) => updatePrice(core, contextOf(req), idOf(req), parseParams(updatePriceShape, req.body)));
+  app.post('/v1/prices/:id', { ...routeAuth('secret'), ...operation('price', { operationId: 'UpdatePrice', summary: 'Update a Price', body: updatePriceShape }) }, async (req) => updatePrice(core, contextOf(req), idOf(req), parseParams(updatePriceShape, req.body)));
 }

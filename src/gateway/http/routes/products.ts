@@ -3,6 +3,7 @@ import { createProduct, deleteProduct, listProducts, retrieveProduct, updateProd
 import { array, boolean, metadata, notUnsettable, parseParams, required, string } from '../schema.js';
 import { contextOf, routeAuth } from '../context.js';
 import { listEnvelope, listShape, objectId } from './schemas.js';
+import { operation } from '../openapi/operation.js';
 
 /** Stripe's bound on product images. */
 const IMAGES_MAX = 8;
@@ -32,14 +33,14 @@ const queryOf = (req: FastifyRequest) => ({ ...((req.body as object | undefined)
 
 export function registerProductRoutes(app: FastifyInstance): void {
   const core = app.core;
-  app.post('/v1/products', routeAuth('secret'), async (req) => createProduct(core, contextOf(req), parseParams(createProductShape, req.body)));
-  app.get('/v1/products', routeAuth('secret'), async (req) => listEnvelope('/v1/products', await listProducts(core, contextOf(req).scope, parseParams(listProductsShape, queryOf(req)))));
-  app.get('/v1/products/:id', routeAuth('secret'), async (req) => {
+  app.post('/v1/products', { ...routeAuth('secret'), ...operation('product', { operationId: 'CreateProduct', summary: 'Create a Product', body: createProductShape }) }, async (req) => createProduct(core, contextOf(req), parseParams(createProductShape, req.body)));
+  app.get('/v1/products', { ...routeAuth('secret'), ...operation('product_list', { operationId: 'ListProducts', summary: 'List Products', query: listProductsShape }) }, async (req) => listEnvelope('/v1/products', await listProducts(core, contextOf(req).scope, parseParams(listProductsShape, queryOf(req)))));
+  app.get('/v1/products/:id', { ...routeAuth('secret'), ...operation('product', { operationId: 'RetrieveProduct', summary: 'Retrieve a Product' }) }, async (req) => {
     parseParams({}, queryOf(req));
     return retrieveProduct(core, contextOf(req).scope, idOf(req));
   });
-  app.post('/v1/products/:id', routeAuth('secret'), async (req) => updateProduct(core, contextOf(req), idOf(req), parseParams(updateProductShape, req.body)));
-  app.delete('/v1/products/:id', routeAuth('secret'), async (req) => {
+  app.post('/v1/products/:id', { ...routeAuth('secret'), ...operation('product', { operationId: 'UpdateProduct', summary: 'Update a Product', body: updateProductShape }) }, async (req) => updateProduct(core, contextOf(req), idOf(req), parseParams(updateProductShape, req.body)));
+  app.delete('/v1/products/:id', { ...routeAuth('secret'), ...operation('deleted_product', { operationId: 'DeleteProduct', summary: 'Delete a Product' }) }, async (req) => {
     parseParams({}, queryOf(req));
     return deleteProduct(core, contextOf(req), idOf(req));
   });
