@@ -106,6 +106,12 @@ const charge = object('charge', {
   description: nullable('string'),
   customer: nullable('string'),
   metadata,
+  billing_details: {
+    type: 'object',
+    description: 'Billing details of the payment method when the charge was paid (null fields when nothing is known).',
+    properties: { address: openOrNull(), email: nullable('string'), name: nullable('string'), phone: nullable('string') },
+    additionalProperties: true,
+  },
   refunds: { anyOf: [{ type: 'null' }, ref('list')], description: 'The refunds (a list), with `expand[]`.' },
 }, 'A Charge: the money the wallet moved for a PaymentIntent.');
 
@@ -119,7 +125,7 @@ const refund = object('refund', {
   payment_intent: expandable('payment_intent', 'The PaymentIntent (`pi_…`).'),
   status: { type: 'string', enum: ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'] },
   reason: nullable('string'),
-  failure_reason: nullable('string'),
+  failure_reason: t('string', 'Why the refund failed; present only on a failed refund.'),
   balance_transaction: expandable('balance_transaction', 'The BalanceTransaction (`txn_…`), null until it succeeded.'),
   receipt_number: nullable('string'),
   metadata,
@@ -227,6 +233,7 @@ const product = object('product', {
   images: arrayOf(t('string')),
   metadata,
   type: t('string'),
+  features: { ...arrayOf({ type: 'object', properties: { name: t('string') }, additionalProperties: true }), description: 'Always empty: Zhifu has no marketing feature list.' },
 }, 'A Product.');
 
 const price = object('price', {
@@ -239,7 +246,11 @@ const price = object('price', {
   unit_amount_decimal: t('string'),
   product: { anyOf: [{ type: 'string' }, ref('product')], description: 'The Product (`prod_…`), or the Product in line items.' },
   type: t('string'),
-  recurring: openOrNull(),
+  recurring: {
+    type: ['object', 'null'],
+    properties: { aggregate_usage: nullable('string'), interval: t('string'), interval_count: t('integer'), trial_period_days: nullable('integer'), usage_type: t('string') },
+    additionalProperties: true,
+  },
   billing_scheme: t('string'),
   lookup_key: nullable('string'),
   nickname: nullable('string'),
@@ -285,6 +296,10 @@ const checkoutSession = object('checkout.session', {
   billing_address_collection: nullable('string'),
   locale: nullable('string'),
   metadata,
+  automatic_tax: { type: 'object', properties: { enabled: t('boolean'), status: nullable('string') }, additionalProperties: true, description: 'Always off: Zhifu computes no tax.' },
+  custom_fields: { ...arrayOf(open()), description: 'Always empty.' },
+  custom_text: openOrNull('Always `{shipping_address: null, submit: null}`.'),
+  shipping_options: { ...arrayOf(open()), description: 'Always empty.' },
   line_items: { ...ref('line_item_list'), description: 'The line items, with `expand[]`.' },
 }, 'A Checkout Session: a hosted checkout page for line items (api.md §6).');
 
