@@ -43,6 +43,14 @@ const PUBLISHABLE_EXPANDABLE = ['payment_method'];
 const EXPAND_PATHS_MAX = 50;
 const expandShape = { expand: array(string({ max: 200 }), { max: EXPAND_PATHS_MAX }) };
 
+/** The `expand` parameter as JSON Schema, for the OpenAPI document of every route that takes it. */
+export const EXPAND_JSON_SCHEMA = expandShape.expand.jsonSchema;
+
+/** What a route answers, for its expansions (`{ object }` or `{ list }`); null: it expands nothing. */
+export function expandRootOf(method: string, url: string): Target | null {
+  return ROOT_BY_ROUTE.get(`${method} ${url}`) ?? null;
+}
+
 const hasExpand = (params: unknown): params is Record<string, unknown> => typeof params === 'object' && params !== null && Object.hasOwn(params, 'expand');
 
 /** The paths of one `expand` value: an array (JSON, `expand[]=`, `expand[0]=`) or one path as text. */
@@ -66,7 +74,7 @@ export function installExpandParameter(app: FastifyInstance): void {
     const query = req.method !== 'POST' && hasExpand(req.query) ? req.query : null;
     if (body === null && query === null) return;
     const paths = [...(body === null ? [] : pathsOf(body.expand)), ...(query === null ? [] : pathsOf(query.expand))];
-    const root = ROOT_BY_ROUTE.get(`${req.method} ${route}`) ?? NOTHING;
+    const root = expandRootOf(req.method, route) ?? NOTHING;
     const tree = expandTreeOf(root, [...new Set(paths)], req.auth.kind === 'publishable' ? PUBLISHABLE_EXPANDABLE : null);
     req.expand = { root, tree, given: { body: req.body, query: req.query } };
   });
