@@ -164,7 +164,8 @@ async function expandValue(deps: Deps, scope: Scope, loads: Loads, value: unknow
     const field = fields[name];
     if (field === undefined || field.target === null) continue;
     let current = value[name];
-    if ('include' in field && current === undefined) current = await field.include(deps, scope, value);
+    // Absent (or null, should a default answer name the field without it): added when expanded.
+    if ('include' in field && (current === undefined || current === null)) current = await field.include(deps, scope, value);
     else if ('load' in field && typeof current === 'string') current = await loadOnce(deps, scope, loads, field, current);
     value[name] = await expandValue(deps, scope, loads, current, field.target, subtree);
   }
