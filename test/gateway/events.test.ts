@@ -92,7 +92,10 @@ describe('events (api.md §5)', () => {
       const response = await get(path);
       assert.deepEqual([response.status, response.body.error.code, response.body.error.param], [400, code, param], path);
     }
-    const badId = await get('/v1/events/evt_1');
+    // An id of another length is an unknown id (issue 12); characters no id has are a 400.
+    const shortId = await get('/v1/events/evt_1');
+    assert.deepEqual([shortId.status, shortId.body.error.code, shortId.body.error.param], [404, 'resource_missing', 'id']);
+    const badId = await get('/v1/events/evt_1.2');
     assert.deepEqual([badId.status, badId.body.error.param], [400, 'id']);
     const missing = await get('/v1/events/evt_0000000000000000001');
     assert.deepEqual([missing.status, missing.body.error.code], [404, 'resource_missing']);

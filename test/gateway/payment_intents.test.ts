@@ -176,7 +176,10 @@ describe('PaymentIntents (api.md §2)', () => {
     it('answers 404 resource_missing for an unknown id and 400 for a malformed one', async () => {
       const missing = await get('/v1/payment_intents/pi_1666729870215872512');
       assert.deepEqual([missing.status, missing.body.error.code, missing.body.error.message], [404, 'resource_missing', "No such payment_intent: 'pi_1666729870215872512'"]);
-      const malformed = await get('/v1/payment_intents/pi_abc');
+      // Another shape with the right prefix (Stripe's ids) is an unknown id too (issue 12).
+      const foreign = await get('/v1/payment_intents/pi_abc');
+      assert.deepEqual([foreign.status, foreign.body.error.code, foreign.body.error.param], [404, 'resource_missing', 'id']);
+      const malformed = await get('/v1/payment_intents/pi_a-c');
       assert.deepEqual([malformed.status, malformed.body.error.param], [400, 'id']);
     });
   });
@@ -357,7 +360,8 @@ describe('PaymentIntents (api.md §2)', () => {
       assert.deepEqual([twice.status, twice.body.error.code], [400, 'payment_intent_unexpected_state']);
       const confirm = await post(`/v1/payment_intents/${pi.id}/confirm`, { payment_method_data: { type: 'alipay' }, return_url: 'https://s.test' });
       assert.deepEqual([confirm.status, confirm.body.error.code], [400, 'payment_intent_unexpected_state']);
-      const reason = await post(`/v1/payment_intents/${pi.id}/cancel`, { cancellation_reason: 'bored' });
+      // Free text is WooshPay's (issue 12); beyond its bound it is refused before the state is checked.
+      const reason = await post(`/v1/payment_intents/${pi.id}/cancel`, { cancellation_reason: 'bored'.repeat(101) });
       assert.deepEqual([reason.status, reason.body.error.param], [400, 'cancellation_reason']);
     });
 

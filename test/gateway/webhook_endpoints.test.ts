@@ -108,7 +108,9 @@ describe('webhook endpoints API (api.md §5)', () => {
   });
 
   it('refuses malformed ids and unknown query parameters', async () => {
-    assert.deepEqual(errorOf(await api(gw, 'GET', '/v1/webhook_endpoints/we_123', { key: gw.secretKey })), [400, 'parameter_invalid', 'id']);
+    // we_123 is well-formed (another length) and names nothing: 404 (issue 12); a character no id has is a 400.
+    assert.deepEqual(errorOf(await api(gw, 'GET', '/v1/webhook_endpoints/we_123', { key: gw.secretKey })), [404, 'resource_missing', 'id']);
+    assert.deepEqual(errorOf(await api(gw, 'GET', '/v1/webhook_endpoints/we_1%2B3', { key: gw.secretKey })), [400, 'parameter_invalid', 'id']);
     assert.deepEqual(errorOf(await api(gw, 'GET', '/v1/webhook_endpoints?limit=0', { key: gw.secretKey })), [400, 'parameter_invalid_integer', 'limit']);
     assert.deepEqual(errorOf(await api(gw, 'GET', '/v1/webhook_endpoints?color=red', { key: gw.secretKey })), [400, 'parameter_unknown', 'color']);
     assert.equal((await api(gw, 'GET', '/v1/webhook_endpoints', { key: gw.publishableKey })).status, 403);

@@ -86,7 +86,10 @@ export interface ConfirmPaymentIntentParams extends PaymentFields {
   client_secret?: string | null;
 }
 
-export type CancellationReason = 'duplicate' | 'fraudulent' | 'requested_by_customer' | 'abandoned';
+/** Stripe's cancellation reasons a client may give. */
+export const CANCELLATION_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const;
+/** One of Stripe's reasons, or WooshPay's free text (`"customer cancelled"`), kept as given. */
+export type CancellationReason = (typeof CANCELLATION_REASONS)[number] | (string & {});
 
 export interface CancelPaymentIntentParams {
   cancellation_reason?: CancellationReason | null;

@@ -15,6 +15,7 @@ import { installAuth, requireDeclaredAuth, withRouteAuth } from './auth.js';
 import { installRateLimit } from './rate_limit.js';
 import { BODY_LIMIT_BYTES, checkPathParameters, checkQuery, installBodyParsers, installGetBodies, parseQuery } from './body.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling, requestLogUrlResolver } from './errors.js';
+import { installExpandParameter, installExpandRemoval } from './expand.js';
 import { installIdempotency } from './idempotency.js';
 import { installRequestLog } from './request_log.js';
 import type { RequestLogSink } from '../core/request_logs.js';
@@ -108,7 +109,9 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   const authenticator = new ApiKeyAuthenticator(options.database, options.clock);
   installAuth(app, authenticator);
   installGetBodies(app);
+  installExpandParameter(app);
   installIdempotency(app);
+  installExpandRemoval(app);
   if (options.requestLog) installRequestLog(app, options.requestLog, options.clock);
   registerHealthRoutes(app);
   registerMetricsRoute(app, metrics, options.config.metricsToken ?? null);

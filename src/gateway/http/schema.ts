@@ -125,10 +125,15 @@ export function currency(): Field<string> {
   });
 }
 
+/**
+ * Booleans as JSON, or as text in any case: stripe-node sends `true`, Debian's python3-stripe
+ * (5.x) sends Python's `True`/`False`, hand-written forms sometimes `TRUE`.
+ */
 export function boolean(): Field<boolean> {
   return field({ type: 'boolean' }, (raw, param) => {
-    if (raw === true || raw === 'true') return true;
-    if (raw === false || raw === 'false') return false;
+    const text = typeof raw === 'string' ? raw.toLowerCase() : raw;
+    if (text === true || text === 'true') return true;
+    if (text === false || text === 'false') return false;
     throw invalidRequest('parameter_invalid', `Invalid boolean for ${param}: ${describe(raw)}; use true or false.`, param);
   });
 }

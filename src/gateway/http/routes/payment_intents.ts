@@ -5,6 +5,7 @@ import { amount, array, httpUrl, boolean, currency, metadata, notUnsettable, obj
 import { clientSecretFor, contextOf, routeAuth } from '../context.js';
 import { LIST_LIMIT_MAX } from '../../store/pagination.js';
 import { clientSafeForPublishableKey } from '../publishable.js';
+import { CANCELLATION_REASONS } from '../../core/params.js';
 import { listEnvelope, listShape, objectId } from './schemas.js';
 import { operation } from '../openapi/operation.js';
 
@@ -53,7 +54,17 @@ export const createShape = {
 };
 export const updateShape = { ...merchantShape, amount: notUnsettable(amount()), currency: notUnsettable(currency()) };
 export const confirmShape = { ...paymentShape, client_secret: text(200) };
-export const cancelShape = { cancellation_reason: oneOf(['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned']) };
+/** WooshPay's free-text reasons (`"customer cancelled"`) are bounded like a metadata value. */
+export const CANCELLATION_REASON_LENGTH_MAX = 500;
+/**
+ * Stripe's enum (duplicate, fraudulent, requested_by_customer, abandoned) or WooshPay's free text:
+ * stored and returned exactly as given, so each client reads back what it sent.
+ */
+const cancellationReason = () => {
+  const text = string({ max: CANCELLATION_REASON_LENGTH_MAX });
+  return { ...text, jsonSchema: { anyOf: [oneOf(CANCELLATION_REASONS).jsonSchema, text.jsonSchema] } };
+};
+export const cancelShape = { cancellation_reason: cancellationReason() };
 const retrieveShape = { client_secret: text(200) };
 const listIntentsShape = { ...listShape, customer: text(64) };
 const searchShape = { query: required(text(2000)), limit: notUnsettable(integer({ min: 1, max: LIST_LIMIT_MAX })), page: text(64) };
