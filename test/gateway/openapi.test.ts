@@ -85,9 +85,11 @@ describe('OpenAPI 3.1 document (/openapi.json, docs/openapi.json)', () => {
     assert.deepEqual(create.requestBody.content['application/json']?.schema.required, ['amount', 'currency']);
     assert.deepEqual(create.requestBody.content['application/json']?.schema.properties.confirm, { type: 'boolean' });
     const list = doc.paths['/v1/refunds']?.get as unknown as { parameters: { name: string; in: string }[] };
-    assert.deepEqual(list.parameters.map((p) => `${p.in}:${p.name}`), ['query:limit', 'query:created', 'query:starting_after', 'query:ending_before', 'query:payment_intent', 'query:charge']);
+    assert.deepEqual(list.parameters.map((p) => `${p.in}:${p.name}`), ['query:limit', 'query:created', 'query:starting_after', 'query:ending_before', 'query:payment_intent', 'query:charge', 'query:expand']);
     const retrieve = doc.paths['/v1/charges/{id}']?.get as unknown as { parameters: { name: string; in: string; required: boolean }[] };
-    assert.deepEqual(retrieve.parameters.map((p) => [p.in, p.name, p.required]), [['path', 'id', true]]);
+    assert.deepEqual(retrieve.parameters.map((p) => [p.in, p.name, p.required]), [['path', 'id', true], ['query', 'expand', false]]);
+    // POSTs take `expand` in the body, beside their own parameters.
+    assert.equal((create.requestBody.content['application/json']?.schema.properties.expand as { type: string }).type, 'array');
   });
 
   it('carries the examples of the Direct API and Checkout flows: curl, stripe for Node, Python', () => {

@@ -1,3 +1,4 @@
+import { EXPAND_JSON_SCHEMA, expandRootOf } from '../expand.js';
 import type { JsonSchema } from '../schema.js';
 import { CODE_SAMPLES, samplesMarkdown } from './examples.js';
 import { sharedSchemas } from './objects.js';
@@ -77,8 +78,12 @@ function operationOf(route: DocumentedRoute): Record<string, unknown> {
   const samples = CODE_SAMPLES[schema.operationId];
   const auth = route.auth === 'publishable' ? 'Also callable with a publishable key together with the PaymentIntent\'s `client_secret`.' : undefined;
   const description = [schema.description, auth, samples === undefined ? undefined : samplesMarkdown(samples)].filter((part) => part !== undefined).join('\n\n');
-  const body = schema['x-zhifu-body'];
-  const parameters = [...pathParameters(route.url), ...queryParameters(schema['x-zhifu-query'])];
+  // `expand` is taken by every route whose answer has expandable fields (http/expand.ts), outside the routes' own shapes.
+  const expands = expandRootOf(route.method, route.url) !== null;
+  const withExpand = (shape: JsonSchema | undefined): JsonSchema | undefined =>
+    expands ? { type: 'object', ...shape, properties: { ...(shape?.properties as object | undefined), expand: EXPAND_JSON_SCHEMA } } : shape;
+  const body = route.method === 'POST' ? withExpand(schema['x-zhifu-body']) : schema['x-zhifu-body'];
+  const parameters = [...pathParameters(route.url), ...queryParameters(route.method === 'POST' ? schema['x-zhifu-query'] : withExpand(schema['x-zhifu-query']))];
   return {
     operationId: schema.operationId,
     summary: schema.summary,
