@@ -136,6 +136,13 @@ describe('OpenAPI 3.1 document (/openapi.json, docs/openapi.json)', () => {
     const charge = await api(gw, 'GET', `/v1/charges/${created.body.latest_charge}`, { key });
     assertMatches('get', '/v1/charges/{id}', charge);
     assert.equal(charge.text, JSON.stringify(await retrieveCharge(deps, scope, created.body.latest_charge as string)));
+    // Expanded answers (http/expand.ts) still match: an expandable field is an id or the whole object.
+    const expanded = await api(gw, 'GET', `/v1/payment_intents/${created.body.id}?expand[]=latest_charge&expand[]=latest_charge.balance_transaction`, { key });
+    assert.equal(expanded.body.latest_charge.id, created.body.latest_charge, expanded.text);
+    assertMatches('get', '/v1/payment_intents/{id}', expanded);
+    const withRefunds = await api(gw, 'GET', `/v1/charges/${created.body.latest_charge}?expand[]=refunds&expand[]=payment_intent`, { key });
+    assert.equal(withRefunds.body.refunds.object, 'list', withRefunds.text);
+    assertMatches('get', '/v1/charges/{id}', withRefunds);
     // The check can fail: a field the document does not declare is refused.
     assert.throws(() => assertMatches('get', '/v1/charges/{id}', { ...charge, body: { ...charge.body, undeclared_field: 1 } }), /undeclared_field|additional/);
 
