@@ -166,6 +166,12 @@ describe('every object Zhifu returns has the shape of Stripe\'s schema for it', 
     // A sent refund cannot be canceled: the error envelope.
     await call('POST', `/v1/refunds/${refund.body.id}/cancel`, 400);
     await call('GET', `/v1/charges/${intent.latest_charge}`, 200);
+    // Expanded answers (expand[]): the whole objects in place of their ids still match Stripe's schemas.
+    const expandedIntent = await call('GET', `/v1/payment_intents/${intent.id}?expand[]=latest_charge.balance_transaction&expand[]=payment_method`, 200);
+    assert.equal(expandedIntent.body.latest_charge.object, 'charge');
+    const expandedCharge = await call('GET', `/v1/charges/${intent.latest_charge}?expand[]=refunds&expand[]=payment_intent&expand[]=balance_transaction`, 200);
+    assert.deepEqual(expandedCharge.body.refunds.data.map((r: { id: string }) => r.id), [refund.body.id]);
+    await call('GET', `/v1/refunds/${refund.body.id}?expand[]=charge&expand[]=payment_intent&expand[]=balance_transaction`, 200);
 
     await call('GET', '/v1/balance', 200);
     const transactions = await call('GET', '/v1/balance_transactions?limit=100', 200);
@@ -184,6 +190,7 @@ describe('every object Zhifu returns has the shape of Stripe\'s schema for it', 
     const cs = created.body;
     await call('GET', `/v1/checkout/sessions/${cs.id}`, 200);
     await call('GET', `/v1/checkout/sessions/${cs.id}/line_items`, 200);
+    await call('GET', `/v1/checkout/sessions/${cs.id}?expand[]=payment_intent&expand[]=line_items`, 200);
     // The hosted page starts the payment; the wallet pays it.
     assert.equal((await openPage(stack.gateway, pagePathOf(cs.url))).status, 200);
     const intent = (await api(stack.gateway, 'GET', `/v1/payment_intents/${cs.payment_intent}`, { key })).body;
