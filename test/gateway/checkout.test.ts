@@ -318,7 +318,7 @@ describe('Checkout Sessions (api.md §6)', () => {
       await openPage(gw, path);
       await recordAttemptFailed(gw.running.app.core, `${cs.payment_intent}_1`, { declineCode: 'USER_BALANCE_NOT_ENOUGH', message: 'Not enough balance' });
       const status = await openPage(gw, `/pay/${cs.id}/status${new URL(cs.url).search}`);
-      assert.deepEqual(JSON.parse(status.text), { status: 'open', payment_status: 'unpaid', payment_intent_status: 'requires_payment_method', payment_failed: true, success_url: null });
+      assert.deepEqual(JSON.parse(status.text), { status: 'open', payment_status: 'unpaid', payment_intent_status: 'requires_payment_method', payment_failed: true, attempt: null, success_url: null });
       const failed = await openPage(gw, path);
       assert.match(failed.text, /data-testid="payment-failed"/);
       assert.match(failed.text, /USER_BALANCE_NOT_ENOUGH/);

@@ -42,6 +42,13 @@ describe('PaymentIntent status machine', () => {
     assert.deepEqual(transition('processing', { kind: 'attempt_failed' }), { ok: true, status: 'requires_payment_method', events: ['payment_intent.payment_failed'] });
   });
 
+  it('replaces the attempt awaiting the shopper (another device) only from requires_action, without an event', () => {
+    assert.deepEqual(transition('requires_action', { kind: 'attempt_replaced' }), { ok: true, status: 'processing', events: [] });
+    for (const status of ['requires_payment_method', 'requires_confirmation', 'processing', 'succeeded', 'canceled'] as const) {
+      assert.equal(transition(status, { kind: 'attempt_replaced' }).ok, false, status);
+    }
+  });
+
   it('writes payment_intent.processing only for the first unknown answer', () => {
     assert.deepEqual(transition('processing', { kind: 'attempt_unknown' }), { ok: true, status: 'processing', events: ['payment_intent.processing'] });
     assert.deepEqual(transition('requires_action', { kind: 'attempt_unknown' }), { ok: true, status: 'requires_action', events: [] });

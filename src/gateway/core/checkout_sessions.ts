@@ -31,7 +31,9 @@ import { listWindow } from './lists.js';
 import type { ListParams, Page } from './lists.js';
 import { moveAttemptOrRetry } from './attempt_moves.js';
 import { sessionView } from './checkout_completion.js';
-import { cancelAtNetwork, confirmPaymentIntent } from './payment_attempts.js';
+import { inquireAndApply } from './network_outcomes.js';
+import { cancelAtNetwork, confirmPaymentIntent, replaceAttempt } from './payment_attempts.js';
+import type { ConfirmPaymentIntentParams } from './params.js';
 import { applyMetadata, movedOrRetry, won, withCasRetries } from './payment_intent_rules.js';
 import { createPriceInTx, findOwnedPrice, priceView } from './prices.js';
 import type { PriceData } from './prices.js';
@@ -432,8 +434,8 @@ export async function loadCheckoutPage(deps: CoreDeps, scope: Scope, id: string)
 
 /** How the shopper's payment stands after the page asked for one. */
 export type PagePayment =
-  /** A live Alipay+ attempt: show its QR code or app link. */
-  | { kind: 'awaiting_shopper'; intent: PaymentIntentRow }
+  /** A live Alipay+ attempt (`attemptId`, for the page to notice when another device replaces it): show its QR code or app link. */
+  | { kind: 'awaiting_shopper'; intent: PaymentIntentRow; attemptId: string | null }
   /** Being sent, or its outcome unknown: poll. */
   | { kind: 'processing'; intent: PaymentIntentRow }
   /** The last attempt was declined or closed: offer a retry. */
@@ -452,17 +454,22 @@ export interface PagePaymentRequest {
 }
 
 /**
- * Makes sure the session's PaymentIntent has a live Alipay+ attempt for the shopper, creating one
- * only when none is live: a reload, a second tab or a phone opening the same session reuses the
- * attempt that is awaiting the shopper. Two loads racing to create one meet at the PaymentIntent's
- * compare-and-set (confirm is only allowed from requires_payment_method), so at most one attempt
- * is ever live; the loser shows "processing" and polls.
+ * Makes sure the session's PaymentIntent has a live Alipay+ attempt for the shopper's device,
+ * creating one only when none is live for it: a reload or a second tab on the same kind of device
+ * reuses the attempt awaiting the shopper, while another device (a phone after a desktop, a
+ * desktop after a phone) replaces it (`switchDevice`). Two loads racing to create one meet at the
+ * PaymentIntent's compare-and-set (confirm is only allowed from requires_payment_method, a
+ * replacement only from requires_action), so at most one attempt is ever live; the loser shows
+ * "processing" and polls.
  */
 export async function preparePagePayment(deps: CoreDeps, page: CheckoutPageState, request: PagePaymentRequest): Promise<PagePayment> {
   const intent = page.intent;
   switch (intent.status as PaymentIntentStatus) {
-    case 'requires_action':
-      return { kind: 'awaiting_shopper', intent };
+    case 'requires_action': {
+      const live = await liveAttemptOf(deps.database.db, intent.id);
+      if (live === null || live.status !== 'pending' || sameDevice(live, request)) return { kind: 'awaiting_shopper', intent, attemptId: live?.id ?? null };
+      return switchDevice(deps, page, live, request);
+    }
     case 'processing':
       return { kind: 'processing', intent };
     case 'succeeded':
@@ -477,6 +484,47 @@ export async function preparePagePayment(deps: CoreDeps, page: CheckoutPageState
   }
 }
 
+/** The attempt open at the network that the PaymentIntent awaits (at most one: see preparePagePayment). */
+export async function liveAttemptOf(ex: Executor, paymentIntentId: string): Promise<PaymentAttemptRow | null> {
+  const open = await findOpenAttemptsForIntent(ex, paymentIntentId);
+  return open.sort((a, b) => b.created - a.created || (a.id < b.id ? 1 : -1))[0] ?? null;
+}
+
+/** The same kind of device as the attempt was made for: a desktop's QR code, or a phone's app jump for its OS. */
+function sameDevice(attempt: PaymentAttemptRow, request: PagePaymentRequest): boolean {
+  return attempt.terminal_type === request.terminalType && (request.terminalType === 'WEB' || attempt.os_type === request.osType);
+}
+
+/**
+ * The shopper opened the page on another device than the live attempt was made for: a desktop's
+ * QR code is useless on the phone that would scan it, and a phone's app jump cannot open on a
+ * desktop. First Alipay+ is asked whether the live attempt was paid meanwhile (a scan just before
+ * the switch): then the payment succeeds through it, recorded exactly as a notification would
+ * be, and no new attempt is made. Only an attempt Alipay+ holds as unpaid is replaced (closed and
+ * cancelled, a new one for this device sent; replaceAttempt). Without an answer from Alipay+ the
+ * page keeps the live attempt: replacing it blind could cancel (reverse) a payment just made.
+ */
+async function switchDevice(deps: CoreDeps, page: CheckoutPageState, live: PaymentAttemptRow, request: PagePaymentRequest): Promise<PagePayment> {
+  const keep: PagePayment = { kind: 'awaiting_shopper', intent: page.intent, attemptId: live.id };
+  if (deps.connector.inquire === undefined) return keep;
+  const applied = await inquireAndApply(deps, { inquire: deps.connector.inquire.bind(deps.connector) }, live);
+  if (applied === 'unknown') return keep;
+  if (applied !== 'pending') {
+    // Paid, declined or closed meanwhile: the page shows what that left (a decline: the retry).
+    const after = (await findPaymentIntentById(deps.database.db, page.intent.id)) ?? page.intent;
+    return after.status === 'requires_action' ? keep : preparePagePayment(deps, { ...page, intent: after }, request);
+  }
+  const scope = { accountId: page.session.account_id, livemode: page.session.livemode === 1 };
+  try {
+    await replaceAttempt(deps, { scope, requestId: null, idempotency: null }, page.intent.id, live.id, pagePaymentParams(page, request));
+  } catch (error) {
+    // A decline is a 402 with last_payment_error; a lost race (another device switching or a
+    // payment recorded first) is a 400 and changes nothing of ours. The stored state says which.
+    if (!(error instanceof ApiError)) throw error;
+  }
+  return pagePaymentOf(deps, page.intent.id, page.intent);
+}
+
 /** Alipay+ closes an unpaid order at its expiry with ORDER_IS_CLOSED (the worker records it so). */
 function attemptExpired(intent: PaymentIntentRow): boolean {
   const error = JSON.parse(intent.last_payment_error ?? 'null') as { decline_code?: string } | null;
@@ -487,21 +535,31 @@ async function confirmForPage(deps: CoreDeps, page: CheckoutPageState, request: 
   const scope = { accountId: page.session.account_id, livemode: page.session.livemode === 1 };
   const ctx: RequestContext = { scope, requestId: null, idempotency: null };
   try {
-    await confirmPaymentIntent(deps, ctx, page.intent.id, {
-      // The shopper's e-mail given with the session is the payment method's (and so the charge's) billing e-mail, as on Stripe's checkout.
-      payment_method_data: { type: 'alipay', ...(page.session.customer_email === null ? {} : { billing_details: { email: page.session.customer_email } }) },
-      payment_method_options: { alipay: { terminal_type: request.terminalType, os_type: request.osType, client_ip: request.clientIp } },
-      return_url: request.returnUrl,
-    });
+    await confirmPaymentIntent(deps, ctx, page.intent.id, pagePaymentParams(page, request));
   } catch (error) {
     // A decline is a 402 and leaves the PaymentIntent with last_payment_error; a lost race (another
     // load confirming) is a 400/409 and leaves it processing. Either way the stored state says.
     if (!(error instanceof ApiError)) throw error;
   }
-  const after = (await findPaymentIntentById(deps.database.db, page.intent.id)) ?? page.intent;
+  return pagePaymentOf(deps, page.intent.id, page.intent);
+}
+
+function pagePaymentParams(page: CheckoutPageState, request: PagePaymentRequest): ConfirmPaymentIntentParams {
+  return {
+    // The shopper's e-mail given with the session is the payment method's (and so the charge's) billing e-mail, as on Stripe's checkout.
+    payment_method_data: { type: 'alipay', ...(page.session.customer_email === null ? {} : { billing_details: { email: page.session.customer_email } }) },
+    payment_method_options: { alipay: { terminal_type: request.terminalType, os_type: request.osType, client_ip: request.clientIp } },
+    return_url: request.returnUrl,
+  };
+}
+
+/** What the page shows after its confirm or replacement, read back from the store. */
+async function pagePaymentOf(deps: CoreDeps, paymentIntentId: string, before: PaymentIntentRow): Promise<PagePayment> {
+  const db = deps.database.db;
+  const after = (await findPaymentIntentById(db, paymentIntentId)) ?? before;
   switch (after.status as PaymentIntentStatus) {
     case 'requires_action':
-      return { kind: 'awaiting_shopper', intent: after };
+      return { kind: 'awaiting_shopper', intent: after, attemptId: (await liveAttemptOf(db, after.id))?.id ?? null };
     case 'processing':
       return { kind: 'processing', intent: after };
     case 'succeeded':

@@ -59,6 +59,30 @@ export function notePayOutcome(deps: Pick<CoreDeps, 'metrics'>, recorded: Record
   if (recorded.settled !== null) deps.metrics?.paymentOutcome(recorded.settled, livemode);
 }
 
+/** Why a replaced attempt was closed (the dashboard shows it beside the attempt). */
+export const REPLACED_ATTEMPT = { code: 'REPLACED', message: 'The shopper opened the checkout page on another device; a payment attempt for that device replaced this one.' } as const;
+
+/**
+ * Replaces the attempt the PaymentIntent awaits (`pending`, shown to the shopper) with a new one
+ * for another device, in one transaction: the old attempt moves to `canceling` (no success is
+ * recorded for it any more; money taken meanwhile goes back through the worker's reversal), the
+ * PaymentIntent to `processing` and the new attempt is recorded in `sending`. After the commit the
+ * old one is cancelled at the network and the new one sent, as confirm does. The caller has just
+ * inquired the old attempt and found it unpaid, so a payment made before the switch succeeds
+ * through it instead. Refused (400) when the PaymentIntent no longer awaits exactly that attempt:
+ * two devices switching at once meet at the compare-and-sets, and only one new attempt is live.
+ */
+export async function replaceAttempt(deps: CoreDeps, ctx: RequestContext, id: string, replacedAttemptId: string, params: ConfirmPaymentIntentParams): Promise<ApiObject> {
+  checkPaymentFields(params);
+  const started = await withCasRetries(() => inTransaction(deps.database, (tx) => startAttempt(tx, deps, ctx, id, params, undefined, replacedAttemptId)));
+  if (started.replaced !== null) await cancelAtNetwork(deps, started.replaced);
+  const outcome = await payAtNetwork(deps, started.intent, started.attempt);
+  const recorded = await withCasRetries(() => inTransaction(deps.database, (tx) => recordPayOutcome(tx, deps, ctx, started.attempt.id, outcome)));
+  notePayOutcome(deps, recorded, ctx.scope.livemode);
+  if (recorded.failure !== null) throw recorded.failure;
+  return recorded.view;
+}
+
 async function startAttempt(
   tx: Executor,
   deps: CoreDeps,
@@ -66,7 +90,8 @@ async function startAttempt(
   id: string,
   params: ConfirmPaymentIntentParams,
   clientSecret: string | undefined,
-): Promise<{ intent: PaymentIntentRow; attempt: PaymentAttemptRow }> {
+  replacing?: string,
+): Promise<{ intent: PaymentIntentRow; attempt: PaymentAttemptRow; replaced: PaymentAttemptRow | null }> {
   // The attempt commits with the key's recovery point naming it: a retry after a crash re-sends
   // this attempt (same paymentRequestId) instead of starting another.
   const attemptId = deps.ids.next('pa');
@@ -78,8 +103,15 @@ async function startAttempt(
   const account = await findAccountById(tx, current.account_id);
   if (account !== undefined) assertCanTakeAlipayPayments(account);
   const paymentMethod = (await resolvePaymentMethod(tx, deps, ctx.scope, params)) ?? current.payment_method;
-  const next = transition(current.status as PaymentIntentStatus, { kind: 'confirm_started', hasPaymentMethod: paymentMethod !== null });
+  const next = transition(current.status as PaymentIntentStatus, replacing === undefined ? { kind: 'confirm_started', hasPaymentMethod: paymentMethod !== null } : { kind: 'attempt_replaced' });
   if (!next.ok) throw unexpectedState(`You cannot confirm this PaymentIntent because ${next.message}.`, paymentIntentView(current));
+  let replaced: PaymentAttemptRow | null = null;
+  if (replacing !== undefined) {
+    const open = await findOpenAttemptsForIntent(tx, id);
+    const awaited = open.find((attempt) => attempt.id === replacing);
+    if (open.length !== 1 || awaited?.status !== 'pending') throw unexpectedState('You cannot replace this payment attempt because the PaymentIntent no longer awaits it.', paymentIntentView(current));
+    replaced = awaited;
+  }
   const returnUrl = params.return_url ?? current.return_url;
   if (returnUrl === null) throw parameterMissing('return_url', 'return_url is required to confirm an Alipay payment.');
   const options = mergeAlipayOptions(current.payment_method_options, params.payment_method_options);
@@ -125,10 +157,11 @@ async function startAttempt(
       ...(params.receipt_email === undefined ? {} : { receipt_email: params.receipt_email }),
     }, now),
   );
+  if (replaced !== null) await moveAttemptOrRetry(tx, replaced, { kind: 'close' }, now, { failure_code: REPLACED_ATTEMPT.code, failure_message: REPLACED_ATTEMPT.message });
   await insertPaymentAttempt(tx, attempt);
   // A create with confirm: true is no longer waiting for its first attempt (core/recovery.ts).
   if (sequence === 1) await deletePendingConfirm(tx, id);
-  return { intent, attempt };
+  return { intent, attempt, replaced };
 }
 
 /** The paymentRequestId of a PaymentIntent's n-th attempt (from 1): derived, so every retry reuses it. */

@@ -26,6 +26,11 @@ export type PaymentIntentInput =
   | { kind: 'payment_method_attached' }
   /** Confirm recorded an attempt in `sending`; the wallet network has not answered yet. */
   | { kind: 'confirm_started'; hasPaymentMethod: boolean }
+  /**
+   * The attempt awaiting the shopper was closed and a new one recorded in `sending` for another
+   * device of the same shopper (the hosted page opened on a phone after a desktop, or back).
+   */
+  | { kind: 'attempt_replaced' }
   | { kind: 'attempt_requires_action' }
   | { kind: 'attempt_failed' }
   | { kind: 'attempt_succeeded' }
@@ -52,6 +57,9 @@ export function transition(status: PaymentIntentStatus, input: PaymentIntentInpu
       return attachPaymentMethod(status);
     case 'confirm_started':
       return startConfirm(status, input.hasPaymentMethod);
+    case 'attempt_replaced':
+      // Like confirm_started, a sub-request transient: the new attempt's outcome writes the events.
+      return status === 'requires_action' ? stay('processing') : refuse(`it has a status of ${status}, but only an attempt awaiting the shopper (requires_action) can be replaced`);
     case 'attempt_requires_action':
       return attemptOutcome(status, move('requires_action', 'payment_intent.requires_action'));
     case 'attempt_failed':

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import type { ApiKeyAuthenticator } from '../../core/accounts.js';
-import { loadCheckoutPage, preparePagePayment } from '../../core/checkout_sessions.js';
+import { liveAttemptOf, loadCheckoutPage, preparePagePayment } from '../../core/checkout_sessions.js';
 import type { CheckoutPageState, PagePayment } from '../../core/checkout_sessions.js';
 import { browserHref, pageLanguage, shopperDevice, successRedirect } from '../../domain/checkout_sessions.js';
 import type { PageLanguage } from '../../domain/checkout_sessions.js';
@@ -47,6 +47,8 @@ export function registerCheckoutPages(app: FastifyInstance, authenticator: ApiKe
       payment_status: session.payment_status,
       payment_intent_status: intent.status,
       payment_failed: intent.status === 'requires_payment_method' && intent.last_payment_error !== null,
+      // The attempt awaiting the shopper: a page showing another one was replaced by another device.
+      attempt: intent.status === 'requires_action' ? ((await liveAttemptOf(core.database.db, intent.id))?.id ?? null) : null,
       success_url: session.status === 'complete' ? successRedirect(session.success_url, session.id) : null,
     };
   });
@@ -96,11 +98,16 @@ async function renderSession(req: FastifyRequest, reply: FastifyReply, page: Che
     returnUrl: session.url,
     retry: queryParam(req.query, 'retry') !== undefined,
   });
+  if (payment.kind === 'closed') {
+    // Paid (or expired) while this load looked, e.g. a payment found by a device switch's inquiry: show that now.
+    const fresh = await loadCheckoutPage(reply.server.core, { accountId: session.account_id, livemode: session.livemode === 1 }, session.id);
+    if (fresh !== null && fresh.session.status !== 'open') return renderSession(req, reply, fresh, key);
+  }
   const panel = await paymentPanel(payment, t, session.id, key, lang);
   const cancel = session.cancel_url === null ? '' : html`<a class="cancel" data-testid="cancel" href="${browserHref(session.cancel_url)}">${t.cancel}</a>`;
   const body = html`${summary(page, t)}
-<section class="card pay" id="checkout" data-testid="payment" data-state="${payment.kind}" data-status-url="${`${PAY_PATH_PREFIX}${session.id}/status?key=${encodeURIComponent(key)}`}" data-page-url="${pageUrl(session.id, key, lang)}" data-poll-ms="${PAGE_POLL_INTERVAL_MS}">
-${panel}${cancel}
+<section class="card pay" id="checkout" data-testid="payment" data-state="${payment.kind}" data-status-url="${`${PAY_PATH_PREFIX}${session.id}/status?key=${encodeURIComponent(key)}`}" data-page-url="${pageUrl(session.id, key, lang)}" data-poll-ms="${PAGE_POLL_INTERVAL_MS}" data-attempt="${payment.kind === 'awaiting_shopper' ? (payment.attemptId ?? '') : ''}">
+<div id="panel">${panel}</div>${movedNotice(t, session.id, key, lang)}${cancel}
 </section>`;
   return sendPage(reply, 200, { title: `${t.title} · ${page.merchantName ?? ''}`, lang, header, body, script: `${COUNTDOWN_SCRIPT}\n${POLL_SCRIPT}` });
 }
@@ -129,6 +136,16 @@ async function paymentPanel(payment: PagePayment, t: PageText, id: string, key: 
 <a class="button button-primary" data-testid="retry" href="${`${pageUrl(id, key, lang)}&retry=1`}">${t.retry}</a>`;
     }
   }
+}
+
+/**
+ * Shown instead of the QR code or app link once the shopper opened the page on another device,
+ * which replaced this page's attempt. The page does not take the payment back by itself (two open
+ * pages would replace each other's attempt forever); the shopper may, by choosing to.
+ */
+function movedNotice(t: PageText, id: string, key: string, lang: PageLanguage): SafeHtml {
+  return html`<div id="moved" data-testid="moved" hidden><p><strong>${t.movedTitle}</strong></p><p class="hint">${t.movedText}</p>
+<a class="button button-primary" data-testid="pay-here" href="${pageUrl(id, key, lang)}">${t.payHere}</a></div>`;
 }
 
 interface NextAction {
@@ -222,7 +239,8 @@ const COUNTDOWN_SCRIPT = `(function () {
 /**
  * Polls the session: paid → the merchant's success_url; expired → reload (the expired page);
  * the attempt declined → the page without the retry flag (the failure and a retry button); a
- * processing page reloads once an attempt is live. Polling ends with the session, which ends by
+ * processing page reloads once an attempt is live; a page whose attempt another device replaced
+ * says so (and keeps polling, so it still follows the payment to success_url). Polling ends with the session, which ends by
  * its expiry at the latest, so the number of polls is bounded.
  */
 const POLL_SCRIPT = `(function () {
@@ -232,6 +250,7 @@ const POLL_SCRIPT = `(function () {
   var pageUrl = root.getAttribute('data-page-url');
   var state = root.getAttribute('data-state');
   var interval = Number(root.getAttribute('data-poll-ms'));
+  var attempt = root.getAttribute('data-attempt');
   var timer;
   function later() { clearTimeout(timer); timer = setTimeout(poll, interval); }
   function poll() {
@@ -244,6 +263,10 @@ const POLL_SCRIPT = `(function () {
         if (s.status === 'expired') { location.replace(pageUrl); return; }
         if (s.payment_failed && state !== 'failed') { location.replace(pageUrl); return; }
         if (state === 'processing' && s.payment_intent_status === 'requires_action') { location.replace(pageUrl); return; }
+        if (state === 'awaiting_shopper' && attempt && s.attempt && s.attempt !== attempt) {
+          document.getElementById('panel').hidden = true;
+          document.getElementById('moved').hidden = false;
+        }
         later();
       })
       .catch(later);
