@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { IPHONE_UA, createSession, pagePathOf, seedSessionRequest } from '../support/checkout-support.js';
+import { DESKTOP_DEVICE as DESKTOP, IPHONE_DEVICE as IPHONE, createSession, pagePathOf, seedSessionRequest } from '../support/checkout-support.js';
 import { decodeQrFrom, launchChromium, saveScreenshot, startMerchantSite, type MerchantSite } from '../support/browser-harness.js';
 import { attemptsOf, chargesOf, eventTypesOf, retrieveIntent, sandboxPaymentIdsOf, startPaymentStack, type PaymentStack } from '../support/e2e-harness.js';
 import { api } from '../support/gateway-server.js';
@@ -12,8 +12,6 @@ import { api } from '../support/gateway-server.js';
  * device gets its own attempt, the page left behind says the payment moved, and the phone pays
  * once through the sandbox's wallet pages.
  */
-const DESKTOP = { viewport: { width: 1280, height: 900 } };
-const IPHONE = { viewport: { width: 390, height: 844 }, userAgent: IPHONE_UA, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 /** The page polls every 2 s. */
 const POLL_TIMEOUT_MS = 20_000;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { IPHONE_UA, createSession, inlineItem, pagePathOf, seedSessionRequest } from '../support/checkout-support.js';
+import { DESKTOP_DEVICE as DESKTOP, IPHONE_DEVICE as IPHONE, createSession, inlineItem, pagePathOf, seedSessionRequest } from '../support/checkout-support.js';
 import { decodeQrFrom, launchChromium, saveScreenshot, startMerchantSite, type MerchantSite } from '../support/browser-harness.js';
 import { payInWallet, retrieveIntent, startPaymentStack, type PaymentStack } from '../support/e2e-harness.js';
 import { api } from '../support/gateway-server.js';
@@ -11,8 +11,6 @@ import { api } from '../support/gateway-server.js';
  * the real sandbox: the shopper's phone is either the sandbox's control API (scanning the QR
  * code) or the sandbox's wallet pages (the app link).
  */
-const DESKTOP = { viewport: { width: 1280, height: 900 } };
-const IPHONE = { viewport: { width: 390, height: 844 }, userAgent: IPHONE_UA, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 /** The page polls every 2 s; landing on the merchant's page may take a few polls. */
 const LANDING_TIMEOUT_MS = 20_000;
 
