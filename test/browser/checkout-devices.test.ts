@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { DESKTOP_DEVICE as DESKTOP, IPHONE_DEVICE as IPHONE, createSession, pagePathOf, seedSessionRequest } from '../support/checkout-support.js';
-import { decodeQrFrom, launchChromium, saveScreenshot, startMerchantSite, type MerchantSite } from '../support/browser-harness.js';
-import { attemptsOf, chargesOf, eventTypesOf, retrieveIntent, sandboxPaymentIdsOf, startPaymentStack, type PaymentStack } from '../support/e2e-harness.js';
+import { decodeQrFrom, launchChromium, openPageIn, saveScreenshot, startMerchantSite, type MerchantSite } from '../support/browser-harness.js';
+import { attemptsOf, chargesOf, codeValueOf, eventTypesOf, retrieveIntent, sandboxPaymentIdsOf, startPaymentStack, type PaymentStack } from '../support/e2e-harness.js';
 import { api } from '../support/gateway-server.js';
 
 /**
@@ -37,13 +37,8 @@ describe('hosted checkout page switching devices in Chromium', () => {
     await merchant?.close();
   });
 
-  const open = async (context: BrowserContext, url: string): Promise<Page> => {
-    const page = await context.newPage();
-    const response = await page.goto(url);
-    assert.equal(response?.status(), 200);
-    return page;
-  };
-  const qrData = async (paymentIntentId: string): Promise<string> => (await retrieveIntent(stack, paymentIntentId)).next_action.alipay_handle_redirect.qr_code.data;
+  const open = openPageIn;
+  const qrData = async (paymentIntentId: string): Promise<string> => codeValueOf(await retrieveIntent(stack, paymentIntentId));
 
   it('desktop → phone → desktop → phone, then paid on the phone: one charge, the desktop follows to success_url', async () => {
     const created = await createSession(stack.gateway, { ...seedSessionRequest(), success_url: `${merchant.url}/success?cs={CHECKOUT_SESSION_ID}`, cancel_url: `${merchant.url}/cart` });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { DESKTOP_DEVICE as DESKTOP, IPHONE_DEVICE as IPHONE, createSession, inlineItem, pagePathOf, seedSessionRequest } from '../support/checkout-support.js';
-import { decodeQrFrom, launchChromium, saveScreenshot, startMerchantSite, type MerchantSite } from '../support/browser-harness.js';
-import { payInWallet, retrieveIntent, startPaymentStack, type PaymentStack } from '../support/e2e-harness.js';
+import { decodeQrFrom, launchChromium, openPageIn, saveScreenshot, startMerchantSite, type MerchantSite } from '../support/browser-harness.js';
+import { codeValueOf, payInWallet, retrieveIntent, startPaymentStack, type PaymentStack } from '../support/e2e-harness.js';
 import { api } from '../support/gateway-server.js';
 
 /**
@@ -49,13 +49,8 @@ describe('hosted checkout page in Chromium', () => {
     return created.body as { id: string; url: string; payment_intent: string };
   };
   const pageUrl = (cs: { url: string }) => stack.gateway.url + pagePathOf(cs.url);
-  const open = async (context: BrowserContext, url: string): Promise<Page> => {
-    const page = await context.newPage();
-    const response = await page.goto(url);
-    assert.equal(response?.status(), 200);
-    return page;
-  };
-  const qrData = async (paymentIntentId: string): Promise<string> => (await retrieveIntent(stack, paymentIntentId)).next_action.alipay_handle_redirect.qr_code.data;
+  const open = openPageIn;
+  const qrData = async (paymentIntentId: string): Promise<string> => codeValueOf(await retrieveIntent(stack, paymentIntentId));
 
   it('desktop: shows the items and total, a QR code of the Alipay+ code value, and lands on success_url once paid', async () => {
     const cs = await session({ ...seedSessionRequest(), line_items: [inlineItem('台湾凤梨酥 Pineapple cake', 4500, 2), inlineItem('冻顶乌龙 Oolong', 12000, 1)] });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // jsqr is CommonJS with an ES-style `default` in its types: the function is `.default` of module.exports.
 import jsQRModule from 'jsqr';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { AlipayPlusClient, formatDateTime, type PayRequest, type PayResponse, type TerminalType } from '../../src/alipayplus/index.js';
 import { createSandbox, type Sandbox } from '../../src/sandbox/server.js';
@@ -26,6 +26,14 @@ const ARTIFACTS_DIR = fileURLToPath(new URL('../../../test-artifacts/browser/', 
 /** Launches Chromium; a failure to start propagates, so the tests fail rather than skip. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+}
+
+/** Opens a URL in a new tab of the context and requires it to answer 200. */
+export async function openPageIn(context: BrowserContext, url: string): Promise<Page> {
+  const page = await context.newPage();
+  const response = await page.goto(url);
+  if (response?.status() !== 200) throw new Error(`${url} answered ${response?.status()}`);
+  return page;
 }
 
 /** A clock the test moves by hand, so expiry is tested without waiting 14 minutes. */

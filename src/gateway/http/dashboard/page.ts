@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import type { PageLanguage } from '../../domain/checkout_sessions.js';
-import { html, SafeHtml } from '../pages/html.js';
+import { html, SafeHtml, sendHtml } from '../pages/html.js';
 import { DASHBOARD_STYLESHEET } from './styles.js';
 
 export interface DashboardPage {
@@ -32,23 +31,10 @@ function layout(page: DashboardPage): string {
 `.markup;
 }
 
-/**
- * Sends a dashboard page. The pages need no script at all, so the CSP allows none (a later
- * enhancement script would come from 'self' or carry a nonce); forms may only post back here.
- */
+/** The dashboard's pages need no script at all, so the CSP allows none; forms may only post back here. */
+const DASHBOARD_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'none'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/** Sends a dashboard page. */
 export function sendDashboardPage(reply: FastifyReply, statusCode: number, page: DashboardPage): FastifyReply {
-  // A fresh nonce per response keeps the policy's shape ready for a nonce'd script.
-  const nonce = randomBytes(16).toString('base64');
-  const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
-  return reply
-    .code(statusCode)
-    .headers({
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      'x-frame-options': 'DENY',
-      'referrer-policy': 'same-origin',
-      'content-security-policy': csp,
-    })
-    .send(layout(page));
+  return sendHtml(reply, statusCode, layout(page), { csp: DASHBOARD_CSP, referrer: 'same-origin' });
 }

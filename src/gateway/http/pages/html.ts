@@ -70,6 +70,24 @@ ${script}
 }
 
 /**
+ * Sends server-rendered HTML with the headers every gateway page carries: never cached, never
+ * sniffed, never framed, and only what its own Content-Security-Policy allows.
+ */
+export function sendHtml(reply: FastifyReply, statusCode: number, markup: string, policy: { csp: string; referrer: 'no-referrer' | 'same-origin' }): FastifyReply {
+  return reply
+    .code(statusCode)
+    .headers({
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': policy.referrer,
+      'content-security-policy': policy.csp,
+    })
+    .send(markup);
+}
+
+/**
  * Sends a page. The CSP only lets our nonce-tagged script run, so markup that slipped past
  * escaping still could not execute; `no-referrer` keeps the key in the URL from leaking to the
  * merchant's and the wallet's sites.
@@ -77,16 +95,7 @@ ${script}
 export function sendPage(reply: FastifyReply, statusCode: number, page: Page): FastifyReply {
   const nonce = randomBytes(16).toString('base64');
   const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'`;
-  return reply
-    .code(statusCode)
-    .headers({
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'content-security-policy': csp,
-    })
-    .send(layout(page, nonce));
+  return sendHtml(reply, statusCode, layout(page, nonce), { csp, referrer: 'no-referrer' });
 }
 
 /** One value of a query string parameter (the first, if repeated); undefined when absent or empty. */
