@@ -24,6 +24,7 @@ import { nowMs, startWebhookReceiver } from './receiver.js';
 import type { Arrival } from './receiver.js';
 import type { StackMessage, StackOptions, StackReady, StackStats } from './stack.js';
 import { fixed, ratio, round, Samples, table } from './stats.js';
+import { checkTargets, formatTargets, type TargetFigures } from './targets.js';
 
 const HELP = `Usage: node dist/bench/run.js [options]
 
@@ -38,7 +39,7 @@ const HELP = `Usage: node dist/bench/run.js [options]
                         (default: all; the baseline always runs, the ratios need it)
   --payments-max <n>    at most this many full payments in scenario 4 (default 20000)
   --webhook-rate <n>    webhooks-paced: PaymentIntents created (= events produced) per second
-                        (default 100)
+                        (default 1000, issue 13's target)
   --drain <s>           webhooks: after the load, wait at most this long for every event to
                         arrive before counting the missing ones (default 30)
   --webhook-poll-ms <ms>
@@ -97,6 +98,8 @@ interface ScenarioResult {
   notes?: Record<string, number | string>;
   /** The webhooks scenarios' own figures (latencyMs is then the delivery lag). */
   webhooks?: WebhookFigures;
+  /** The benchmark process's largest resident set size during the run, MB (servers and load together). */
+  rssMaxMb?: number;
 }
 
 interface Failures {
@@ -163,7 +166,7 @@ function parseSettings(argv: string[]): Settings {
         connections: { type: 'string', default: '20' },
         scenarios: { type: 'string', default: ALL_SCENARIOS.join(',') },
         'payments-max': { type: 'string', default: '20000' },
-        'webhook-rate': { type: 'string', default: '100' },
+        'webhook-rate': { type: 'string', default: '1000' },
         drain: { type: 'string', default: '30' },
         'webhook-poll-ms': { type: 'string' },
         database: { type: 'string', default: 'sqlite' },
@@ -804,6 +807,7 @@ function aggregate(runs: ScenarioResult[]): ScenarioResult {
     serverBusy: Number.isFinite(busy) ? busy : null,
     ...(first.sandboxCallsPerOp ? { sandboxCallsPerOp: Object.fromEntries(Object.keys(first.sandboxCallsPerOp).map((path) => [path, round(median(runs.map((r) => r.sandboxCallsPerOp?.[path] ?? 0)), 3)])) } : {}),
     ...(first.notes ? { notes: first.notes } : {}),
+    ...(runs.some((r) => r.rssMaxMb !== undefined) ? { rssMaxMb: Math.max(...runs.map((r) => r.rssMaxMb ?? 0)) } : {}),
     ...(first.webhooks ? { webhooks: aggregateWebhooks(runs.map((r) => r.webhooks).filter((w): w is WebhookFigures => w !== undefined)) } : {}),
   };
 }
@@ -842,6 +846,35 @@ interface RunInfo {
   databaseKind: StackReady['databaseKind'];
   /** The fsync probe of each server thread started. */
   fsyncMs: Array<{ p50: number; p99: number }>;
+}
+
+/** The figures the issue's targets are stated in, from this run's aggregated results. */
+function targetFigures(results: ScenarioResult[], baseline: ScenarioResult, settings: Settings): TargetFigures {
+  const find = (name: ScenarioName) => results.find((r) => r.name === name);
+  const create = find('create');
+  const payment = find('payment');
+  const paced = find('webhooks-paced');
+  const flat = find('webhooks');
+  const rss = results.map((r) => r.rssMaxMb).filter((v): v is number => v !== undefined);
+  return {
+    baseline: { perSecond: baseline.perSecond, cpuMsPerOp: baseline.serverCpuMsPerOp },
+    ...(create ? { create: { perSecond: create.perSecond, cpuMsPerOp: create.serverCpuMsPerOp, p99Ms: create.latencyMs.p99 } } : {}),
+    ...(payment ? { payment: { perSecond: payment.perSecond, gatewayCpuMsPerOp: payment.serverCpuMsPerOp } } : {}),
+    ...(paced?.webhooks
+      ? {
+          webhooksPaced: {
+            rate: settings.webhookRate,
+            producedPerSecond: paced.webhooks.producedPerSecond,
+            deliveredPerSecond: paced.perSecond,
+            lagP99Ms: paced.latencyMs.p99,
+            missing: paced.webhooks.missing,
+            duplicates: paced.webhooks.duplicates,
+          },
+        }
+      : {}),
+    ...(flat?.webhooks ? { drainPerSecond: flat.webhooks.drainPerSecond } : {}),
+    ...(rss.length > 0 ? { rssMaxMb: Math.max(...rss) } : {}),
+  };
 }
 
 function report(settings: Settings, env: ReturnType<typeof machine>, info: RunInfo, rounds: ScenarioResult[][]): void {
@@ -926,6 +959,9 @@ function report(settings: Settings, env: ReturnType<typeof machine>, info: RunIn
     }
   }
   out.push('');
+  out.push('issue 13 targets (✔ met, ✘ not met, · not measured in this run):');
+  out.push(...formatTargets(checkTargets(targetFigures(results, baseline, settings))));
+  out.push('');
   const shape = (r: ScenarioResult) => ({
     ...r,
     perSecond: round(r.perSecond, 1),
@@ -955,6 +991,21 @@ function report(settings: Settings, env: ReturnType<typeof machine>, info: RunIn
   };
   out.push(JSON.stringify(json, null, 2));
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/**
+ * The process's resident set size, sampled while a scenario runs. The servers run in a thread of
+ * this process, so this counts them and the load generator together: an upper bound on theirs.
+ */
+function sampleRss(everyMs = 200): { maxMb(): number; stop(): void } {
+  let max = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    max = Math.max(max, process.memoryUsage.rss());
+  }, everyMs);
+  return {
+    maxMb: () => Math.max(max, process.memoryUsage.rss()) / 2 ** 20,
+    stop: () => clearInterval(timer),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1004,11 +1055,15 @@ async function main(): Promise<void> {
         ...(settings.webhookPollMs === null ? {} : { webhookPollIntervalMs: settings.webhookPollMs }),
       });
       info.fsyncMs.push(stack.ready.fsyncMs);
+      const rss = sampleRss();
       try {
-        if (name === 'payment') results.push(await runPaymentScenario(stack, settings));
-        else if (name === 'webhooks' || name === 'webhooks-paced') results.push(await runWebhookScenario(name, stack, settings));
-        else results.push(await runLoad(specFor(name, stack.ready), settings, stack));
+        let result: ScenarioResult;
+        if (name === 'payment') result = await runPaymentScenario(stack, settings);
+        else if (name === 'webhooks' || name === 'webhooks-paced') result = await runWebhookScenario(name, stack, settings);
+        else result = await runLoad(specFor(name, stack.ready), settings, stack);
+        results.push({ ...result, rssMaxMb: rss.maxMb() });
       } finally {
+        rss.stop();
         await stack.stop();
       }
     }
