@@ -113,6 +113,12 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   installIdempotency(app);
   installExpandRemoval(app);
   if (options.requestLog) installRequestLog(app, options.requestLog, options.clock);
+  // The last onSend hook, after every one that writes: nothing is answered (API, hosted pages, the
+  // acks to Alipay+) before the commits it reports or read are durable (store/durability.ts).
+  const database = options.database;
+  app.addHook('onSend', (_req, _reply, payload, done) => {
+    database.durable().then(() => done(null, payload), done);
+  });
   registerHealthRoutes(app);
   registerMetricsRoute(app, metrics, options.config.metricsToken ?? null);
   registerPaymentIntentRoutes(app);
