@@ -96,7 +96,7 @@ describe('group commit: the durability barrier', () => {
   it('re-opens the WAL when its path names a new file, and skips the fsync when there is none', async () => {
     const io = new HeldIo();
     let written = true;
-    const barrier = new WalGroupCommit('/data/zhifu.db', () => { const was = written; written = false; return was; }, io);
+    const barrier = new WalGroupCommit('/data/zhifu.db', () => { const was = written; written = false; return was; }, io, { identityCheckIntervalMs: 0 });
     const one = barrier.durable();
     await io.started(1);
     io.fsyncs[0]!.finish();

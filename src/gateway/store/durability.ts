@@ -19,9 +19,11 @@ import path from 'node:path';
  *   already in the synced database file.
  * - WAL file identity: the `-wal` file is created lazily and deleted only when the last
  *   connection closes (after a full, synced checkpoint), so an absent file holds nothing to sync.
- *   Before each fsync the path is stat'ed; a different inode (the file was deleted and created
- *   again) is re-opened, and a newly opened WAL's directory is fsync'd once, so its directory
- *   entry survives a power loss too (SQLite does this itself only when it syncs the file).
+ *   While this process's connection is open no other can delete it (that takes an exclusive lock
+ *   on the database), so once opened its descriptor stays right; the path is still stat'ed again
+ *   at most once a second (not per fsync: the stat is a thread-pool round trip too), and a
+ *   different inode is re-opened. A newly opened WAL's directory is fsync'd once, so its entry
+ *   survives a power loss too (SQLite does this itself only when it syncs the file).
  * - Several processes on one file (the CLI opens it with per-commit fsync): a foreign commit is
  *   noticed through `PRAGMA data_version`, so a barrier here also covers what this process may
  *   have read from it.
@@ -88,9 +90,14 @@ export class WalGroupCommit {
   #next: Promise<void> | null = null;
   #failure: Error | null = null;
   #closed = false;
+  /** When the WAL's path was last compared with the open descriptor (ms, monotonic). */
+  #identityCheckedAt = -Infinity;
 
   /** @param databaseFile the SQLite file; its WAL is `<file>-wal`. */
-  constructor(databaseFile: string, probe: WriteProbe, io: WalSyncIo = nodeWalSyncIo) {
+  readonly #identityCheckIntervalMs: number;
+
+  constructor(databaseFile: string, probe: WriteProbe, io: WalSyncIo = nodeWalSyncIo, options: { identityCheckIntervalMs?: number } = {}) {
+    this.#identityCheckIntervalMs = options.identityCheckIntervalMs ?? IDENTITY_CHECK_INTERVAL_MS;
     this.#walFile = `${databaseFile}-wal`;
     this.#probe = probe;
     this.#io = io;
@@ -150,6 +157,9 @@ export class WalGroupCommit {
 
   /** The WAL's descriptor, re-opened when the path names another file; null when there is none. */
   async #openedWal(): Promise<{ fd: number; inode: number } | null> {
+    const now = performance.now();
+    if (this.#wal !== null && now - this.#identityCheckedAt < this.#identityCheckIntervalMs) return this.#wal;
+    this.#identityCheckedAt = now;
     const inode = await this.#io.inodeOf(this.#walFile);
     if (this.#wal !== null && this.#wal.inode === inode) return this.#wal;
     if (this.#wal !== null) {
@@ -168,3 +178,5 @@ export class WalGroupCommit {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** How often an open WAL descriptor is checked against the path (see "WAL file identity"). */
+const IDENTITY_CHECK_INTERVAL_MS = 1_000;
