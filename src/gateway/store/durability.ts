@@ -106,6 +106,8 @@ export class WalGroupCommit {
   /** Resolves once everything committed before this call is on disk. */
   durable(): Promise<void> {
     if (this.#failure !== null) return Promise.reject(this.#failure);
+    // Closed: the last barrier covered everything, and nothing can be written any more.
+    if (this.#closed) return RESOLVED;
     if (!this.#probe()) {
       // Nothing new: but what was read may be commits whose fsync is still to come or in flight.
       return this.#next ?? this.#running ?? RESOLVED;
@@ -129,6 +131,7 @@ export class WalGroupCommit {
       await this.durable();
     } finally {
       this.#closed = true;
+      this.#next = null;
       const wal = this.#wal;
       this.#wal = null;
       if (wal !== null) await this.#io.close(wal.fd);
