@@ -131,6 +131,31 @@ describe('group commit: the durability barrier', () => {
   });
 });
 
+describe('group commit: what counts as written', () => {
+  it('fsyncs after any write (an autocommit INSERT … RETURNING too) and not after plain reads', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zhifu-durability-'));
+    let fsyncs = 0;
+    const io: WalSyncIo = { ...nodeWalSyncIo, fsync: async (fd) => { await nodeWalSyncIo.fsync(fd); fsyncs++; } };
+    const database = openDatabase(`sqlite:${path.join(dir, 'zhifu.db')}`, { walSyncIo: io });
+    try {
+      await database.db.schema.createTable('probe').addColumn('id', 'integer', (c) => c.primaryKey()).execute();
+      await database.durable();
+      const afterCreate = fsyncs;
+      assert.ok(afterCreate >= 1, 'DDL is a write');
+      await database.db.selectFrom('probe' as never).selectAll().execute();
+      await database.durable();
+      assert.equal(fsyncs, afterCreate, 'a read needs no fsync');
+      const inserted = await database.db.insertInto('probe' as never).values({ id: 7 } as never).returning('id' as never).execute();
+      assert.equal(inserted.length, 1);
+      await database.durable();
+      assert.equal(fsyncs, afterCreate + 1, 'an INSERT … RETURNING (a reader statement) is a write');
+    } finally {
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('group commit: the gateway answers only after the fsync', () => {
   it('holds a create until the WAL holding it is fsync\'d, and a read of it too', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'zhifu-durability-'));

@@ -114,9 +114,9 @@ function openSqlite(file: string, options: OpenDatabaseOptions): Database {
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
- * Whether anything was written since the previous probe: a statement that is not a plain read ran
- * on this connection (BEGIN and COMMIT count: a read-only transaction costs a needless fsync, never
- * a missed one), or another connection committed (PRAGMA data_version changes) — what this process
+ * Whether anything was written since the previous probe: a statement that may write ran on this
+ * connection (BEGIN and COMMIT count: a read-only transaction costs a needless fsync, never a
+ * missed one), or another connection committed (PRAGMA data_version changes) — what this process
  * read from it must be durable before it is answered.
  */
 function writeProbe(connection: BetterSqlite3.Database, cache: { writes(): number }): () => boolean {
@@ -153,8 +153,9 @@ function withStatementCache(connection: BetterSqlite3.Database): { database: Sql
         if (statements.size >= SQLITE_STATEMENTS_CACHED_MAX) statements.delete(statements.keys().next().value as string);
         statements.set(text, statement);
       }
-      // Prepared to be run (the driver runs every statement it prepares): a non-reader may write.
-      if (!statement.reader) writes++;
+      // Prepared to be run (the driver runs every statement it prepares). `readonly` is SQLite's own
+      // verdict (an INSERT … RETURNING is a reader yet writes); a non-reader (BEGIN, COMMIT) counts too.
+      if (!statement.readonly || !statement.reader) writes++;
       return statement;
     },
   };
