@@ -21,7 +21,7 @@ export function registerAttentionCommand(program: Command): void {
     .description('list payment attempts and refunds that require an operator (amount mismatches, refused reversals, no final answer)')
     .option('--json', 'one JSON object per line')
     .action(async (options: { json?: boolean }) => {
-      const database = openDatabase(loadConfig().databaseUrl);
+      const database = openDatabase(loadConfig().databaseUrl, { sqliteCommitSync: 'each' });
       try {
         await migrate(database);
         const items = await listAttention({ database });

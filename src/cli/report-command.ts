@@ -154,7 +154,7 @@ export function registerReportCommand(program: Command): void {
     .option('--no-inquiry', 'do not ask Alipay+ about the day\'s payments')
     .action(async (options: { date: string; out?: string; inquiry: boolean }) => {
       const config = loadConfig();
-      const database = openDatabase(config.databaseUrl);
+      const database = openDatabase(config.databaseUrl, { sqliteCommitSync: 'each' });
       const alipayPlus = options.inquiry ? new AlipayPlusGateway(endpointsFromEnv(config.host, config.dataDir), config.publicUrl) : null;
       try {
         await migrate(database);

@@ -80,6 +80,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     // One registry per gateway: its HTTP layer, workers and Alipay+ connector count into it.
     const metrics = new GatewayMetrics();
     options.alipayPlus?.observeCalls((call) => metrics.alipayPlusCall(call));
+    options.alipayPlus?.sendAfter(() => database.durable());
     const webhooks = new WebhookDeliveryWorker({ database, clock, ids, logger: logger.child({ component: 'webhooks' }), metrics }, webhookOptions);
     const retentionDays = options.config.requestLogRetentionDays ?? DEFAULT_REQUEST_LOG_RETENTION_DAYS;
     const requestLogs = retentionDays > 0

@@ -65,7 +65,7 @@ class ProcessHandle {
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
-    this.database = { kind: base.kind, db: proxy, close: async () => {} };
+    this.database = { kind: base.kind, db: proxy, durable: () => base.durable(), close: async () => {} };
   }
 
   /** The process dies right after its `n`-th commit from now. */

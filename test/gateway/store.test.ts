@@ -71,15 +71,19 @@ describe('store', () => {
 });
 
 describe('SQLite file settings', { skip: ON_POSTGRES }, () => {
-  it('uses WAL and synchronous=FULL, in the data directory by default', async () => {
+  it('uses WAL with group commit (NORMAL, the WAL fsync\'d by the barrier), FULL for per-commit use, in the data directory by default', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'zhifu-sqlite-'));
     try {
       const database = openDatabase(`sqlite:${path.join(dir, 'nested', 'zhifu.db')}`);
       const journal = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(database.db);
       const synchronous = await sql<{ synchronous: number }>`pragma synchronous`.execute(database.db);
       assert.equal(journal.rows[0]!.journal_mode, 'wal');
-      assert.equal(synchronous.rows[0]!.synchronous, 2);
+      assert.equal(synchronous.rows[0]!.synchronous, 1);
       await database.close();
+      const perCommit = openDatabase(`sqlite:${path.join(dir, 'nested', 'zhifu.db')}`, { sqliteCommitSync: 'each' });
+      const full = await sql<{ synchronous: number }>`pragma synchronous`.execute(perCommit.db);
+      assert.equal(full.rows[0]!.synchronous, 2);
+      await perCommit.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

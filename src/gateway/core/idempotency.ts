@@ -183,6 +183,28 @@ export async function claimInTransaction(tx: Executor, deps: Pick<CoreDeps, 'clo
   if (point !== undefined) await recordRecoveryPoint(tx, ctx.scope, claim.key, claim.requestId, JSON.stringify(point), deps.clock.now() + IDEMPOTENCY_LEASE_MS);
 }
 
+/**
+ * Claims the key and stores the response in one statement, as the LAST write of a request's only
+ * transaction (a create without confirm): instead of claiming first and updating the response
+ * at the end. Equivalent because the claim and the change commit together either way: a
+ * concurrent first use of the key conflicts at this insert (on PostgreSQL it waits for the
+ * winner's commit) and the whole transaction rolls back, as it would have at a first claim.
+ * A claim already this request's (taken over from a dead request) gets its response written.
+ */
+export async function claimAndCompleteInTransaction(tx: Executor, deps: Pick<CoreDeps, 'clock'>, ctx: RequestContext, status: number, body: unknown): Promise<void> {
+  const claim = ctx.idempotency;
+  if (claim === null) return;
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const answered: NewIdempotencyRow = { ...claimRow(deps, ctx.scope, claim, undefined), response_status: status, response_body: text, locked_until: null };
+  if (await claimIdempotencyKey(tx, answered)) {
+    claim.storedInTransaction = true;
+    return;
+  }
+  const existing = await findIdempotencyKey(tx, ctx.scope, claim.key);
+  if (existing?.request_id !== claim.requestId) throw new IdempotencyConflict();
+  await completeIdempotentRequest(tx, ctx, status, text);
+}
+
 /** Stores the response in the caller's transaction, so it commits with the state change it reports. */
 export async function completeIdempotentRequest(tx: Executor, ctx: Pick<RequestContext, 'scope' | 'idempotency'>, status: number, body: unknown): Promise<void> {
   const claim = ctx.idempotency;

@@ -10,7 +10,7 @@ import type { PaymentIntentRow } from '../store/schema.js';
 import type { Scope } from '../store/scope.js';
 import type { CoreDeps, RequestContext } from './context.js';
 import { recordEvent } from './events.js';
-import { claimInTransaction, completeIdempotentRequest } from './idempotency.js';
+import { claimAndCompleteInTransaction, claimInTransaction, completeIdempotentRequest } from './idempotency.js';
 import { listWindow } from './lists.js';
 import type { ListParams, Page } from './lists.js';
 import type { CreatePaymentIntentParams, UpdatePaymentIntentParams } from './params.js';
@@ -40,7 +40,8 @@ export async function createPaymentIntent(deps: CoreDeps, ctx: RequestContext, p
   const view = await inTransaction(deps.database, async (tx) => {
     // With confirm: true the create commits before the confirm starts: the key's recovery point and
     // the pending confirm name this PaymentIntent, so a retry or the worker confirms this one.
-    await claimInTransaction(tx, deps, ctx, confirm ? { step: 'confirm', paymentIntent: id, attempt: null } : undefined);
+    // Without confirm the key is claimed with its response by the last statement (below).
+    if (confirm) await claimInTransaction(tx, deps, ctx, { step: 'confirm', paymentIntent: id, attempt: null });
     const paymentMethod = (await resolvePaymentMethod(tx, deps, ctx.scope, params)) ?? null;
     const now = deps.clock.now();
     const row: PaymentIntentRow = {
@@ -84,7 +85,7 @@ export async function createPaymentIntent(deps: CoreDeps, ctx: RequestContext, p
         payment_intent_id: id, account_id: row.account_id, livemode: row.livemode, idempotency_key: ctx.idempotency?.key ?? null, created: now, due_at: now + STRANDED_CONFIRM_DELAY_MS,
       });
     } else {
-      await completeIdempotentRequest(tx, ctx, 200, created);
+      await claimAndCompleteInTransaction(tx, deps, ctx, 200, created);
     }
     return created;
   });

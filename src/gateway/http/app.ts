@@ -1,4 +1,4 @@
-import Fastify, { LogController } from 'fastify';
+import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
@@ -19,7 +19,7 @@ import { installExpandParameter, installExpandRemoval } from './expand.js';
 import { installIdempotency } from './idempotency.js';
 import { installRequestLog } from './request_log.js';
 import type { RequestLogSink } from '../core/request_logs.js';
-import { serializeRequest, REDACT_PATHS } from './logging.js';
+import { OneLinePerRequest, serializeRequest, REDACT_PATHS } from './logging.js';
 import { registerAlipayPlusRoutes, type InboundConnector } from './routes/alipayplus.js';
 import { registerChargeRoutes } from './routes/charges.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -75,7 +75,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     bodyLimit: BODY_LIMIT_BYTES,
     // Request ids are ours (`req_…`); an inbound X-Request-Id is not trusted.
     requestIdHeader: false,
-    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    logController: new OneLinePerRequest({ requestIdLogLabel: 'request_id' }),
     genReqId: () => ids.next('req'),
     clientErrorHandler,
     frameworkErrors: frameworkErrorHandler,
@@ -113,6 +113,12 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   installIdempotency(app);
   installExpandRemoval(app);
   if (options.requestLog) installRequestLog(app, options.requestLog, options.clock);
+  // The last onSend hook, after every one that writes: nothing is answered (API, hosted pages, the
+  // acks to Alipay+) before the commits it reports or read are durable (store/durability.ts).
+  const database = options.database;
+  app.addHook('onSend', (_req, _reply, payload, done) => {
+    database.durable().then(() => done(null, payload), done);
+  });
   registerHealthRoutes(app);
   registerMetricsRoute(app, metrics, options.config.metricsToken ?? null);
   registerPaymentIntentRoutes(app);

@@ -1,3 +1,5 @@
+import { LogController } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import pino from 'pino';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 
@@ -89,4 +91,21 @@ export function createGatewayLogger(options: LoggerOptions = {}, destination?: D
     serializers: { req: serializeRequest },
   };
   return destination === undefined ? pino(config) : pino(config, destination);
+}
+
+/**
+ * One log line per request instead of Fastify's two ("incoming request", "request completed"):
+ * the completed line carries the request too (method, route, peer), its status and time. Halves
+ * the logging cost of every request; a request that never completes is seen in its error line.
+ */
+export class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {
+    // Logged once, when completed (below).
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
 }

@@ -5,6 +5,8 @@ import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, sql } from 'kysely'
 import type { DatabaseConnection, Driver, SqliteDatabase, Transaction } from 'kysely';
 import pg from 'pg';
 import { databaseKind } from '../config.js';
+import { WalGroupCommit } from './durability.js';
+import type { WalSyncIo } from './durability.js';
 import { CurrentSchemaPostgresDialect } from './pg_introspector.js';
 import type { Tables } from './schema.js';
 
@@ -15,6 +17,13 @@ export interface Database {
   kind: DatabaseKind;
   db: Kysely<Tables>;
   close(): Promise<void>;
+  /**
+   * The durability barrier: resolves once every commit made before the call is on disk. Every
+   * response and every outbound call (Alipay+, webhooks) awaits it first, so nothing leaves the
+   * process that a power loss could take back. SQLite with group commit: a shared fsync of the
+   * WAL (durability.ts); PostgreSQL and per-commit SQLite: already true at commit, resolves at once.
+   */
+  durable(): Promise<void>;
   /** PostgreSQL only: the pool's connection counts, read by the metrics at scrape time. */
   pool?: { readonly totalCount: number; readonly idleCount: number; readonly waitingCount: number };
   /**
@@ -29,6 +38,14 @@ export interface OpenDatabaseOptions {
   searchPath?: string;
   /** PostgreSQL only: pool size. */
   poolMax?: number;
+  /**
+   * SQLite only: `group` (default) fsyncs the WAL off the event loop, once for every commit made
+   * meanwhile, behind `durable()`; `each` fsyncs inside every COMMIT (synchronous = FULL) — for
+   * short-lived processes (the CLI) that print their result without awaiting the barrier.
+   */
+  sqliteCommitSync?: 'group' | 'each';
+  /** Test-only: the file operations of the group commit (an fsync to hold or fail). */
+  walSyncIo?: WalSyncIo;
 }
 
 const SQLITE_BUSY_TIMEOUT_MS = 5_000;
@@ -37,7 +54,7 @@ const PG_INT8_OID = 20;
 
 /** Opens `sqlite:<path>` or `postgres://…`; does not migrate (see `migrate`). */
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Database {
-  return databaseKind(url) === 'sqlite' ? openSqlite(url.slice('sqlite:'.length)) : openPostgres(url, options);
+  return databaseKind(url) === 'sqlite' ? openSqlite(url.slice('sqlite:'.length), options) : openPostgres(url, options);
 }
 
 /**
@@ -64,16 +81,56 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
-function openSqlite(file: string): Database {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+function openSqlite(file: string, options: OpenDatabaseOptions): Database {
+  const inMemory = file === ':memory:';
+  if (!inMemory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const connection = new BetterSqlite3(file);
   connection.pragma('journal_mode = WAL');
-  // FULL: a committed payment survives power loss, not only a process crash.
-  connection.pragma('synchronous = FULL');
+  const groupCommit = !inMemory && (options.sqliteCommitSync ?? 'group') === 'group';
+  // A committed payment survives power loss, not only a process crash: FULL fsyncs the WAL in
+  // every COMMIT; with group commit NORMAL writes it and the barrier fsyncs it before anyone is told.
+  connection.pragma(groupCommit ? 'synchronous = NORMAL' : 'synchronous = FULL');
   connection.pragma('foreign_keys = ON');
   connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(connection) }) });
-  return { kind: 'sqlite', db, close: () => db.destroy() };
+  const cache = withStatementCache(connection);
+  const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect({ database: cache.database }) });
+  if (!groupCommit) return { kind: 'sqlite', db, durable: () => RESOLVED, close: () => db.destroy() };
+  const barrier = new WalGroupCommit(path.resolve(file), writeProbe(connection, cache), options.walSyncIo);
+  return {
+    kind: 'sqlite',
+    db,
+    durable: () => barrier.durable(),
+    close: async () => {
+      // Kysely's mutex lets the last transaction finish first; the barrier then covers it.
+      try {
+        await barrier.close();
+      } finally {
+        await db.destroy();
+      }
+    },
+  };
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * Whether anything was written since the previous probe: a statement that may write ran on this
+ * connection (BEGIN and COMMIT count: a read-only transaction costs a needless fsync, never a
+ * missed one), or another connection committed (PRAGMA data_version changes) — what this process
+ * read from it must be durable before it is answered.
+ */
+function writeProbe(connection: BetterSqlite3.Database, cache: { writes(): number }): () => boolean {
+  const dataVersion = connection.prepare('pragma data_version').pluck();
+  let seenWrites = cache.writes();
+  let seenVersion = dataVersion.get() as number;
+  return () => {
+    const writes = cache.writes();
+    const version = dataVersion.get() as number;
+    const written = writes !== seenWrites || version !== seenVersion;
+    seenWrites = writes;
+    seenVersion = version;
+    return written;
+  };
 }
 
 /** Distinct SQL texts kept prepared; `IN (…)` lists of other lengths are the only source of variety. */
@@ -82,10 +139,12 @@ const SQLITE_STATEMENTS_CACHED_MAX = 512;
 /**
  * Kysely prepares every query afresh; the hot paths run the same few dozen SQL texts, so they are
  * prepared once and reused. Safe because the driver runs one statement at a time to completion.
+ * Counts the statements that may write, for the group commit's probe.
  */
-function withStatementCache(connection: BetterSqlite3.Database): SqliteDatabase {
+function withStatementCache(connection: BetterSqlite3.Database): { database: SqliteDatabase; writes(): number } {
   const statements = new Map<string, BetterSqlite3.Statement>();
-  return {
+  let writes = 0;
+  const database: SqliteDatabase = {
     close: () => connection.close(),
     prepare(text: string) {
       let statement = statements.get(text);
@@ -94,9 +153,13 @@ function withStatementCache(connection: BetterSqlite3.Database): SqliteDatabase 
         if (statements.size >= SQLITE_STATEMENTS_CACHED_MAX) statements.delete(statements.keys().next().value as string);
         statements.set(text, statement);
       }
+      // Prepared to be run (the driver runs every statement it prepares). `readonly` is SQLite's own
+      // verdict (an INSERT … RETURNING is a reader yet writes); a non-reader (BEGIN, COMMIT) counts too.
+      if (!statement.readonly || !statement.reader) writes++;
       return statement;
     },
   };
+  return { database, writes: () => writes };
 }
 
 function openPostgres(url: string, options: OpenDatabaseOptions): Database {
@@ -107,7 +170,8 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Database {
     types: { getTypeParser: pgTypeParser as typeof pg.types.getTypeParser },
   });
   const db = new Kysely<Tables>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
-  return { kind: 'postgres', db, pool, close: () => db.destroy() };
+  // A commit returns once PostgreSQL has flushed it (and group-commits across connections itself).
+  return { kind: 'postgres', db, pool, durable: () => RESOLVED, close: () => db.destroy() };
 }
 
 /** bigint columns (money, timestamps) come back as JS numbers; larger values are refused loudly. */

@@ -241,6 +241,8 @@ export class WebhookDeliveryWorker {
       });
       return;
     }
+    // The event (and this delivery's claim) must be durable before the merchant hears of it.
+    await database.durable();
     const attemptedAtMs = clock.now();
     const result = await this.#send(work.url, work.secret, work.body, attemptedAtMs);
     await this.#record(claim, { eventId: work.event_id, endpointId: work.endpoint_id, attemptNumber: work.attempt_count + 1, attemptedAtMs }, result);

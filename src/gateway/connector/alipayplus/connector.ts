@@ -53,6 +53,8 @@ export interface AlipayPlusConnectorOptions {
   livemode?: boolean;
   /** Read at each send, so the gateway can attach its metrics after the connector is built. */
   observer?: () => AlipayPlusCallObserver | null;
+  /** Read at each send: the gateway's durability barrier, awaited before anything goes out. */
+  durable?: () => (() => Promise<void>) | null;
 }
 
 /** The PaymentConnector over Alipay+: pay, cancel and inquire, each with bounded same-id re-sends. */
@@ -146,6 +148,8 @@ export class AlipayPlusConnector implements PaymentConnector {
   private async resend<T extends { result: { resultStatus: string; resultCode: string } }>(api: string, send: () => Promise<T>): Promise<T> {
     let lastError: unknown;
     for (let sendNumber = 1; sendNumber <= SENDS_MAX; sendNumber++) {
+      // What the request carries (its id, the attempt it belongs to) must survive a power loss first.
+      await this.options.durable?.()?.();
       const started = performance.now();
       try {
         const response = await send();

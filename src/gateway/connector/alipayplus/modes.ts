@@ -62,6 +62,7 @@ export type InquiryResult = ConnectorInquiryResult;
 export class AlipayPlusGateway implements PaymentConnector {
   private readonly sides: Partial<Record<Mode, ModeSide>> = {};
   private observer: AlipayPlusCallObserver | null = null;
+  private durable: (() => Promise<void>) | null = null;
 
   /**
    * @param publicUrl the gateway's base URL as Alipay+ and shoppers reach it; a function when it is
@@ -86,6 +87,7 @@ export class AlipayPlusGateway implements PaymentConnector {
         ...(options.resendBackoffMs === undefined ? {} : { resendBackoffMs: options.resendBackoffMs }),
         livemode: mode === 'live',
         observer: () => this.observer,
+        durable: () => this.durable,
       });
       const receiver = new SignedReceiver({ privateKey: endpoint.privateKey, peerPublicKeys: { [endpoint.clientId]: endpoint.alipayPublicKey } });
       this.sides[mode] = { client, connector, receiver, clientId: endpoint.clientId, returnTokenKey };
@@ -95,6 +97,11 @@ export class AlipayPlusGateway implements PaymentConnector {
   /** Every send to Alipay+ from now on is reported to `observer` (the gateway's metrics); null stops it. */
   observeCalls(observer: AlipayPlusCallObserver | null): void {
     this.observer = observer;
+  }
+
+  /** Every send to Alipay+ from now on first awaits `barrier` (the gateway's database.durable); null stops it. */
+  sendAfter(barrier: (() => Promise<void>) | null): void {
+    this.durable = barrier;
   }
 
   confirm(request: ConnectorPayRequest): Promise<ConnectorPayOutcome> {
