@@ -23,6 +23,12 @@ export const WEBHOOK_LEASE_MS = 60_000;
 export const WEBHOOK_CONCURRENCY_MAX = 128;
 export const WEBHOOK_ENDPOINT_CONCURRENCY_MAX = 32;
 export const WEBHOOK_POLL_INTERVAL_MS = 100;
+/**
+ * A commit that wrote events (or a freed slot) wakes the worker this soon rather than at once:
+ * under load the events of many commits then share one claim round (one UPDATE, one fsync on
+ * SQLite) instead of each create paying a claim of its own.
+ */
+export const WEBHOOK_GATHER_MS = 5;
 /** Due rows read per claim round, per free slot: some are taken by other processes or held back per endpoint. */
 const CANDIDATES_PER_SLOT = 2;
 /** runOnce keeps claiming while work is due, at most this many rounds. */
@@ -185,13 +191,13 @@ export class WebhookDeliveryWorker {
   poke(): void {
     if (!this.#running) return;
     if (this.#ticking !== null) this.#pokedDuringTick = true;
-    else if (!this.#wokenSoon) this.#wake(0);
+    else if (!this.#wokenSoon) this.#wake(WEBHOOK_GATHER_MS);
   }
 
   #wake(delayMs: number): void {
     if (!this.#running) return;
     if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#wokenSoon = delayMs === 0;
+    this.#wokenSoon = delayMs <= WEBHOOK_GATHER_MS;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.#wokenSoon = false;
@@ -209,7 +215,7 @@ export class WebhookDeliveryWorker {
     // A full round may have left more due work; otherwise completions wake the loop early.
     const more = (launched > 0 || this.#pokedDuringTick) && this.#freeSlots() > 0;
     this.#pokedDuringTick = false;
-    if (this.#timer === null) this.#wake(more ? 0 : this.#pollIntervalMs);
+    if (this.#timer === null) this.#wake(more ? WEBHOOK_GATHER_MS : this.#pollIntervalMs);
   }
 
   /** Claims what is due within the concurrency bounds and starts those attempts. */
@@ -271,7 +277,7 @@ export class WebhookDeliveryWorker {
     if (left > 0) this.#perEndpoint.set(claim.endpointId, left);
     else this.#perEndpoint.delete(claim.endpointId);
     // A freed slot may let held-back work go now rather than at the next poll.
-    if (this.#running && this.#ticking === null && !this.#wokenSoon) this.#wake(0);
+    if (this.#running && this.#ticking === null && !this.#wokenSoon) this.#wake(WEBHOOK_GATHER_MS);
   }
 
   #settle(claim: Claimed): void {
