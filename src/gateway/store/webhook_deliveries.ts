@@ -31,24 +31,8 @@ export function findDueDeliveries(ex: Executor, nowMs: number, limit: number, ex
 }
 
 /**
- * Compare-and-set claim: succeeds for exactly one worker, on both databases, even when several
- * gateway processes saw the same due row. An expired lease counts as free.
- */
-export async function claimDelivery(ex: Executor, id: string, nowMs: number, leaseUntilMs: number, token: string): Promise<boolean> {
-  const result = await ex
-    .updateTable('webhook_deliveries')
-    .set({ lease_until: leaseUntilMs, lease_token: token })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .where('next_attempt_at', '<=', nowMs)
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', nowMs)]))
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
-}
-
-/**
  * Claims the given due deliveries in one statement (one round trip, one commit however many):
- * the same compare-and-set as `claimDelivery` per row, so a row another process claimed since it
+ * a compare-and-set per row (pending, due, lease free), so a row another process claimed since it
  * was read is simply not returned. On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED` in
  * id order first: a row another process is claiming right now is skipped rather than waited
  * for, and two claims never deadlock. Returns the ids claimed.
@@ -77,7 +61,7 @@ export async function claimDeliveries(ex: Executor, kind: 'sqlite' | 'postgres',
   return rows.map((row) => row.id);
 }
 
-/** What the attempts need, for many deliveries in one query (see findDeliveryWork). */
+/** What the attempts need, for many deliveries in one query: each delivery, its endpoint (if it still exists) and the event's bytes. */
 export function findDeliveriesWork(ex: Executor, ids: string[]) {
   return ex
     .selectFrom('webhook_deliveries as d')
@@ -86,17 +70,6 @@ export function findDeliveriesWork(ex: Executor, ids: string[]) {
     .select(['d.id', 'd.event_id', 'd.endpoint_id', 'd.attempt_count', 'e.body', 'w.url', 'w.secret', 'w.status as endpoint_status'])
     .where('d.id', 'in', ids)
     .execute();
-}
-
-/** What one attempt needs: the delivery, its endpoint (if it still exists) and the event's bytes. */
-export function findDeliveryWork(ex: Executor, id: string) {
-  return ex
-    .selectFrom('webhook_deliveries as d')
-    .innerJoin('events as e', 'e.id', 'd.event_id')
-    .leftJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
-    .select(['d.id', 'd.event_id', 'd.endpoint_id', 'd.attempt_count', 'e.body', 'w.url', 'w.secret', 'w.status as endpoint_status'])
-    .where('d.id', '=', id)
-    .executeTakeFirst();
 }
 
 export interface AttemptRecord {
