@@ -4,6 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import Stripe from 'stripe';
 import { WEBHOOK_ATTEMPTS_MAX, WEBHOOK_RETRY_DELAYS_MS, retryDelayMs } from '../../src/gateway/webhooks/schedule.js';
 import { signatureHeader } from '../../src/gateway/webhooks/signing.js';
+import { claimDeliveries } from '../../src/gateway/store/webhook_deliveries.js';
 import { ManualClock, api } from '../support/gateway-server.js';
 import {
   TEST_KEYS, createEndpoint, createIntent, createdEventOf, deleteAllEndpoints, parseSignature, sharedDatabase, startReceiver, startWebhookGateway,
@@ -204,6 +205,30 @@ describe('webhook delivery', () => {
       await deleteAllEndpoints(bounded);
       await bounded.stop();
     }
+  });
+
+  it('claims a round in one compare-and-set: only due, pending, unleased deliveries, each to one claimer until its lease runs out', async () => {
+    const target = await receiver();
+    await createEndpoint(gw, { url: target.url, enabled_events: ['payment_intent.created'] });
+    for (let i = 0; i < 4; i++) await createIntent(gw);
+    const ids = (await gw.database.db.selectFrom('webhook_deliveries').select('id').where('status', '=', 'pending').orderBy('id').execute()).map((row) => row.id);
+    assert.equal(ids.length, 4);
+    const now = clock.now();
+    const lease = 60_000;
+    assert.deepEqual(await claimDeliveries(gw.database.db, gw.database.kind, [ids[0]!], now, now + lease, 'other-process'), [ids[0]]);
+    const mine = await claimDeliveries(gw.database.db, gw.database.kind, ids, now, now + lease, 'this-process');
+    assert.deepEqual([...mine].sort(), ids.slice(1), 'the row another process holds is not taken');
+    assert.deepEqual(await claimDeliveries(gw.database.db, gw.database.kind, ids, now, now + lease, 'third-process'), [], 'every row is leased');
+    assert.deepEqual(await claimDeliveries(gw.database.db, gw.database.kind, ids, now - 1, now - 1 + lease, 'early'), [], 'nothing is due before its time');
+    assert.equal(await gw.running.webhooks.runOnce(), 0, 'the worker leaves leased rows alone');
+    assert.equal(target.received.length, 0);
+    clock.advance(lease);
+    assert.equal(await gw.running.webhooks.runOnce(), 4, 'expired leases are free again: each delivery is attempted once');
+    assert.equal(target.received.length, 4);
+    const rows = await gw.database.db.selectFrom('webhook_deliveries').select(['status', 'attempt_count', 'lease_token']).where('id', 'in', ids).execute();
+    assert.deepEqual(rows.map((row) => [row.status, row.attempt_count, row.lease_token]), ids.map(() => ['delivered', 1, null]));
+    const attempts = await gw.database.db.selectFrom('webhook_delivery_attempts').select('delivery_id').where('delivery_id', 'in', ids).execute();
+    assert.deepEqual(attempts.map((row) => row.delivery_id).sort(), ids, 'one attempt row each, recorded together');
   });
 
   it('records refused connections and timeouts as failed attempts', async () => {

@@ -10,7 +10,7 @@ import { GatewayWorker, createAccount, createIdGenerator, migrate, openDatabase,
 import { insertAttentionItem } from '../../src/gateway/store/attention.js';
 import type { ConnectorInquiryResult, ConnectorRefundOutcome, ConnectorRefundRequest, ConnectorReverseOutcome, ConnectorReverseRequest, NetworkConnector } from '../../src/gateway/connector/types.js';
 import { attentionCounts, listAttention } from '../../src/gateway/core/attention.js';
-import { REVERSAL_REFUSALS_MAX, WORKER_CHECKS_MAX } from '../../src/gateway/domain/schedule.js';
+import { INQUIRY_FIRST_DELAY_MS, REVERSAL_REFUSALS_MAX, WORKER_CHECKS_MAX } from '../../src/gateway/domain/schedule.js';
 import { ATTEMPT_WORKER_STATUSES } from '../../src/gateway/domain/payment_attempts.js';
 import { claimRow } from '../../src/gateway/store/leases.js';
 import { ManualClock, ScriptedConnector, api, seedWebRequest, startTestGateway, type TestGateway } from '../support/gateway-server.js';
@@ -92,7 +92,7 @@ describe('requires_attention: every loop that used to retry forever ends for an 
     const harness = await start();
     const id = await awaitingShopper(harness);
     harness.network.nextInquiry = async () => ({ ok: true, outcome: { kind: 'amount_mismatch', reason: 'paymentAmount CNY 2 does not match CNY 20', externalPaymentId: `ext_${id}_1` } });
-    harness.clock.advance(2_000);
+    harness.clock.advance(INQUIRY_FIRST_DELAY_MS);
     assert.equal((await harness.worker.runOnce()).length, 1);
     const [attempt] = await attempts(harness, id);
     assert.deepEqual([attempt!.status, attempt!.next_check_at], ['requires_attention', null]);
@@ -115,7 +115,7 @@ describe('requires_attention: every loop that used to retry forever ends for an 
     const harness = await start();
     const id = await awaitingShopper(harness);
     harness.network.nextInquiry = async () => ({ ok: true, outcome: { kind: 'succeeded', externalPaymentId: 'someone-elses', buyerId: null, wallet: null, paidAtMs: null, settlement: null } });
-    harness.clock.advance(2_000);
+    harness.clock.advance(INQUIRY_FIRST_DELAY_MS);
     await harness.worker.runOnce();
     assert.deepEqual((await attempts(harness, id)).map((a) => a.status), ['requires_attention']);
     assert.deepEqual(await harness.gw.database.db.selectFrom('charges').selectAll().execute(), []);
@@ -159,7 +159,7 @@ describe('requires_attention: every loop that used to retry forever ends for an 
     const harness = await start();
     const id = await awaitingShopper(harness);
     harness.network.nextInquiry = async () => ({ ok: false, reason: 'timeout', unknown: true });
-    harness.clock.advance(2_000);
+    harness.clock.advance(INQUIRY_FIRST_DELAY_MS);
     await harness.worker.runOnce();
     assert.deepEqual((await attempts(harness, id)).map((a) => [a.status, a.checks]), [['pending', 1]]);
     // Fast-forward the count (each real check is one more): the next check is the bound.
@@ -233,7 +233,7 @@ describe('per-row worker leases', () => {
     const harness = await startLeased(leaseMs);
     const created = await api(harness.gw, 'POST', '/v1/payment_intents', { key: harness.gw.secretKey, json: seedWebRequest() });
     assert.equal(created.body.status, 'requires_action');
-    harness.clock.advance(2_000);
+    harness.clock.advance(INQUIRY_FIRST_DELAY_MS);
     const claimedAt = harness.clock.now();
     const observed: unknown[] = [];
     let other: string[] | null = null;
@@ -260,7 +260,7 @@ describe('per-row worker leases', () => {
       const created = await api(harness.gw, 'POST', '/v1/payment_intents', { key: harness.gw.secretKey, json: seedWebRequest() });
       assert.equal(created.body.status, 'requires_action');
     }
-    harness.clock.advance(2_000);
+    harness.clock.advance(INQUIRY_FIRST_DELAY_MS);
     const seen: Array<{ at: number; lease: unknown }> = [];
     harness.network.nextInquiry = async () => {
       seen.push({ at: harness.clock.now(), lease: await leaseOf(harness) });
@@ -277,7 +277,7 @@ describe('per-row worker leases', () => {
     const harness = await startLeased(leaseMs);
     const created = await api(harness.gw, 'POST', '/v1/payment_intents', { key: harness.gw.secretKey, json: seedWebRequest() });
     assert.equal(created.body.status, 'requires_action');
-    harness.clock.advance(2_000);
+    harness.clock.advance(INQUIRY_FIRST_DELAY_MS);
     // The process stalls while its claim is on the way to the database: by the time the claim
     // answers, the clock has passed the lease it took (a GC pause, a suspended VM).
     let stallNextUpdate = true;

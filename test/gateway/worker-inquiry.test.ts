@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { api } from '../support/gateway-server.js';
 import { attemptsOf, chargesOf, eventTypesOf, payInWallet, retrieveIntent, sandboxPaymentIdsOf, waitUntil } from '../support/e2e-harness.js';
-import { INQUIRY_INTERVAL_FAST_MS, SENDING_CHECK_DELAY_MS } from '../../src/gateway/domain/schedule.js';
+import { INQUIRY_FIRST_DELAY_MS, INQUIRY_INTERVAL_MAX_MS, SENDING_CHECK_DELAY_MS } from '../../src/gateway/domain/schedule.js';
 import { addFault, requiresAction, sandboxPayment, startWorkerStack, type WorkerStack } from './worker-support.js';
 
 const MINUTE_MS = 60_000;
@@ -22,9 +22,9 @@ describe('worker: attempts with no final outcome are inquired until they have on
     const paid = await payInWallet(stack, { codeValue: intent.codeValue });
     assert.equal(paid.status, 200, paid.text);
 
-    assert.deepEqual(await ws.worker().runOnce(), [], 'the first inquiry is due INQUIRY_INTERVAL_FAST_MS after requires_action');
+    assert.deepEqual(await ws.worker().runOnce(), [], 'the first inquiry is due INQUIRY_FIRST_DELAY_MS after requires_action');
     assert.equal((await retrieveIntent(stack, intent.id)).status, 'requires_action');
-    clock.advance(INQUIRY_INTERVAL_FAST_MS);
+    clock.advance(INQUIRY_FIRST_DELAY_MS);
     const [attempt] = await attemptsOf(stack, intent.id);
     assert.deepEqual(await ws.worker().runOnce(), [attempt!.id]);
 
@@ -43,23 +43,39 @@ describe('worker: attempts with no final outcome are inquired until they have on
     assert.deepEqual(await ws.worker().runOnce(), [], 'a final attempt is never checked again');
   });
 
-  it('inquires every 2 s while the shopper is on the cashier, then backs off', async () => {
+  it('waits for the notification first, then backs off: an abandoned payment costs 8 inquiries, the last at its expiry, then the cancel', async () => {
     ws = await startWorkerStack();
     const { stack, clock } = ws;
+    // Without the sandbox's own expiry notice, only the worker can notice the expiry.
+    await addFault(stack, { target: 'notifyPayment', kind: 'drop', count: 8 });
     const intent = await requiresAction(stack);
-    const started = clock.now();
-    const checkTimes: number[] = [];
-    // Every pass is one inquiry that answers "still in process"; count them over 4 minutes.
-    while (clock.now() - started < 4 * MINUTE_MS) {
-      clock.advance(1_000);
-      if ((await ws.worker().runOnce()).length > 0) checkTimes.push(clock.now() - started);
+    const [opened] = await attemptsOf(stack, intent.id);
+    const created = opened!.created;
+    assert.equal(opened!.expires_at, created + 14 * MINUTE_MS);
+    const checkAges: number[] = [];
+    // Every pass moves the clock to the attempt's next check: each is one inquiry answering "still in process".
+    for (let pass = 0; pass < 30; pass++) {
+      const [attempt] = await attemptsOf(stack, intent.id);
+      if (attempt!.status !== 'pending') break;
+      assert.ok(attempt!.next_check_at! > clock.now(), 'nothing is due before its time');
+      clock.set(attempt!.next_check_at!);
+      assert.equal((await ws.worker().runOnce()).length, 1);
+      checkAges.push(clock.now() - created);
+      const [after] = await attemptsOf(stack, intent.id);
+      if (after!.status === 'pending') assert.equal(after!.checks, checkAges.length, 'one inquiry per pass');
     }
-    const gaps = checkTimes.slice(1).map((t, i) => t - checkTimes[i]!);
-    assert.ok(gaps.slice(0, 50).every((gap) => gap === 2_000), `fast inquiries first: ${gaps.slice(0, 10).join(',')}`);
-    assert.ok(gaps.slice(-5).every((gap) => gap === 10_000), `then every 10 s: ${gaps.slice(-5).join(',')}`);
-    const [attempt] = await attemptsOf(stack, intent.id);
-    assert.equal(attempt!.status, 'pending');
-    assert.equal(attempt!.checks, checkTimes.length);
+    // Ages in seconds: wait 10 s for the notification, then each wait as long as the age (capped at 5 min), the last at the expiry.
+    const S = 1_000;
+    const first = checkAges[0]!;
+    assert.ok(first >= INQUIRY_FIRST_DELAY_MS && first < INQUIRY_FIRST_DELAY_MS + S, `first inquiry ${first} ms after the attempt opened`);
+    const gaps = checkAges.slice(1).map((age, i) => age - checkAges[i]!);
+    assert.deepEqual(gaps.slice(0, 5), checkAges.slice(0, 5).map((age) => Math.max(age, INQUIRY_FIRST_DELAY_MS)), `backoff doubles the age: ${checkAges.join(',')}`);
+    assert.ok(gaps.every((gap) => gap <= INQUIRY_INTERVAL_MAX_MS), `capped at 5 min: ${gaps.join(',')}`);
+    assert.equal(checkAges.at(-1), 14 * MINUTE_MS, 'the last inquiry comes at the expiry, not a backoff step later');
+    assert.equal(checkAges.length, 8, `inquiries: ${checkAges.map((age) => age / S).join(', ')} s`);
+    const expired = await retrieveIntent(stack, intent.id);
+    assert.deepEqual([expired.status, expired.last_payment_error.decline_code], ['requires_payment_method', 'ORDER_IS_CLOSED'], 'inquired unpaid at the expiry, then cancelled');
+    assert.deepEqual((await attemptsOf(stack, intent.id)).map((a) => a.status), ['failed']);
   });
 
   it('pay answered U three times: processing, then the inquiry finds no order and fails the attempt; a new confirm pays', async () => {

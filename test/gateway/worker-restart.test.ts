@@ -4,7 +4,7 @@ import { afterEach, describe, it } from 'node:test';
 import { createGatewayLogger, createIdGenerator, GatewayWorker } from '../../src/gateway/index.js';
 import { ATTEMPT_WORKER_STATUSES } from '../../src/gateway/domain/payment_attempts.js';
 import { claimRow } from '../../src/gateway/store/leases.js';
-import { INQUIRY_INTERVAL_FAST_MS } from '../../src/gateway/domain/schedule.js';
+import { INQUIRY_FIRST_DELAY_MS } from '../../src/gateway/domain/schedule.js';
 import { WORKER_LEASE_MS } from '../../src/gateway/workers/worker.js';
 import { attemptsOf, chargesOf, eventTypesOf, payInWallet, retrieveIntent, waitUntil, type PaymentStack } from '../support/e2e-harness.js';
 import { addFault, requiresAction, sandboxPayment, startWorkerStack, type WorkerStack } from './worker-support.js';
@@ -50,7 +50,7 @@ describe('worker: restarts and several gateway processes', () => {
     assert.equal((await retrieveIntent(stack, intent.id)).status, 'requires_action');
 
     // The schedule is in the row, so the new process's worker picks the attempt up where it was.
-    clock.advance(INQUIRY_INTERVAL_FAST_MS);
+    clock.advance(INQUIRY_FIRST_DELAY_MS);
     assert.equal((await ws.worker().runOnce()).length, 1);
     await expectPaidOnce(stack, intent.id);
 
@@ -83,7 +83,7 @@ describe('worker: restarts and several gateway processes', () => {
       await payInWallet(stack, { codeValue: intent.codeValue });
       intents.push(intent);
     }
-    clock.advance(INQUIRY_INTERVAL_FAST_MS);
+    clock.advance(INQUIRY_FIRST_DELAY_MS);
     const other = secondWorker(ws, 'second-process');
     const [a, b] = await Promise.all([ws.worker().runOnce(), other.runOnce()]);
     const all = [...a, ...b];
@@ -100,7 +100,7 @@ describe('worker: restarts and several gateway processes', () => {
     await addFault(stack, { target: 'notifyPayment', kind: 'drop', count: 8 });
     const intent = await requiresAction(stack);
     await payInWallet(stack, { codeValue: intent.codeValue });
-    clock.advance(INQUIRY_INTERVAL_FAST_MS);
+    clock.advance(INQUIRY_FIRST_DELAY_MS);
     const database = stack.gateway.database;
     // A process claims the attempt and dies before checking it.
     const attemptId = (await attemptsOf(stack, intent.id))[0]!.id;

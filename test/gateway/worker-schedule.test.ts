@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { AlipayPlusError } from '../../src/alipayplus/index.js';
 import { fromCancelError, fromReversalRefundError, fromReversalRefundResponse, reversalRefundRequestId, toReversalRefundRequest } from '../../src/gateway/connector/alipayplus/transformers.js';
 import {
-  INQUIRY_INTERVAL_FAST_MS,
+  INQUIRY_FIRST_DELAY_MS,
   INQUIRY_INTERVAL_MAX_MS,
   RETRY_BACKOFF_MS,
   SENDING_ATTEMPT_TTL_MS,
@@ -11,24 +11,35 @@ import {
   inquiryIntervalMs,
   nextInquiryAt,
   nextRetryAt,
+  firstCheckAfterMove,
 } from '../../src/gateway/domain/schedule.js';
 
 const S = 1_000;
 const MIN = 60 * S;
 
 describe('worker schedule (pure)', () => {
-  it('inquires every 2 s for the first 2 minutes, then 10 s, 30 s, 60 s, capped at 5 minutes', () => {
+  it('waits 10 s for the notification, then waits as long as the attempt is old (doubling its age), capped at 5 minutes', () => {
+    assert.equal(INQUIRY_FIRST_DELAY_MS, 10 * S);
+    assert.equal(firstCheckAfterMove('pending', 7), 7 + INQUIRY_FIRST_DELAY_MS);
     assert.deepEqual(
-      [0, 119 * S, 2 * MIN, 299 * S, 5 * MIN, 10 * MIN, 29 * MIN, 30 * MIN, 24 * 60 * MIN].map(inquiryIntervalMs),
-      [INQUIRY_INTERVAL_FAST_MS, 2 * S, 10 * S, 10 * S, 30 * S, 60 * S, 60 * S, INQUIRY_INTERVAL_MAX_MS, 5 * MIN],
+      [0, 9 * S, 10 * S, 20 * S, 40 * S, 80 * S, 160 * S, 299 * S, 5 * MIN, 10 * MIN, 24 * 60 * MIN].map(inquiryIntervalMs),
+      [10 * S, 10 * S, 10 * S, 20 * S, 40 * S, 80 * S, 160 * S, 299 * S, INQUIRY_INTERVAL_MAX_MS, 5 * MIN, 5 * MIN],
     );
+  });
+
+  it('an abandoned 14-minute payment is inquired 8 times, the last at its expiry (was ~92 at every 2 s)', () => {
+    const created = 1_000_000;
+    const deadline = created + 14 * MIN;
+    const checks = [firstCheckAfterMove('pending', created)!];
+    while (checks.at(-1)! < deadline) checks.push(nextInquiryAt(created, deadline, checks.at(-1)!));
+    assert.deepEqual(checks.map((at) => (at - created) / S), [10, 20, 40, 80, 160, 320, 620, 840]);
   });
 
   it('never schedules an inquiry past the deadline, so expiry is acted on at once; past it, keeps the age-based interval', () => {
     const created = 1_000_000;
     assert.equal(nextInquiryAt(created, created + 14 * MIN, created + 13 * MIN + 50 * S), created + 14 * MIN);
-    assert.equal(nextInquiryAt(created, created + 14 * MIN, created + 10 * S), created + 12 * S);
-    assert.equal(nextInquiryAt(created, created + 14 * MIN, created + 20 * MIN), created + 21 * MIN);
+    assert.equal(nextInquiryAt(created, created + 14 * MIN, created + 10 * S), created + 20 * S);
+    assert.equal(nextInquiryAt(created, created + 14 * MIN, created + 20 * MIN), created + 25 * MIN);
   });
 
   it('retries cancels and refunds on a backoff by check count, repeating the last step', () => {

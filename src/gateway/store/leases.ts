@@ -6,20 +6,27 @@ export type LeasedTable = 'payment_attempts' | 'refunds' | 'disputes';
 /**
  * Ids of rows due at `nowMs` and not leased, oldest due first: candidates only. Each is claimed
  * on its own (`claimRow`) when a check is about to start, so a row waiting behind a slow batch
- * never sits under a lease that runs out before its check begins.
+ * never sits under a lease that runs out before its check begins. One query per status, each
+ * reading its `(status, next_check_at)` index in order and stopping at `limit`: with `status IN
+ * (…)` the database sorted every due row of every status first, so a pass cost as much as the
+ * backlog of open attempts was long.
  */
 export async function findDueIds<T extends LeasedTable>(ex: Executor, table: T, statuses: readonly Tables[T]['status'][], nowMs: number, limit: number): Promise<string[]> {
   const leased = table as LeasedTable as 'refunds';
-  const rows = await ex
+  const perStatus = await Promise.all(statuses.map((status) => ex
     .selectFrom(leased)
-    .select('id')
-    .where('status', 'in', [...statuses] as Tables['refunds']['status'][])
+    .select(['id', 'next_check_at'])
+    .where('status', '=', status as Tables['refunds']['status'])
     .where('next_check_at', '<=', nowMs)
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
     .orderBy('next_check_at')
     .limit(limit)
-    .execute();
-  return rows.map((row) => row.id);
+    .execute()));
+  return perStatus
+    .flat()
+    .sort((a, b) => (a.next_check_at as number) - (b.next_check_at as number))
+    .slice(0, limit)
+    .map((row) => row.id);
 }
 
 /** The UPDATE that leases a row to `owner` if it is in one of `statuses` and not leased at `nowMs`. */

@@ -31,30 +31,45 @@ export function findDueDeliveries(ex: Executor, nowMs: number, limit: number, ex
 }
 
 /**
- * Compare-and-set claim: succeeds for exactly one worker, on both databases, even when several
- * gateway processes saw the same due row. An expired lease counts as free.
+ * Claims the given due deliveries in one statement (one round trip, one commit however many):
+ * a compare-and-set per row (pending, due, lease free), so a row another process claimed since it
+ * was read is simply not returned. On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED` in
+ * id order first: a row another process is claiming right now is skipped rather than waited
+ * for, and two claims never deadlock. Returns the ids claimed.
  */
-export async function claimDelivery(ex: Executor, id: string, nowMs: number, leaseUntilMs: number, token: string): Promise<boolean> {
-  const result = await ex
+export async function claimDeliveries(ex: Executor, kind: 'sqlite' | 'postgres', ids: string[], nowMs: number, leaseUntilMs: number, token: string): Promise<string[]> {
+  if (ids.length === 0) return [];
+  let query = ex
     .updateTable('webhook_deliveries')
     .set({ lease_until: leaseUntilMs, lease_token: token })
-    .where('id', '=', id)
     .where('status', '=', 'pending')
     .where('next_attempt_at', '<=', nowMs)
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', nowMs)]))
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', nowMs)]));
+  query = kind === 'postgres'
+    ? query.where('id', 'in', ex
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('id', 'in', ids)
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', nowMs)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', nowMs)]))
+      .orderBy('id')
+      .forUpdate()
+      .skipLocked())
+    : query.where('id', 'in', ids);
+  const rows = await query.returning('id').execute();
+  return rows.map((row) => row.id);
 }
 
-/** What one attempt needs: the delivery, its endpoint (if it still exists) and the event's bytes. */
-export function findDeliveryWork(ex: Executor, id: string) {
+/** What the attempts need, for many deliveries in one query: each delivery, its endpoint (if it still exists) and the event's bytes. */
+export function findDeliveriesWork(ex: Executor, ids: string[]) {
   return ex
     .selectFrom('webhook_deliveries as d')
     .innerJoin('events as e', 'e.id', 'd.event_id')
     .leftJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
     .select(['d.id', 'd.event_id', 'd.endpoint_id', 'd.attempt_count', 'e.body', 'w.url', 'w.secret', 'w.status as endpoint_status'])
-    .where('d.id', '=', id)
-    .executeTakeFirst();
+    .where('d.id', 'in', ids)
+    .execute();
 }
 
 export interface AttemptRecord {
@@ -95,6 +110,24 @@ export async function recordDeliveryOutcome(
 
 export function insertDeliveryAttempt(ex: Executor, row: WebhookDeliveryAttemptRow): Promise<unknown> {
   return ex.insertInto('webhook_delivery_attempts').values(row).execute();
+}
+
+/** Several attempts in one INSERT (a batch of outcomes recorded together). */
+export async function insertDeliveryAttempts(ex: Executor, rows: WebhookDeliveryAttemptRow[]): Promise<void> {
+  if (rows.length > 0) await ex.insertInto('webhook_delivery_attempts').values(rows).execute();
+}
+
+/**
+ * Lowers `pending_webhooks` of several events by `by` each, in one UPDATE (ids sorted, so
+ * concurrent batches lock the events in one order).
+ */
+export async function lowerPendingWebhooks(ex: Executor, eventIds: string[], by: number): Promise<void> {
+  if (eventIds.length === 0) return;
+  await ex
+    .updateTable('events')
+    .set({ pending_webhooks: sql<number>`pending_webhooks - ${by}` })
+    .where('id', 'in', [...eventIds].sort())
+    .execute();
 }
 
 /** Cancels a delivery whose endpoint vanished or was disabled while it was leased. */

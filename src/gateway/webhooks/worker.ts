@@ -10,7 +10,8 @@ import type { GatewayMetrics } from '../metrics/registry.js';
 import { inTransaction } from '../store/database.js';
 import type { Database } from '../store/database.js';
 import { adjustPendingWebhooks } from '../store/events.js';
-import { cancelLeasedDelivery, claimDelivery, findDeliveryWork, findDueDeliveries, insertDeliveryAttempt, recordDeliveryOutcome } from '../store/webhook_deliveries.js';
+import { cancelLeasedDelivery, claimDeliveries, findDeliveriesWork, findDueDeliveries, insertDeliveryAttempts, lowerPendingWebhooks, recordDeliveryOutcome } from '../store/webhook_deliveries.js';
+import type { WebhookDeliveryAttemptRow } from '../store/schema.js';
 import type { WebhookDeliveryStatus } from '../store/schema.js';
 import { retryDelayMs } from './schedule.js';
 import type { RandomSource } from './schedule.js';
@@ -19,13 +20,29 @@ import { signatureHeader } from './signing.js';
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 /** Longer than any attempt (timeout plus recording), so a live worker never loses its lease. */
 export const WEBHOOK_LEASE_MS = 60_000;
-export const WEBHOOK_CONCURRENCY_MAX = 64;
-export const WEBHOOK_ENDPOINT_CONCURRENCY_MAX = 8;
+export const WEBHOOK_CONCURRENCY_MAX = 128;
+export const WEBHOOK_ENDPOINT_CONCURRENCY_MAX = 32;
 export const WEBHOOK_POLL_INTERVAL_MS = 100;
+/**
+ * A commit that wrote events (or a freed slot) wakes the worker this soon rather than at once:
+ * under load the events of many commits then share one claim round (one UPDATE, one fsync on
+ * SQLite) instead of each create paying a claim of its own.
+ */
+export const WEBHOOK_GATHER_MS = 5;
 /** Due rows read per claim round, per free slot: some are taken by other processes or held back per endpoint. */
 const CANDIDATES_PER_SLOT = 2;
 /** runOnce keeps claiming while work is due, at most this many rounds. */
 const RUN_ONCE_ROUNDS_MAX = 100;
+/** Outcomes recorded in one transaction at most. */
+const RECORD_BATCH_MAX = 256;
+/**
+ * How long an outcome waits for others to share its commit. It delays only the bookkeeping, never
+ * a POST (the receiver has the event already); on SQLite a commit blocks the loop for its fsync,
+ * so without a window nothing else can finish meanwhile and every attempt paid its own fsync.
+ */
+export const WEBHOOK_RECORD_WINDOW_MS = 5;
+/** Attempts answered but not yet recorded, per allowed POST in flight, before claiming pauses. */
+const RECORDING_BACKLOG_PER_SLOT = 4;
 /** How much of a receiver's answer is kept: the attempt's response body, and a refusal's error text. */
 const ERROR_TEXT_MAX = 500;
 /** A receiver's answer beyond this is not read to its end (the connection is closed instead). */
@@ -39,6 +56,8 @@ export interface WebhookWorkerOptions {
   timeoutMs?: number;
   leaseMs?: number;
   pollIntervalMs?: number;
+  /** How long an answered attempt waits for others to share its commit (default WEBHOOK_RECORD_WINDOW_MS). */
+  recordWindowMs?: number;
   /** Jitter source (default Math.random); tests pass a constant to know every due time. */
   random?: RandomSource;
   /** HTTP client; by default a keep-alive undici Agent owned (and closed) by the worker. */
@@ -58,6 +77,22 @@ interface Claimed {
   id: string;
   endpointId: string;
   token: string;
+  /** Its POST is over (or was never made): its slot counts no more against the bounds. */
+  released: boolean;
+  /** The delivery, its endpoint and the event's bytes, read with the round's claims. */
+  work: DeliveryWork | undefined;
+}
+
+type DeliveryWork = Awaited<ReturnType<typeof findDeliveriesWork>>[number];
+
+/** One attempt's outcome waiting to be recorded with others in one transaction. */
+interface Outcome {
+  claim: Claimed;
+  eventId: string;
+  status: WebhookDeliveryStatus;
+  nextAttemptAtMs: number | null;
+  attempt: WebhookDeliveryAttemptRow;
+  settle: { resolve: (moved: boolean) => void; reject: (error: unknown) => void };
 }
 
 interface AttemptResult {
@@ -81,12 +116,15 @@ export class WebhookDeliveryWorker {
   readonly #timeoutMs: number;
   readonly #leaseMs: number;
   readonly #pollIntervalMs: number;
+  readonly #recordWindowMs: number;
   readonly #random: RandomSource;
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   readonly #workerId = randomUUID();
   #claims = 0;
   readonly #inFlight = new Map<string, Promise<void>>();
+  /** POSTs in flight (counted from the claim): what the bounds limit; recording is not counted. */
+  #sending = 0;
   readonly #perEndpoint = new Map<string, number>();
   #running = false;
   #timer: NodeJS.Timeout | null = null;
@@ -94,6 +132,9 @@ export class WebhookDeliveryWorker {
   #wokenSoon = false;
   /** poke() arrived while a tick was claiming: tick again at once when it ends. */
   #pokedDuringTick = false;
+  /** Outcomes waiting for the next recording transaction, and the batch being committed. */
+  #outcomes: Outcome[] = [];
+  #recording: Promise<void> | null = null;
 
   constructor(deps: WebhookWorkerDeps, options: WebhookWorkerOptions = {}) {
     this.#deps = deps;
@@ -102,6 +143,7 @@ export class WebhookDeliveryWorker {
     this.#timeoutMs = options.timeoutMs ?? WEBHOOK_TIMEOUT_MS;
     this.#leaseMs = options.leaseMs ?? WEBHOOK_LEASE_MS;
     this.#pollIntervalMs = options.pollIntervalMs ?? WEBHOOK_POLL_INTERVAL_MS;
+    this.#recordWindowMs = options.recordWindowMs ?? WEBHOOK_RECORD_WINDOW_MS;
     this.#random = options.random ?? Math.random;
     this.#ownsDispatcher = options.dispatcher === undefined;
     // Keep-alive pool per receiver origin, as wide as the per-endpoint bound.
@@ -123,6 +165,7 @@ export class WebhookDeliveryWorker {
     // A round that was claiming when stop() came launches its attempts; wait for those too.
     await this.#ticking;
     await this.#idle();
+    await this.#recording;
     if (this.#ownsDispatcher) await this.#dispatcher.close();
   }
 
@@ -148,13 +191,13 @@ export class WebhookDeliveryWorker {
   poke(): void {
     if (!this.#running) return;
     if (this.#ticking !== null) this.#pokedDuringTick = true;
-    else if (!this.#wokenSoon) this.#wake(0);
+    else if (!this.#wokenSoon) this.#wake(WEBHOOK_GATHER_MS);
   }
 
   #wake(delayMs: number): void {
     if (!this.#running) return;
     if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#wokenSoon = delayMs === 0;
+    this.#wokenSoon = delayMs <= WEBHOOK_GATHER_MS;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.#wokenSoon = false;
@@ -170,9 +213,9 @@ export class WebhookDeliveryWorker {
       this.#deps.logger.error({ err: error }, 'webhook worker could not claim deliveries');
     }
     // A full round may have left more due work; otherwise completions wake the loop early.
-    const more = (launched > 0 || this.#pokedDuringTick) && this.#inFlight.size < this.#concurrency;
+    const more = (launched > 0 || this.#pokedDuringTick) && this.#freeSlots() > 0;
     this.#pokedDuringTick = false;
-    if (this.#timer === null) this.#wake(more ? 0 : this.#pollIntervalMs);
+    if (this.#timer === null) this.#wake(more ? WEBHOOK_GATHER_MS : this.#pollIntervalMs);
   }
 
   /** Claims what is due within the concurrency bounds and starts those attempts. */
@@ -181,6 +224,7 @@ export class WebhookDeliveryWorker {
     const claimed = await this.#claimDue();
     for (const claim of claimed) {
       this.#perEndpoint.set(claim.endpointId, (this.#perEndpoint.get(claim.endpointId) ?? 0) + 1);
+      this.#sending++;
       const attempt = this.#attempt(claim)
         .catch((error: unknown) => this.#deps.logger.error({ err: error, delivery: claim.id }, 'webhook attempt could not be recorded; it is retried when its lease expires'))
         .finally(() => this.#settle(claim));
@@ -190,7 +234,7 @@ export class WebhookDeliveryWorker {
   }
 
   async #claimDue(): Promise<Claimed[]> {
-    const free = this.#concurrency - this.#inFlight.size;
+    const free = this.#freeSlots();
     if (free <= 0) return [];
     const { database, clock } = this.#deps;
     const now = clock.now();
@@ -198,31 +242,47 @@ export class WebhookDeliveryWorker {
     // outage) cannot fill every candidate slot and hold up the other endpoints' deliveries.
     const full = [...this.#perEndpoint].filter(([, busy]) => busy >= this.#endpointConcurrency).map(([endpointId]) => endpointId);
     const candidates = await findDueDeliveries(database.db, now, free * CANDIDATES_PER_SLOT, full);
-    if (candidates.length === 0) return [];
-    // One transaction for the round: one commit (one fsync on SQLite) however many are claimed.
-    return inTransaction(database, async (tx) => {
-      const claimed: Claimed[] = [];
-      const held = new Map(this.#perEndpoint);
-      for (const candidate of candidates) {
-        if (claimed.length >= free) break;
-        const busy = held.get(candidate.endpoint_id) ?? 0;
-        if (busy >= this.#endpointConcurrency || this.#inFlight.has(candidate.id)) continue;
-        const token = `${this.#workerId}:${++this.#claims}`;
-        if (!(await claimDelivery(tx, candidate.id, now, now + this.#leaseMs, token))) continue;
-        held.set(candidate.endpoint_id, busy + 1);
-        claimed.push({ id: candidate.id, endpointId: candidate.endpoint_id, token });
-      }
-      return claimed;
-    });
+    const chosen: { id: string; endpoint_id: string }[] = [];
+    const held = new Map(this.#perEndpoint);
+    for (const candidate of candidates) {
+      if (chosen.length >= free) break;
+      const busy = held.get(candidate.endpoint_id) ?? 0;
+      if (busy >= this.#endpointConcurrency || this.#inFlight.has(candidate.id)) continue;
+      held.set(candidate.endpoint_id, busy + 1);
+      chosen.push(candidate);
+    }
+    if (chosen.length === 0) return [];
+    // One compare-and-set UPDATE for the round (one commit, one fsync on SQLite): the rows another
+    // process took meanwhile are not returned. One token per round: outcomes are written by id
+    // and token, and this process never claims a delivery it still has in flight.
+    const token = `${this.#workerId}:${++this.#claims}`;
+    const claimedIds = new Set(await claimDeliveries(database.db, database.kind, chosen.map((c) => c.id), now, now + this.#leaseMs, token));
+    if (claimedIds.size === 0) return [];
+    const works = new Map((await findDeliveriesWork(database.db, [...claimedIds])).map((work) => [work.id, work]));
+    return chosen.filter((c) => claimedIds.has(c.id)).map((c) => ({ id: c.id, endpointId: c.endpoint_id, token, released: false, work: works.get(c.id) }));
   }
 
-  #settle(claim: Claimed): void {
-    this.#inFlight.delete(claim.id);
+  /** POST slots free now: the bounds, and a recording backlog that pauses claiming while it is long. */
+  #freeSlots(): number {
+    const recordingRoom = this.#concurrency * RECORDING_BACKLOG_PER_SLOT - this.#inFlight.size;
+    return Math.min(this.#concurrency - this.#sending, recordingRoom);
+  }
+
+  /** The attempt's POST is over: its slot goes to the next due delivery while the outcome is recorded. */
+  #release(claim: Claimed): void {
+    if (claim.released) return;
+    claim.released = true;
+    this.#sending--;
     const left = (this.#perEndpoint.get(claim.endpointId) ?? 1) - 1;
     if (left > 0) this.#perEndpoint.set(claim.endpointId, left);
     else this.#perEndpoint.delete(claim.endpointId);
     // A freed slot may let held-back work go now rather than at the next poll.
-    if (this.#running && this.#ticking === null && !this.#wokenSoon) this.#wake(0);
+    if (this.#running && this.#ticking === null && !this.#wokenSoon) this.#wake(WEBHOOK_GATHER_MS);
+  }
+
+  #settle(claim: Claimed): void {
+    this.#inFlight.delete(claim.id);
+    this.#release(claim);
   }
 
   async #idle(): Promise<void> {
@@ -232,7 +292,7 @@ export class WebhookDeliveryWorker {
   /** One attempt: send outside any transaction, then record the outcome in one. */
   async #attempt(claim: Claimed): Promise<void> {
     const { database, clock } = this.#deps;
-    const work = await findDeliveryWork(database.db, claim.id);
+    const work = claim.work;
     if (work === undefined) return;
     if (work.url === null || work.secret === null || work.endpoint_status !== 'enabled' || work.body === null) {
       const reason = work.url === null ? 'endpoint deleted' : work.body === null ? 'event has no stored body' : 'endpoint disabled';
@@ -245,6 +305,7 @@ export class WebhookDeliveryWorker {
     await database.durable();
     const attemptedAtMs = clock.now();
     const result = await this.#send(work.url, work.secret, work.body, attemptedAtMs);
+    this.#release(claim);
     await this.#record(claim, { eventId: work.event_id, endpointId: work.endpoint_id, attemptNumber: work.attempt_count + 1, attemptedAtMs }, result);
   }
 
@@ -273,30 +334,83 @@ export class WebhookDeliveryWorker {
   }
 
   async #record(claim: Claimed, at: { eventId: string; endpointId: string; attemptNumber: number; attemptedAtMs: number }, result: AttemptResult): Promise<void> {
-    const { database, ids, logger } = this.#deps;
+    const { ids, logger } = this.#deps;
     const delivered = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     const delayMs = delivered ? null : retryDelayMs(at.attemptNumber, this.#random);
     const status: WebhookDeliveryStatus = delivered ? 'delivered' : delayMs === null ? 'failed' : 'pending';
     const nextAttemptAtMs = delayMs === null ? null : at.attemptedAtMs + delayMs;
-    await inTransaction(database, async (tx) => {
-      const attempt = { attemptedAtMs: at.attemptedAtMs, statusCode: result.statusCode, latencyMs: result.latencyMs, error: result.error };
-      const moved = await recordDeliveryOutcome(tx, claim.id, claim.token, attempt, { status, nextAttemptAtMs });
-      await insertDeliveryAttempt(tx, {
-        id: newDeliveryAttemptId(ids),
-        delivery_id: claim.id,
-        attempted_at: at.attemptedAtMs,
-        status_code: result.statusCode,
-        latency_ms: result.latencyMs,
-        error: result.error,
-        next_retry_at: moved ? nextAttemptAtMs : null,
-        response_body: result.responseBody,
-      });
-      if (moved && delivered) await adjustPendingWebhooks(tx, at.eventId, -1);
+    const attempt: WebhookDeliveryAttemptRow = {
+      id: newDeliveryAttemptId(ids),
+      delivery_id: claim.id,
+      attempted_at: at.attemptedAtMs,
+      status_code: result.statusCode,
+      latency_ms: result.latencyMs,
+      error: result.error,
+      next_retry_at: nextAttemptAtMs,
+      response_body: result.responseBody,
+    };
+    await new Promise<boolean>((resolve, reject) => {
+      this.#outcomes.push({ claim, eventId: at.eventId, status, nextAttemptAtMs, attempt, settle: { resolve, reject } });
+      this.#recording ??= this.#recordQueued().finally(() => (this.#recording = null));
     });
     this.#deps.metrics?.webhookAttempt(status === 'pending' ? 'retrying' : status, result.latencyMs / 1000);
     if (!delivered) {
       logger.warn({ delivery: claim.id, event: at.eventId, webhook_endpoint: at.endpointId, attempt: at.attemptNumber, status_code: result.statusCode, error: result.error, next_retry_at: nextAttemptAtMs }, 'webhook attempt failed');
     }
+  }
+
+  /**
+   * Records the queued outcomes, many per transaction: outcomes that finish while one batch
+   * commits wait for the next, so under load a commit (an fsync on SQLite) carries many attempts
+   * rather than one each. Every attempt was already sent, so a crash before its batch commits
+   * only means it is sent again when its lease runs out (delivery is at least once).
+   */
+  async #recordQueued(): Promise<void> {
+    while (this.#outcomes.length > 0) {
+      await new Promise((resolve) => setTimeout(resolve, this.#recordWindowMs));
+      const batch = this.#outcomes.splice(0, RECORD_BATCH_MAX);
+      try {
+        const moved = await this.#recordBatch(batch);
+        batch.forEach((outcome, i) => outcome.settle.resolve(moved[i] === true));
+      } catch (error) {
+        if (batch.length === 1) {
+          batch[0]!.settle.reject(error);
+          continue;
+        }
+        // One bad outcome (or a deadlock between processes on PostgreSQL) must not sink the others: each alone.
+        for (const outcome of batch) {
+          try {
+            outcome.settle.resolve((await this.#recordBatch([outcome]))[0] === true);
+          } catch (alone) {
+            outcome.settle.reject(alone);
+          }
+        }
+      }
+    }
+  }
+
+  /** One transaction: each delivery's next state (by its lease token), the attempts, the events' pending counts. */
+  async #recordBatch(batch: Outcome[]): Promise<boolean[]> {
+    // Deliveries in id order, then events in id order: concurrent batches lock rows in one order.
+    const order = batch.map((outcome, i) => ({ outcome, i })).sort((a, b) => (a.outcome.claim.id < b.outcome.claim.id ? -1 : a.outcome.claim.id > b.outcome.claim.id ? 1 : 0));
+    return inTransaction(this.#deps.database, async (tx) => {
+      const moved: boolean[] = new Array<boolean>(batch.length).fill(false);
+      const attempts: WebhookDeliveryAttemptRow[] = [];
+      const deliveredPerEvent = new Map<string, number>();
+      for (const { outcome, i } of order) {
+        const { attempt } = outcome;
+        const record = { attemptedAtMs: attempt.attempted_at, statusCode: attempt.status_code, latencyMs: attempt.latency_ms, error: attempt.error };
+        moved[i] = await recordDeliveryOutcome(tx, outcome.claim.id, outcome.claim.token, record, { status: outcome.status, nextAttemptAtMs: outcome.nextAttemptAtMs });
+        // A lost lease: the attempt is still logged, but it schedules nothing.
+        attempts.push(moved[i] ? attempt : { ...attempt, next_retry_at: null });
+        if (moved[i] && outcome.status === 'delivered') deliveredPerEvent.set(outcome.eventId, (deliveredPerEvent.get(outcome.eventId) ?? 0) + 1);
+      }
+      await insertDeliveryAttempts(tx, attempts);
+      const byCount = new Map<number, string[]>();
+      for (const [eventId, count] of deliveredPerEvent) byCount.set(count, [...(byCount.get(count) ?? []), eventId]);
+      for (const [count, eventIds] of byCount) await lowerPendingWebhooks(tx, eventIds, count);
+      return moved;
+    });
   }
 }
 
