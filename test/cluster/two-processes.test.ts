@@ -137,6 +137,16 @@ describe('zhifu start --processes 2 (PostgreSQL)', { skip: !ON_POSTGRES && 'Post
     assert.ok(refused >= RATE_LIMIT, `${refused} refused`);
   });
 
+  it('a revoked key stops working in every process within the key cache\'s few seconds', async () => {
+    // Both processes have the key cached (the bursts above went to both).
+    await stack.database.db.updateTable('api_keys').set({ revoked_at: Date.now() }).where('kind', '=', 'secret').execute();
+    const authorization = `Bearer ${key()}`;
+    await waitFor(async () => {
+      const statuses = await Promise.all(Array.from({ length: 6 }, () => getOnNewConnection(`${stack.gatewayUrl}/v1/payment_intents?limit=1`, authorization)));
+      return statuses.every((status) => status === 401) || null;
+    }, 'the revoked key to be refused by both processes', 20_000);
+  });
+
   it('stops both processes gracefully on SIGTERM', async () => {
     assert.equal(await stack.stopGateways(), 0, stack.output().slice(-3000));
   });
