@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { migrate, type Database } from '../../src/gateway/index.js';
-import { SharedRateLimiter } from '../../src/gateway/http/rate_limit.js';
+import { databaseCounter, SharedRateLimiter } from '../../src/gateway/http/rate_limit.js';
 import { freshDatabase } from '../support/gateway-server.js';
 
 /**
  * The shared counter behind the rate limit, with two limiters on one database standing for two
- * gateway processes (the real two-process run is two-processes.test.ts, PostgreSQL only).
+ * gateway processes (the real two-process run is two-processes.test.ts, PostgreSQL only). Its SQL
+ * runs on SQLite too, though a SQLite gateway counts in memory (one process).
  */
 describe('SharedRateLimiter over one database', () => {
   let database: Database;
@@ -23,8 +24,8 @@ describe('SharedRateLimiter over one database', () => {
 
   it('grants two processes together exactly the limit in a window, then refuses both; a new window starts over', async () => {
     const limit = 50;
-    const first = new SharedRateLimiter(database, limit);
-    const second = new SharedRateLimiter(database, limit);
+    const first = new SharedRateLimiter(databaseCounter(database), limit);
+    const second = new SharedRateLimiter(databaseCounter(database), limit);
     let granted = 0;
     let refused = 0;
     for (let i = 0; i < 3 * limit; i += 1) {
@@ -47,7 +48,7 @@ describe('SharedRateLimiter over one database', () => {
 
   it('one process alone gets exactly the limit, claimed in blocks, and no more', async () => {
     const limit = 160;
-    const limiter = new SharedRateLimiter(database, limit);
+    const limiter = new SharedRateLimiter(databaseCounter(database), limit);
     const windowStart = WINDOW + 10_000;
     for (let i = 0; i < limit; i += 1) assert.equal(await limiter.take('key-c', windowStart, log), true);
     const row = await database.db.selectFrom('rate_limit_windows').selectAll().where('key_hash', '=', 'key-c').where('window_start', '=', windowStart).executeTakeFirstOrThrow();
@@ -57,7 +58,7 @@ describe('SharedRateLimiter over one database', () => {
   });
 
   it('concurrent requests of one key wait on one claim', async () => {
-    const limiter = new SharedRateLimiter(database, 32);
+    const limiter = new SharedRateLimiter(databaseCounter(database), 32);
     const results = await Promise.all(Array.from({ length: 40 }, () => limiter.take('key-d', WINDOW + 20_000, log)));
     assert.equal(results.filter(Boolean).length, 32);
   });

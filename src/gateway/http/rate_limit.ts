@@ -10,6 +10,46 @@ const WINDOW_RETENTION_MS = 60_000;
 /** Keys whose allowance this process remembers; past it the oldest is dropped (its window is as good as over). */
 const KEYS_MAX = 10_000;
 
+/**
+ * Where the processes' grants for a key and window are counted: `granted` of up to `block` more
+ * requests, never past `limit` in total (0 once the window is used up).
+ */
+export interface RateLimitCounter {
+  grant(keyHash: string, windowStart: number, block: number, limit: number): Promise<number>;
+  /** Forgets windows that started before `beforeMs`. */
+  forgetBefore(beforeMs: number): Promise<void>;
+}
+
+/** The counter shared by every gateway process: a row per key and window (store/rate_limits.ts). */
+export function databaseCounter(database: Database): RateLimitCounter {
+  return {
+    grant: (keyHash, windowStart, block, limit) => grantRateLimitBlock(database.db, keyHash, windowStart, block, limit),
+    forgetBefore: (beforeMs) => deleteRateLimitWindowsBefore(database.db, beforeMs),
+  };
+}
+
+/**
+ * One process's counter in memory. SQLite runs one gateway process (cluster mode refuses it), so
+ * there is nobody to share with, and a counter row would cost a synchronous commit and fsync on
+ * the event loop once per block.
+ */
+export function memoryCounter(): RateLimitCounter {
+  const windows = new Map<string, { windowStart: number; granted: number }>();
+  return {
+    grant: async (keyHash, windowStart, block, limit) => {
+      const current = windows.get(keyHash);
+      const window = current !== undefined && current.windowStart === windowStart ? current : { windowStart, granted: 0 };
+      windows.set(keyHash, window);
+      const granted = Math.max(0, Math.min(block, limit - window.granted));
+      window.granted += granted;
+      return granted;
+    },
+    forgetBefore: async (beforeMs) => {
+      for (const [keyHash, window] of windows) if (window.windowStart < beforeMs) windows.delete(keyHash);
+    },
+  };
+}
+
 /** This process's allowance for one key in its current window. */
 interface Allowance {
   windowStart: number;
@@ -31,17 +71,18 @@ interface Allowance {
  * `block` requests. Precision: together the processes are never granted more than the limit in a
  * window; they may refuse a little early, by at most the unspent part of the other processes'
  * blocks (under `processes × block` requests, block = limit/16 rounded up). It protects the
- * database from one runaway client; it is not a quota.
+ * database from one runaway client; it is not a quota. On SQLite (one process) the counter is in
+ * memory (memoryCounter).
  */
 export class SharedRateLimiter {
-  readonly #database: Database;
+  readonly #counter: RateLimitCounter;
   readonly #limit: number;
   readonly #block: number;
   readonly #allowances = new Map<string, Allowance>();
   #lastCleanup = 0;
 
-  constructor(database: Database, limit: number) {
-    this.#database = database;
+  constructor(counter: RateLimitCounter, limit: number) {
+    this.#counter = counter;
     this.#limit = limit;
     this.#block = Math.max(1, Math.ceil(limit / 16));
   }
@@ -84,7 +125,7 @@ export class SharedRateLimiter {
 
   async #claim(keyHash: string, allowance: Allowance, log: FastifyBaseLogger): Promise<void> {
     try {
-      const granted = await grantRateLimitBlock(this.#database.db, keyHash, allowance.windowStart, this.#block, this.#limit);
+      const granted = await this.#counter.grant(keyHash, allowance.windowStart, this.#block, this.#limit);
       allowance.tokens += granted;
       allowance.sharedGranted += granted === 0 ? this.#limit : granted;
       if (granted < this.#block) allowance.exhausted = true;
@@ -102,7 +143,7 @@ export class SharedRateLimiter {
   #cleanUp(nowMs: number, log: FastifyBaseLogger): void {
     if (nowMs - this.#lastCleanup < WINDOW_RETENTION_MS) return;
     this.#lastCleanup = nowMs;
-    deleteRateLimitWindowsBefore(this.#database.db, nowMs - WINDOW_RETENTION_MS).catch((error: unknown) => log.warn({ err: error }, 'rate limit: could not delete old windows'));
+    this.#counter.forgetBefore(nowMs - WINDOW_RETENTION_MS).catch((error: unknown) => log.warn({ err: error }, 'rate limit: could not delete old windows'));
   }
 }
 
@@ -111,7 +152,7 @@ export class SharedRateLimiter {
  * are counted, so requests with made-up keys (401 anyway) never write to the shared counter.
  */
 export function installRateLimit(app: FastifyInstance, perSecond: number, database: Database): void {
-  const limiter = new SharedRateLimiter(database, perSecond);
+  const limiter = new SharedRateLimiter(database.kind === 'postgres' ? databaseCounter(database) : memoryCounter(), perSecond);
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     // By the route's declaration, not the raw URL (which the router decodes): `/%761/…` is limited too.
     if (req.is404 || req.routeOptions.config.auth === 'none') return;
