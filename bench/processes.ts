@@ -22,6 +22,7 @@ import { table } from './stats.js';
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const DEFAULT_DATABASE_URL = 'postgres://zhifu:zhifu@127.0.0.1:5432/zhifu_test';
 const CLOCK_TICKS_PER_SECOND = 100;
+const IDLE_SAMPLE_MS = 3_000;
 
 export interface ProcessesBenchOptions {
   processes: readonly number[];
@@ -38,6 +39,11 @@ export interface ProcessesRow {
   createsPerSecond: number;
   /** Gateway CPU (all its processes) per answered request. */
   cpuMsPerRequest: number;
+  /**
+   * CPU the gateway processes burn with no requests (workers polling, timers), ms per second: at a
+   * low request rate it is a large part of cpuMsPerRequest, and it grows with the process count.
+   */
+  idleCpuMsPerSecond: number;
   p99Ms: number;
   /** Non-2xx answers and errors: should be 0. */
   failures: number;
@@ -57,6 +63,9 @@ async function benchOne(options: ProcessesBenchOptions, processes: number, round
   try {
     const headers = { authorization: `Bearer ${gateway.secretKey}`, 'content-type': 'application/json' };
     const url = `${gateway.url}/v1/payment_intents`;
+    const idleBefore = treeCpuMs(gateway.child.pid as number);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
+    const idleCpuMsPerSecond = Math.round(((treeCpuMs(gateway.child.pid as number) - idleBefore) / IDLE_SAMPLE_MS) * 1000);
     await load(url, headers, options.warmupS, options.connections);
     const before = treeCpuMs(gateway.child.pid as number);
     const result = await load(url, headers, options.durationS, options.connections);
@@ -67,6 +76,7 @@ async function benchOne(options: ProcessesBenchOptions, processes: number, round
       round,
       createsPerSecond: Math.round(answered / options.durationS),
       cpuMsPerRequest: answered === 0 ? 0 : Math.round((cpuMs / answered) * 1000) / 1000,
+      idleCpuMsPerSecond,
       p99Ms: result.latency.p99,
       failures: result.non2xx + result.errors + result.timeouts,
     };
@@ -202,8 +212,8 @@ async function adminQuery(databaseUrl: string, text: string): Promise<void> {
 export function processesTable(rows: readonly ProcessesRow[]): string {
   const first = rows[0];
   return table(
-    ['processes', 'round', 'creates/s', 'vs first', 'CPU ms/request', 'p99 ms', 'failures'],
-    rows.map((row) => [String(row.processes), String(row.round), String(row.createsPerSecond), first === undefined || first.createsPerSecond === 0 ? '' : `${(row.createsPerSecond / first.createsPerSecond).toFixed(2)}×`, row.cpuMsPerRequest.toFixed(3), String(row.p99Ms), String(row.failures)]),
+    ['processes', 'round', 'creates/s', 'vs first', 'CPU ms/request', 'idle CPU ms/s', 'p99 ms', 'failures'],
+    rows.map((row) => [String(row.processes), String(row.round), String(row.createsPerSecond), first === undefined || first.createsPerSecond === 0 ? '' : `${(row.createsPerSecond / first.createsPerSecond).toFixed(2)}×`, row.cpuMsPerRequest.toFixed(3), String(row.idleCpuMsPerSecond), String(row.p99Ms), String(row.failures)]),
   );
 }
 
