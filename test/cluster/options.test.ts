@@ -4,9 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
+import pg from 'pg';
 import { parseProcessCount } from '../../src/cli/cluster.js';
 import { ConfigError } from '../../src/gateway/index.js';
+import { ON_POSTGRES, TEST_DATABASE_URL } from '../support/gateway-server.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -37,6 +40,43 @@ describe('--processes / ZHIFU_PROCESSES', () => {
       assert.equal(tooMany.status, 2, tooMany.stderr);
       assert.match(tooMany.stderr, /ZHIFU_PROCESSES must be a whole number of gateway processes from 1 to 64, got "65"/);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('zhifu start --processes 2 when a gateway cannot start (PostgreSQL)', { skip: !ON_POSTGRES && 'PostgreSQL only: SQLite runs one gateway process' }, () => {
+  it('exits non-zero, saying so, instead of restarting it forever', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zhifu-processes-'));
+    const schema = `processes_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+    const admin = async (text: string) => {
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await client.connect();
+      await client.query(text);
+      await client.end();
+    };
+    await admin(`create schema ${schema}`);
+    // The port is taken: the first gateway's listen fails.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const address = taken.address();
+    try {
+      const url = new URL(TEST_DATABASE_URL);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      const env: NodeJS.ProcessEnv = {};
+      for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('ZHIFU_')) env[name] = value;
+      const run = spawnSync(process.execPath, [CLI, 'start', '--processes', '2'], {
+        env: { ...env, ZHIFU_DATA_DIR: dir, ZHIFU_DATABASE_URL: url.toString(), ZHIFU_HOST: '127.0.0.1', ZHIFU_PORT: String(typeof address === 'object' && address !== null ? address.port : 0), ZHIFU_SANDBOX_PORT: '0', ZHIFU_LOG_LEVEL: 'warn' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.notEqual(run.status, 0, run.stdout + run.stderr);
+      assert.notEqual(run.status, null, `still running after 60 s: ${run.stdout}${run.stderr}`);
+      assert.match(run.stderr, /a gateway process exited while starting/);
+      assert.doesNotMatch(run.stdout, /Zhifu cluster: 2 gateway processes listening/);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+      await admin(`drop schema ${schema} cascade`);
       rmSync(dir, { recursive: true, force: true });
     }
   });
