@@ -1,9 +1,11 @@
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { AlipayPlusGateway, type AlipayPlusEndpoint } from '../gateway/connector/alipayplus/modes.js';
-import { loadConfig, startGateway, type GatewayConfig } from '../gateway/index.js';
+import { ConfigError, databaseKind, loadConfig, startGateway, type GatewayConfig } from '../gateway/index.js';
 import type { Sandbox } from '../sandbox/server.js';
 import { SANDBOX_PORT_DEFAULT } from '../sandbox/server.js';
 import { endpointFromEnv } from './alipayplus-endpoints.js';
+import { parseProcessCount, printsStartBanner, runClusterPrimary } from './cluster.js';
 import { ensureKeyPair } from './keyring.js';
 import { envPort, onShutdown, SANDBOX_CLIENT_ID_DEFAULT, startSandboxFromOptions } from './sandbox-command.js';
 
@@ -11,12 +13,24 @@ export function registerStartCommand(program: Command): void {
   program
     .command('start')
     .description('run the gateway (ZHIFU_PORT, default 4242) with its database and, for test mode, the embedded Alipay+ sandbox (ZHIFU_SANDBOX_PORT, default 4343)')
-    .action(async () => {
+    .option('--processes <n>', 'gateway processes sharing the port, the database and its workers (ZHIFU_PROCESSES; default 1; more than 1 needs PostgreSQL)')
+    .action(async (options: { processes?: string }) => {
       const config = loadConfig();
+      if (cluster.isPrimary) {
+        const processes = parseProcessCount(options.processes, process.env.ZHIFU_PROCESSES);
+        if (processes > 1) return startCluster(config, processes);
+      }
       const { test, sandbox } = await testModeEndpoint(config);
       const live = endpointFromEnv(process.env, 'ZHIFU_ALIPAYPLUS_');
       const alipayPlus = new AlipayPlusGateway({ test, live }, config.publicUrl, config.alipayPlusTimeoutMs === undefined ? {} : { timeoutMs: config.alipayPlusTimeoutMs });
       const running = await startGateway({ config, connector: alipayPlus, alipayPlus });
+      if (!printsStartBanner()) {
+        onShutdown(async () => {
+          await running.stop();
+          await alipayPlus.close();
+        });
+        return;
+      }
       console.log(`Zhifu gateway listening on ${running.url} (public URL ${config.publicUrl}, database ${config.databaseUrl.split('://')[0]})`);
       console.log(sandbox ? `Alipay+ sandbox (test mode) on ${sandbox.url()} — wallet: ${sandbox.url()}/wallet` : `Alipay+ test mode: ${test.baseUrl}`);
       console.log(`Dashboard: ${config.publicUrl}/dashboard${config.admin ? ` (admin ${config.admin.email} from ZHIFU_ADMIN_EMAIL)` : ' (create an operator: zhifu users create --email E --role admin)'}`);
@@ -33,6 +47,26 @@ export function registerStartCommand(program: Command): void {
         await sandbox?.close();
       });
     });
+}
+
+/**
+ * `--processes N` (N > 1): the embedded sandbox, if test mode uses it, runs once, here in the
+ * primary; the gateways reach it as the external test endpoint (ZHIFU_ALIPAYPLUS_TEST_*).
+ */
+async function startCluster(config: GatewayConfig, processes: number): Promise<never> {
+  if (databaseKind(config.databaseUrl) === 'sqlite') {
+    // SQLite takes one writer at a time: more processes would queue on its lock, not add throughput.
+    throw new ConfigError(`--processes ${processes} (or ZHIFU_PROCESSES) needs PostgreSQL: set ZHIFU_DATABASE_URL=postgres://… — SQLite allows one writer at a time, so extra gateway processes would only wait on its lock`);
+  }
+  const { test, sandbox } = await testModeEndpoint(config);
+  const env: Record<string, string> = sandbox === null ? {} : {
+    ZHIFU_ALIPAYPLUS_TEST_BASE_URL: test.baseUrl,
+    ZHIFU_ALIPAYPLUS_TEST_CLIENT_ID: test.clientId,
+    ZHIFU_ALIPAYPLUS_TEST_PRIVATE_KEY_FILE: ensureKeyPair(config.dataDir, 'gateway').privateKeyPath,
+    ZHIFU_ALIPAYPLUS_TEST_PUBLIC_KEY_FILE: ensureKeyPair(config.dataDir, 'alipayplus-sandbox').publicKeyPath,
+  };
+  if (sandbox !== null) console.log(`Alipay+ sandbox (test mode) on ${sandbox.url()} — wallet: ${sandbox.url()}/wallet, shared by the gateway processes`);
+  return runClusterPrimary({ processes, env, afterStop: async () => await sandbox?.close() });
 }
 
 /**

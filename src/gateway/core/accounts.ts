@@ -14,9 +14,14 @@ import type { AccountRow, Executor } from '../store/schema.js';
 
 /** Random characters after the `sk_test_` style prefix: 32 × log2(62) ≈ 190 bits. */
 const KEY_RANDOM_LENGTH = 32;
-/** Bounds of the in-memory key cache; a revoked key stops working within the TTL everywhere. */
+/**
+ * Bounds of the in-memory key cache; a revoked key stops working within the TTL everywhere. The
+ * revoking process forgets the key at once; the other gateway processes (`--processes N`) only see
+ * the revocation when their entry expires, so the TTL is short: one key lookup per key every few
+ * seconds per process costs nothing next to the requests it serves.
+ */
 const KEY_CACHE_ENTRIES_MAX = 10_000;
-const KEY_CACHE_TTL_MS = 60_000;
+const KEY_CACHE_TTL_MS = 5_000;
 export const DEFAULT_SETTLEMENT_CURRENCY = 'HKD';
 export const BUSINESS_CATEGORY_LENGTH_MAX = 100;
 

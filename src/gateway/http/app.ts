@@ -104,10 +104,11 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     });
   }
   installErrorHandling(app, options.requestLog ? requestLogUrlResolver(() => publicUrlOf(app, options.config.publicUrl)) : null);
-  if (options.config.rateLimitPerSecond) installRateLimit(app, options.config.rateLimitPerSecond);
   installBodyParsers(app);
   const authenticator = new ApiKeyAuthenticator(options.database, options.clock);
   installAuth(app, authenticator);
+  // After authentication: only real keys reach the shared counter (rate_limit.ts).
+  if (options.config.rateLimitPerSecond) installRateLimit(app, options.config.rateLimitPerSecond, options.database);
   installGetBodies(app);
   installExpandParameter(app);
   installIdempotency(app);

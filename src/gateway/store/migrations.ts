@@ -15,6 +15,7 @@ import { dashboardKeys } from './migrations_dashboard_keys.js';
 import { dashboardWebhooks } from './migrations_dashboard_webhooks.js';
 import { chargeBillingDetails } from './migrations_charge_billing.js';
 import { webhookClaimOrder } from './migrations_workers.js';
+import { rateLimitWindows } from './rate_limits.js';
 
 /* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -221,6 +222,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0085_dashboard_webhooks': dashboardWebhooks,
   '0090_charge_billing_details': chargeBillingDetails,
   '0095_webhook_claim_order': webhookClaimOrder,
+  '0100_rate_limit_windows': rateLimitWindows,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -357,6 +357,17 @@ export interface Tables {
   operator_users: OperatorUsersTable;
   operator_sessions: OperatorSessionsTable;
   audit_log: AuditLogTable;
+  rate_limit_windows: RateLimitWindowsTable;
+}
+
+/** Requests granted to one API key in one second, shared by every gateway process (store/rate_limits.ts). */
+export interface RateLimitWindowsTable {
+  /** Hash of the request's credential: never the key itself. */
+  key_hash: string;
+  /** Start of the one-second window, ms since the epoch. */
+  window_start: number;
+  /** Requests handed out to the processes in this window (blocks, so it may sit below what they used). */
+  granted: number;
 }
 
 export interface BalanceTransactionsTable {
