@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Expression, RawBuilder, SqlBool } from 'kysely';
+import type { RawBuilder, SqlBool } from 'kysely';
 import type { DatabaseKind } from './database.js';
 import { keysetConditions, keysetOrder, takePage } from './pagination.js';
 import type { ListWindow } from './pagination.js';
@@ -7,6 +7,7 @@ import type {
   AttentionItemRow, ChargeRow, DisputeRow, EventRow, Executor, PaymentAttemptRow, PaymentIntentRow, PaymentMethodRow, RefundRow,
   WebhookDeliveryAttemptRow, WebhookDeliveryRow,
 } from './schema.js';
+import { metadataMatches } from './payment_intents.js';
 import { bool } from './scope.js';
 import type { Scope } from './scope.js';
 
@@ -28,35 +29,15 @@ export interface DashboardPaymentFilters {
   attention?: boolean;
 }
 
-/**
- * The JSON text of one metadata key, as store/payment_intents.ts reads it for the API's search.
- * Keys reaching here are validated by the core to `[A-Za-z0-9_.-]`, so the path cannot break out.
- */
-function metadataValue(kind: DatabaseKind, key: string): Expression<string> {
-  return kind === 'sqlite'
-    ? sql<string>`json_extract(${sql.ref('metadata')}, ${'$."' + key + '"'})`
-    : sql<string>`(${sql.ref('metadata')}::jsonb ->> ${key})`;
-}
-
-/**
- * `metadata[key] = value`. PostgreSQL: as a containment, which the GIN index
- * `payment_intents_metadata` (migration 0070) answers for any key; SQLite has no such index, so
- * there it filters the account's rows newest first (see the README's figures).
- */
-function metadataMatches(kind: DatabaseKind, key: string, value: string): Expression<SqlBool> {
-  if (kind === 'postgres') return sql<SqlBool>`(${sql.ref('metadata')})::jsonb @> ${JSON.stringify({ [key]: value })}::jsonb`;
-  return sql<SqlBool>`${metadataValue(kind, key)} = ${value}`;
-}
-
 /** One keyset page, newest first; filters combine with AND. */
 export async function listDashboardPayments(ex: Executor, kind: DatabaseKind, scope: Scope, window: ListWindow, filters: DashboardPaymentFilters) {
   // SQLite plans without statistics (nothing runs ANALYZE) and then prefers the index that gives
-  // the order (payment_intents_list), walking every row of the account to find an order id or the
-  // few PaymentIntents awaiting attention. A unary + keeps it off an index where that would
-  // happen: it seeks those few rows by their own index (payment_intents_order, the primary key
-  // from attention_items) and sorts the handful.
-  const few = kind === 'sqlite' && (filters.merchantOrderId !== undefined || filters.attention === true);
-  const byAttention = kind === 'sqlite' && filters.attention === true;
+  // the order (payment_intents_list), walking every row of the account to find an order id, a
+  // metadata value or the few PaymentIntents awaiting attention. A unary + keeps it off an index
+  // where that would happen: it seeks those few rows by their own index (payment_intents_order_list,
+  // the primary key from attention_items or payment_intent_metadata) and sorts the handful.
+  const few = kind === 'sqlite' && (filters.merchantOrderId !== undefined || filters.attention === true || filters.metadata !== undefined);
+  const byAttention = kind === 'sqlite' && (filters.attention === true || filters.metadata !== undefined);
   const column = (name: 'account_id' | 'livemode' | 'created' | 'id', plain: boolean) => (plain ? sql.ref(name) : sql`+${sql.ref(name)}`);
   let query = ex
     .selectFrom('payment_intents')
@@ -68,7 +49,7 @@ export async function listDashboardPayments(ex: Executor, kind: DatabaseKind, sc
   if (filters.amountGte !== undefined) query = query.where('amount', '>=', filters.amountGte);
   if (filters.amountLte !== undefined) query = query.where('amount', '<=', filters.amountLte);
   if (filters.merchantOrderId !== undefined) query = query.where('merchant_order_id', '=', filters.merchantOrderId);
-  if (filters.metadata !== undefined) query = query.where(metadataMatches(kind, filters.metadata.key, filters.metadata.value));
+  if (filters.metadata !== undefined) query = query.where(metadataMatches(kind, scope, filters.metadata.key, filters.metadata.value));
   if (filters.attention === true) {
     query = query.where('id', 'in', ex.selectFrom('attention_items').select('payment_intent_id')
       .where('account_id', '=', scope.accountId).where('livemode', '=', bool(scope.livemode)));

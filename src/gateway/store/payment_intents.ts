@@ -103,28 +103,38 @@ export type SearchClause =
   | { field: 'status'; value: string }
   | { field: 'metadata'; key: string; value: string };
 
-/** The JSON text of one metadata key: the only place the two SQL dialects differ. */
-function metadataValue(kind: DatabaseKind, key: string): Expression<string> {
-  return kind === 'sqlite'
-    ? sql<string>`json_extract(${sql.ref('metadata')}, ${'$."' + key + '"'})`
-    : sql<string>`(${sql.ref('metadata')}::jsonb ->> ${key})`;
+/**
+ * `metadata[key] = value` within the account and mode, from an index on both databases:
+ * PostgreSQL as a containment, which the GIN index payment_intents_metadata (migration 0070)
+ * answers; SQLite from the side table payment_intent_metadata (migration 0092), which triggers
+ * keep equal to the text values of the PaymentIntent's metadata.
+ */
+export function metadataMatches(kind: DatabaseKind, scope: Scope, key: string, value: string): Expression<SqlBool> {
+  if (kind === 'postgres') return sql<SqlBool>`(${sql.ref('metadata')})::jsonb @> ${JSON.stringify({ [key]: value })}::jsonb`;
+  return sql<SqlBool>`${sql.ref('payment_intents.id')} in (select m.payment_intent_id from payment_intent_metadata as m
+    where m.account_id = ${scope.accountId} and m.livemode = ${bool(scope.livemode)} and m.key = ${key} and m.value = ${value})`;
 }
 
 /** Search: clauses joined with AND, newest first, keyset-paged like lists. */
 export async function searchByAccount(ex: Executor, kind: DatabaseKind, scope: Scope, clauses: SearchClause[], window: ListWindow) {
+  // SQLite plans without statistics and would walk the account's (created, id) index for its
+  // order, testing each row against the metadata side table. A unary + keeps it off that index:
+  // it reads the few matches by primary key from the side table's index and sorts them.
+  const bySideTable = kind === 'sqlite' && clauses.some((clause) => clause.field === 'metadata');
+  const column = (name: 'account_id' | 'livemode' | 'created' | 'id') => (bySideTable ? sql`+${sql.ref(name)}` : sql.ref(name));
   let query = ex
     .selectFrom('payment_intents')
     .selectAll()
-    .where('account_id', '=', scope.accountId)
-    .where('livemode', '=', bool(scope.livemode));
+    .where(sql<SqlBool>`${column('account_id')} = ${scope.accountId}`)
+    .where(sql<SqlBool>`${column('livemode')} = ${bool(scope.livemode)}`);
   for (const clause of clauses) {
     const condition: Expression<SqlBool> =
       clause.field === 'metadata'
-        ? sql<SqlBool>`${metadataValue(kind, clause.key)} = ${clause.value}`
+        ? metadataMatches(kind, scope, clause.key, clause.value)
         : sql<SqlBool>`${sql.ref(clause.field)} = ${clause.value}`;
     query = query.where(condition);
   }
   for (const condition of keysetConditions(window)) query = query.where(condition);
-  const rows = await query.orderBy('created', 'desc').orderBy('id', 'desc').limit(window.limit + 1).execute();
+  const rows = await query.orderBy(column('created'), 'desc').orderBy(column('id'), 'desc').limit(window.limit + 1).execute();
   return takePage(rows, window);
 }

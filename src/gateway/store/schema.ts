@@ -346,6 +346,7 @@ export interface Tables {
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
   refunds: RefundsTable;
   balance_transactions: BalanceTransactionsTable;
+  balance_totals: BalanceTotalsTable;
   products: ProductsTable;
   prices: PricesTable;
   checkout_sessions: CheckoutSessionsTable;
@@ -357,6 +358,14 @@ export interface Tables {
   operator_users: OperatorUsersTable;
   operator_sessions: OperatorSessionsTable;
   audit_log: AuditLogTable;
+}
+
+/** The net of every balance transaction per account, mode and currency (migration 0093). */
+export interface BalanceTotalsTable {
+  account_id: string;
+  livemode: Bool;
+  currency: string;
+  net: number;
 }
 
 export interface BalanceTransactionsTable {

@@ -1,0 +1,88 @@
+import { PostgresAdapter, sql } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
+
+/* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const isPostgres = (db: Kysely<any>) => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/**
+ * Lookups that walked an account's whole history (bench/lookups.ts, issue 13): each filter gets
+ * an index whose leading equalities are the filter and whose tail (created, id) is the list's
+ * order, so both databases seek to the match and read it already sorted, whatever planner
+ * statistics they have (SQLite has none): with fewer equality columns SQLite preferred the
+ * account's (created, id) index for its order and filtered every row.
+ * - search by merchant_order_id: replaces payment_intents_order (same leading columns, so every
+ *   query that used it uses this one);
+ * - list PaymentIntents by customer;
+ * - list charges by PaymentIntent (charges_intent stays: the workers look charges up by it alone).
+ */
+export const lookupIndexes: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.dropIndex('payment_intents_order').execute();
+    await db.schema.createIndex('payment_intents_order_list').on('payment_intents').columns(['account_id', 'livemode', 'merchant_order_id', 'created', 'id']).execute();
+    await db.schema.createIndex('payment_intents_customer_list').on('payment_intents').columns(['account_id', 'livemode', 'customer', 'created', 'id']).execute();
+    await db.schema.createIndex('charges_intent_list').on('charges').columns(['account_id', 'livemode', 'payment_intent_id', 'created', 'id']).execute();
+  },
+};
+
+/**
+ * SQLite: metadata search read every PaymentIntent of the account through json_extract (PostgreSQL
+ * answers it from the GIN index of migration 0070). A side table holds one row per metadata key
+ * with a text value, kept by triggers, so it is written in the very statement (and transaction)
+ * that writes the PaymentIntent's metadata, whichever code path writes it; a search seeks
+ * (account, mode, key, value). Only text values: json_extract of a number is a number, which the
+ * search's text never equals, and the side table keeps that answer.
+ */
+export const metadataSearch: Migration = {
+  async up(db: Kysely<any>) {
+    if (isPostgres(db)) return;
+    await sql`create table payment_intent_metadata (
+      payment_intent_id text not null,
+      key text not null,
+      value text not null,
+      account_id text not null,
+      livemode integer not null,
+      primary key (payment_intent_id, key)
+    ) without rowid`.execute(db);
+    await sql`create index payment_intent_metadata_search on payment_intent_metadata (account_id, livemode, key, value)`.execute(db);
+    await sql`create trigger payment_intent_metadata_insert after insert on payment_intents begin
+      insert into payment_intent_metadata (payment_intent_id, key, value, account_id, livemode)
+        select new.id, j.key, j.value, new.account_id, new.livemode from json_each(new.metadata) as j where j.type = 'text';
+    end`.execute(db);
+    await sql`create trigger payment_intent_metadata_update after update of metadata on payment_intents when new.metadata is not old.metadata begin
+      delete from payment_intent_metadata where payment_intent_id = new.id;
+      insert into payment_intent_metadata (payment_intent_id, key, value, account_id, livemode)
+        select new.id, j.key, j.value, new.account_id, new.livemode from json_each(new.metadata) as j where j.type = 'text';
+    end`.execute(db);
+    await sql`create trigger payment_intent_metadata_delete after delete on payment_intents begin
+      delete from payment_intent_metadata where payment_intent_id = old.id;
+    end`.execute(db);
+    await sql`insert into payment_intent_metadata (payment_intent_id, key, value, account_id, livemode)
+      select p.id, j.key, j.value, p.account_id, p.livemode from payment_intents as p, json_each(p.metadata) as j where j.type = 'text'`.execute(db);
+  },
+};
+
+/**
+ * `GET /v1/balance` summed every balance transaction of the account per call. The net total per
+ * account, mode and settlement currency is now kept in balance_totals, updated in the transaction
+ * that records each balance transaction (store/balance_transactions.ts), and backfilled here.
+ * What is still pending (available_on in the future) is summed from an index that now carries
+ * `net`, over the few days not yet available: available = total − pending.
+ */
+export const balanceTotals: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('balance_totals')
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('livemode', 'integer', (c) => c.notNull())
+      .addColumn('currency', 'text', (c) => c.notNull())
+      .addColumn('net', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('balance_totals_pk', ['account_id', 'livemode', 'currency'])
+      .execute();
+    await sql`insert into balance_totals (account_id, livemode, currency, net)
+      select account_id, livemode, currency, sum(net) from balance_transactions group by account_id, livemode, currency`.execute(db);
+    await db.schema.dropIndex('balance_transactions_available').execute();
+    await db.schema.createIndex('balance_transactions_pending').on('balance_transactions').columns(['account_id', 'livemode', 'currency', 'available_on', 'net']).execute();
+  },
+};
