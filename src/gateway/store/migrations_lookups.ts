@@ -15,13 +15,15 @@ const isPostgres = (db: Kysely<any>) => db.getExecutor().adapter instanceof Post
  * - search by merchant_order_id: replaces payment_intents_order (same leading columns, so every
  *   query that used it uses this one);
  * - list PaymentIntents by customer;
- * - list charges by PaymentIntent (charges_intent stays: the workers look charges up by it alone).
+ * - list charges and refunds by PaymentIntent (charges_intent and refunds_intent stay: the
+ *   workers and the detail page look them up by it alone).
  */
 export const lookupIndexes: Migration = {
   async up(db: Kysely<any>) {
     await db.schema.dropIndex('payment_intents_order').execute();
     await db.schema.createIndex('payment_intents_order_list').on('payment_intents').columns(['account_id', 'livemode', 'merchant_order_id', 'created', 'id']).execute();
     await db.schema.createIndex('payment_intents_customer_list').on('payment_intents').columns(['account_id', 'livemode', 'customer', 'created', 'id']).execute();
+    await db.schema.createIndex('refunds_intent_list').on('refunds').columns(['account_id', 'livemode', 'payment_intent_id', 'created', 'id']).execute();
     await db.schema.createIndex('charges_intent_list').on('charges').columns(['account_id', 'livemode', 'payment_intent_id', 'created', 'id']).execute();
   },
 };
