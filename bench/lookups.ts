@@ -22,10 +22,12 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import type { Insertable } from 'kysely';
 import pg from 'pg';
-import { migrate, openDatabase } from '../src/gateway/index.js';
+import { inTransaction, migrate, openDatabase } from '../src/gateway/index.js';
+import { MIGRATIONS } from '../src/gateway/store/migrations.js';
+import { insertBalanceTransaction } from '../src/gateway/store/balance_transactions.js';
 import type { Database } from '../src/gateway/index.js';
 import { retrievePaymentIntent, listPaymentIntents, searchPaymentIntents } from '../src/gateway/core/payment_intents.js';
 import { retrieveCharge, listCharges } from '../src/gateway/core/charges.js';
@@ -41,6 +43,7 @@ import type {
   PaymentMethodsTable, RefundsTable, WebhookDeliveriesTable,
 } from '../src/gateway/store/schema.js';
 import type { Scope } from '../src/gateway/store/scope.js';
+import type { Executor } from '../src/gateway/store/schema.js';
 
 export interface LookupsOptions {
   /** Stored payment counts to compare, smallest first. */
@@ -52,6 +55,8 @@ export interface LookupsOptions {
   batch: number;
   /** Keep the seeded databases here (SQLite file / PostgreSQL schema name prefix) and reuse them when present. */
   keep: string | null;
+  /** Measure the write cost of the lookups' indexes instead of timing lookups. */
+  writeCost: boolean;
   log: (line: string) => void;
 }
 
@@ -395,6 +400,105 @@ export async function runLookups(options: LookupsOptions): Promise<LookupsResult
   return { database: kind, payments: options.payments, rows, seedSeconds };
 }
 
+/**
+ * What the lookups' indexes, metadata triggers and balance totals cost each write: the same
+ * PaymentIntent (metadata, merchant order id, customer) and balance transaction writes into a store migrated up to 0090 (before this
+ * work) and into one migrated to the latest, alternating rounds. CPU µs per write (process CPU:
+ * on SQLite the whole write, on PostgreSQL the client's share only — see the wall-clock column).
+ */
+const WRITES_PER_COMMIT = 100;
+
+export async function runWriteCost(options: LookupsOptions, writes = 5000, rounds = 5): Promise<string> {
+  const lines = ['| write | schema | CPU µs/write | wall µs/write |', '| --- | --- | ---: | ---: |'];
+  const results = new Map<string, { cpu: number[]; wall: number[] }>();
+  for (let round = 0; round < rounds; round += 1) {
+    for (const schemaName of ['0090', 'latest'] as const) {
+      const { database, cleanup } = await openScratch(options, `${schemaName}_${round}`);
+      try {
+        if (schemaName === 'latest') await migrate(database);
+        else await migrateUpTo(database, '0091');
+        await database.db.insertInto('accounts').values({ id: ACCOUNT, created: 1, name: 'Write cost', business_category: null, settlement_currency: 'CNY', is_default: null }).execute();
+        const base = 1_800_000_000_000;
+        // Statements in transactions of WRITES_PER_COMMIT: the commit (and fsync) is the same
+        // before and after, and its noise on a shared machine would drown what the indexes add.
+        const measure = async (name: string, write: (tx: Executor, i: number) => Promise<unknown>) => {
+          const cpu0 = process.cpuUsage();
+          const t0 = performance.now();
+          for (let i = 0; i < writes; i += WRITES_PER_COMMIT) {
+            await inTransaction(database, async (tx) => {
+              for (let k = i; k < Math.min(writes, i + WRITES_PER_COMMIT); k += 1) await write(tx, k);
+            });
+          }
+          const wall = ((performance.now() - t0) * 1000) / writes;
+          const used = process.cpuUsage(cpu0);
+          const key = `${name}|${schemaName}`;
+          const entry = results.get(key) ?? { cpu: [], wall: [] };
+          entry.cpu.push((used.user + used.system) / writes);
+          entry.wall.push(wall);
+          results.set(key, entry);
+        };
+        await measure('insert payment_intent', async (tx, i) => {
+          const batch = emptyBatch();
+          addPayment(batch, i, 1_000_000, base + i * 1000);
+          const row = batch.payment_intents[0]!;
+          await tx.insertInto('payment_intents').values({ ...row, customer: `cus_w${i % 500}` }).execute();
+        });
+        await measure('update payment_intent metadata', (tx, i) =>
+          tx.updateTable('payment_intents').set({ metadata: JSON.stringify({ cart: `c-${i}`, channel: 'pos' }), version: 2 }).where('id', '=', piId(i)).execute());
+        await measure('record balance_transaction', async (tx, i) => {
+          const row = {
+            id: `txn_w${pad(i)}`, account_id: ACCOUNT, livemode: 0 as const, created: base + i, type: 'charge' as const, reporting_category: null, source: `ch_w${pad(i)}`,
+            payment_intent_id: piId(i), amount: 1000, currency: 'CNY', fee: 30, net: 970, exchange_rate: null, source_amount: 1000, source_currency: 'CNY',
+            available_on: availableOnMs(base + i), quote_id: null, alipay_request_id: null, alipay_id: null,
+          };
+          if (schemaName === 'latest') await insertBalanceTransaction(tx, row);
+          else await tx.insertInto('balance_transactions').values(row).execute();
+        });
+      } finally {
+        await cleanup();
+      }
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  for (const [key, entry] of results) {
+    const [name, schemaName] = key.split('|');
+    lines.push(`| ${name} | ${schemaName === '0090' ? 'before (0090)' : 'after (0093)'} | ${median(entry.cpu).toFixed(1)} | ${median(entry.wall).toFixed(1)} |`);
+  }
+  return `write cost: database=${options.database === null ? 'sqlite' : 'postgres'} writes=${writes} rounds=${rounds}\n${lines.join('\n')}\n`;
+}
+
+async function migrateUpTo(database: Database, below: string): Promise<void> {
+  const schema = database.kind === 'postgres' ? { migrationTableSchema: (await sql<{ s: string }>`select current_schema() as s`.execute(database.db)).rows[0]!.s } : {};
+  const migrations = Object.fromEntries(Object.entries(MIGRATIONS).filter(([name]) => name < below));
+  const result = await new Migrator({ db: database.db, provider: { getMigrations: async () => migrations }, ...schema }).migrateToLatest();
+  if (result.error !== undefined) throw result.error;
+}
+
+async function openScratch(options: LookupsOptions, name: string): Promise<{ database: Database; cleanup: () => Promise<void> }> {
+  if (options.database !== null) {
+    const url = options.database;
+    const schema = `bench_lookups_w_${process.pid}_${name}`;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    await admin.end();
+    const database = openDatabase(url, { searchPath: schema, poolMax: 4 });
+    return {
+      database,
+      cleanup: async () => {
+        await database.close();
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        await client.query(`drop schema ${schema} cascade`);
+        await client.end();
+      },
+    };
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'zhifu-bench-lookups-w-'));
+  const database = openDatabase(`sqlite:${path.join(dir, 'zhifu.db')}`);
+  return { database, cleanup: async () => { await database.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
 export function formatLookups(result: LookupsResult): string {
   const counts = result.payments.map((n) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n)));
   const lines = [
@@ -408,15 +512,19 @@ export function formatLookups(result: LookupsResult): string {
 
 function parseArgs(argv: string[]): LookupsOptions {
   const options: LookupsOptions = {
-    payments: [10_000, 1_000_000], database: null, samples: 41, warmup: 5, batch: 2000, keep: null,
+    payments: [10_000, 1_000_000], database: null, samples: 41, warmup: 15, batch: 2000, keep: null, writeCost: false,
     log: (line) => process.stderr.write(`${line}\n`),
   };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     const value = argv[i + 1];
     if (arg === '--help') {
-      process.stdout.write('node dist/bench/lookups.js [--payments 10000,1000000] [--database postgres://…] [--samples 41] [--warmup 5] [--batch 2000] [--keep DIR|SCHEMA_PREFIX]\n');
+      process.stdout.write('node dist/bench/lookups.js [--payments 10000,1000000] [--database postgres://…] [--samples 41] [--warmup 15] [--batch 2000] [--keep DIR|SCHEMA_PREFIX] [--write-cost]\n');
       process.exit(0);
+    }
+    if (arg === '--write-cost') {
+      options.writeCost = true;
+      continue;
     }
     if (value === undefined) throw new Error(`${arg} needs a value`);
     if (arg === '--payments') options.payments = value.split(',').map(Number).sort((a, b) => a - b);
@@ -433,10 +541,13 @@ function parseArgs(argv: string[]): LookupsOptions {
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const options = parseArgs(process.argv.slice(2));
-  runLookups(options).then((result) => {
-    process.stdout.write(formatLookups(result));
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-  }).catch((error: unknown) => {
+  const run = options.writeCost
+    ? runWriteCost(options).then((table) => { process.stdout.write(table); })
+    : runLookups(options).then((result) => {
+      process.stdout.write(formatLookups(result));
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+    });
+  run.catch((error: unknown) => {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   });
