@@ -462,7 +462,7 @@ export async function runWriteCost(options: LookupsOptions, writes = 5000, round
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   for (const [key, entry] of results) {
     const [name, schemaName] = key.split('|');
-    lines.push(`| ${name} | ${schemaName === '0090' ? 'before (0090)' : 'after (0093)'} | ${median(entry.cpu).toFixed(1)} | ${median(entry.wall).toFixed(1)} |`);
+    lines.push(`| ${name} | ${schemaName === '0090' ? 'before (0090)' : 'after (0094)'} | ${median(entry.cpu).toFixed(1)} | ${median(entry.wall).toFixed(1)} |`);
   }
   return `write cost: database=${options.database === null ? 'sqlite' : 'postgres'} writes=${writes} rounds=${rounds}\n${lines.join('\n')}\n`;
 }

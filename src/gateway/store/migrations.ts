@@ -14,7 +14,7 @@ import { dashboardDisputes } from './migrations_dashboard_disputes.js';
 import { dashboardKeys } from './migrations_dashboard_keys.js';
 import { dashboardWebhooks } from './migrations_dashboard_webhooks.js';
 import { chargeBillingDetails } from './migrations_charge_billing.js';
-import { balanceTotals, lookupIndexes, metadataSearch } from './migrations_lookups.js';
+import { balanceTotals, lookupIndexes, metadataIndexNoPendingList, metadataSearch } from './migrations_lookups.js';
 
 /* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -223,6 +223,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0091_lookup_indexes': lookupIndexes,
   '0092_metadata_search': metadataSearch,
   '0093_balance_totals': balanceTotals,
+  '0094_metadata_index_no_pending_list': metadataIndexNoPendingList,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
