@@ -6,16 +6,23 @@ import { bool } from './scope.js';
 import type { Scope } from './scope.js';
 
 /**
- * Records a balance transaction and adds its net to the account's total in that currency; `ex`
- * is the caller's transaction, so the two never disagree. The unique `source` makes a second
- * record of one charge or refund fail before the total moves.
+ * Records a balance transaction and adds its net to the account's running sums in that currency
+ * (the total, and the day it becomes available); `ex` is the caller's transaction, so the sums
+ * never disagree with the transactions. The unique `source` makes a second record of one charge
+ * or refund fail before the sums move.
  */
 export async function insertBalanceTransaction(ex: Executor, row: BalanceTransactionRow): Promise<void> {
   await ex.insertInto('balance_transactions').values(row).execute();
+  const scope = { account_id: row.account_id, livemode: row.livemode, currency: row.currency };
   await ex
     .insertInto('balance_totals')
-    .values({ account_id: row.account_id, livemode: row.livemode, currency: row.currency, net: row.net })
+    .values({ ...scope, net: row.net })
     .onConflict((oc) => oc.columns(['account_id', 'livemode', 'currency']).doUpdateSet({ net: sql<number>`balance_totals.net + excluded.net` }))
+    .execute();
+  await ex
+    .insertInto('balance_available_on')
+    .values({ ...scope, available_on: row.available_on, net: row.net })
+    .onConflict((oc) => oc.columns(['account_id', 'livemode', 'currency', 'available_on']).doUpdateSet({ net: sql<number>`balance_available_on.net + excluded.net` }))
     .execute();
 }
 
@@ -52,8 +59,8 @@ export async function listBalanceTransactionsByAccount(ex: Executor, scope: Scop
 
 /**
  * Net sums per settlement currency, split at `nowMs` into available (available_on ≤ now) and
- * pending: the kept total (balance_totals) less what is still pending, which the covering index
- * balance_transactions_pending sums over the last days only, however long the history.
+ * pending: the running total (balance_totals) less the running sums of the days not yet
+ * available (balance_available_on), however long the history and however busy the day.
  */
 export async function sumNetByCurrency(ex: Executor, scope: Scope, nowMs: number): Promise<{ currency: string; available: number; pending: number }[]> {
   const rows = await ex
@@ -61,7 +68,7 @@ export async function sumNetByCurrency(ex: Executor, scope: Scope, nowMs: number
     .select((eb) => [
       't.currency',
       't.net',
-      eb.selectFrom('balance_transactions as b')
+      eb.selectFrom('balance_available_on as b')
         .select((sub) => sub.fn.coalesce(sub.fn.sum<number | string>('b.net'), sql.lit(0)).as('pending'))
         .whereRef('b.account_id', '=', 't.account_id')
         .whereRef('b.livemode', '=', 't.livemode')

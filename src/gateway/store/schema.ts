@@ -347,6 +347,7 @@ export interface Tables {
   refunds: RefundsTable;
   balance_transactions: BalanceTransactionsTable;
   balance_totals: BalanceTotalsTable;
+  balance_available_on: BalanceAvailableOnTable;
   products: ProductsTable;
   prices: PricesTable;
   checkout_sessions: CheckoutSessionsTable;
@@ -365,6 +366,15 @@ export interface BalanceTotalsTable {
   account_id: string;
   livemode: Bool;
   currency: string;
+  net: number;
+}
+
+/** The net of every balance transaction per account, mode, currency and available_on day (migration 0093). */
+export interface BalanceAvailableOnTable {
+  account_id: string;
+  livemode: Bool;
+  currency: string;
+  available_on: number;
   net: number;
 }
 
