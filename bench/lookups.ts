@@ -340,6 +340,7 @@ function lookupsFor(database: Database, n: number, start: number, now: number): 
     { name: 'search merchant_order_id', run: (k) => found('order')(searchPaymentIntents(deps, SCOPE, { query: `merchant_order_id:'ORD-${at(any, k)}'` })) },
     { name: 'search metadata', run: (k) => found('metadata')(searchPaymentIntents(deps, SCOPE, { query: `metadata['cart']:'c-${at(any, k)}'` })) },
     { name: 'search metadata AND status', run: (k) => searchPaymentIntents(deps, SCOPE, { query: `metadata['cart']:'c-${at(paid, k)}' AND status:'succeeded'` }).then((p) => expect(p.data.length === 1, 'metadata+status')) },
+    { name: 'search metadata, value shared by half', run: () => found('metadata common')(searchPaymentIntents(deps, SCOPE, { query: `metadata['channel']:'web'` })) },
     { name: 'search status:canceled', run: () => found('status')(searchPaymentIntents(deps, SCOPE, { query: `status:'canceled'` })) },
     { name: 'list charges by payment_intent', run: (k) => found('charges')(listCharges(deps, SCOPE, { payment_intent: piId(at(paid, k)) })) },
     { name: 'list refunds by payment_intent', run: (k) => found('refunds')(listRefunds(deps, SCOPE, { payment_intent: piId(at(refundedAt, k)) })) },
@@ -361,6 +362,11 @@ function lookupsFor(database: Database, n: number, start: number, now: number): 
       name: 'dashboard: search metadata',
       run: (k) => listDashboardPayments(database.db, database.kind, SCOPE, { limit: 25, created: {}, cursor: null }, { metadata: { key: 'cart', value: `c-${at(any, k)}` } })
         .then((p) => expect(p.rows.length === 1, 'dashboard metadata')),
+    },
+    {
+      name: 'dashboard: search metadata, value shared by half',
+      run: () => listDashboardPayments(database.db, database.kind, SCOPE, { limit: 25, created: {}, cursor: null }, { metadata: { key: 'channel', value: 'web' } })
+        .then((p) => expect(p.rows.length === 25, 'dashboard metadata common')),
     },
   ];
 }

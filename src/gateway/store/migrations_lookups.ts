@@ -32,9 +32,12 @@ export const lookupIndexes: Migration = {
  * SQLite: metadata search read every PaymentIntent of the account through json_extract (PostgreSQL
  * answers it from the GIN index of migration 0070). A side table holds one row per metadata key
  * with a text value, kept by triggers, so it is written in the very statement (and transaction)
- * that writes the PaymentIntent's metadata, whichever code path writes it; a search seeks
- * (account, mode, key, value). Only text values: json_extract of a number is a number, which the
- * search's text never equals, and the side table keeps that answer.
+ * that writes the PaymentIntent's metadata, whichever code path writes it. Its index leads with
+ * (account, mode, key, value) and ends in the PaymentIntent's (created, id), so a search reads
+ * the matches newest first and stops at the page, for a rare value and a common one alike. Its
+ * columns are named apart from payment_intents' so a search joining the two can keep naming
+ * PaymentIntent columns unqualified. Only text values: json_extract of a number is a number,
+ * which the search's text never equals, and the side table keeps that answer.
  */
 export const metadataSearch: Migration = {
   async up(db: Kysely<any>) {
@@ -43,25 +46,27 @@ export const metadataSearch: Migration = {
       payment_intent_id text not null,
       key text not null,
       value text not null,
-      account_id text not null,
-      livemode integer not null,
+      intent_account_id text not null,
+      intent_livemode integer not null,
+      intent_created integer not null,
       primary key (payment_intent_id, key)
     ) without rowid`.execute(db);
-    await sql`create index payment_intent_metadata_search on payment_intent_metadata (account_id, livemode, key, value)`.execute(db);
+    await sql`create index payment_intent_metadata_search on payment_intent_metadata
+      (intent_account_id, intent_livemode, key, value, intent_created, payment_intent_id)`.execute(db);
+    const rowsOf = (p: string) => sql.raw(`select ${p}.id, j.key, j.value, ${p}.account_id, ${p}.livemode, ${p}.created from json_each(${p}.metadata) as j where j.type = 'text'`);
+    const columns = sql.raw('payment_intent_metadata (payment_intent_id, key, value, intent_account_id, intent_livemode, intent_created)');
     await sql`create trigger payment_intent_metadata_insert after insert on payment_intents begin
-      insert into payment_intent_metadata (payment_intent_id, key, value, account_id, livemode)
-        select new.id, j.key, j.value, new.account_id, new.livemode from json_each(new.metadata) as j where j.type = 'text';
+      insert into ${columns} ${rowsOf('new')};
     end`.execute(db);
     await sql`create trigger payment_intent_metadata_update after update of metadata on payment_intents when new.metadata is not old.metadata begin
       delete from payment_intent_metadata where payment_intent_id = new.id;
-      insert into payment_intent_metadata (payment_intent_id, key, value, account_id, livemode)
-        select new.id, j.key, j.value, new.account_id, new.livemode from json_each(new.metadata) as j where j.type = 'text';
+      insert into ${columns} ${rowsOf('new')};
     end`.execute(db);
     await sql`create trigger payment_intent_metadata_delete after delete on payment_intents begin
       delete from payment_intent_metadata where payment_intent_id = old.id;
     end`.execute(db);
-    await sql`insert into payment_intent_metadata (payment_intent_id, key, value, account_id, livemode)
-      select p.id, j.key, j.value, p.account_id, p.livemode from payment_intents as p, json_each(p.metadata) as j where j.type = 'text'`.execute(db);
+    await sql`insert into ${columns} select p.id, j.key, j.value, p.account_id, p.livemode, p.created
+      from payment_intents as p, json_each(p.metadata) as j where j.type = 'text'`.execute(db);
   },
 };
 
