@@ -144,4 +144,37 @@ describe('metadata search follows every change of the metadata', () => {
     await api(gw, 'POST', '/v1/payment_intents', { key: other.test.secretKey, json: { amount: 500, currency: 'cny', metadata: { cart: 'c-2' } } });
     assert.deepEqual(await search(`metadata['cart']:'c-2'`), [second]);
   });
+
+  it('pages a value many PaymentIntents share newest first, in the API search and the dashboard, both directions', async () => {
+    const shared: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const created = await api(gw, 'POST', '/v1/payment_intents', { key: gw.secretKey, json: { amount: 600 + i, currency: 'cny', metadata: { batch: 'shared', i: String(i) } } });
+      shared.push(created.body.id);
+    }
+    const newestFirst = [...shared].reverse();
+    const seen: string[] = [];
+    let page: string | null = null;
+    for (let guard = 0; guard < 5; guard++) {
+      const response = await api(gw, 'GET', `/v1/payment_intents/search?query=${encodeURIComponent(`metadata['batch']:'shared'`)}&limit=3${page ? `&page=${page}` : ''}`, { key: gw.secretKey });
+      seen.push(...response.body.data.map((p: { id: string }) => p.id));
+      page = response.body.next_page;
+      if (!response.body.has_more) break;
+    }
+    assert.deepEqual(seen, newestFirst);
+
+    const scope = { accountId: gw.accountId, livemode: false };
+    const cursorOf = async (id: string) => {
+      const row = await gw.database.db.selectFrom('payment_intents').select(['created', 'id']).where('id', '=', id).executeTakeFirstOrThrow();
+      return { created: Number(row.created), id: row.id };
+    };
+    const filters = { metadata: { key: 'batch', value: 'shared' } };
+    const first = await listDashboardPayments(gw.database.db, gw.database.kind, scope, { limit: 3, created: {}, cursor: null }, filters);
+    assert.deepEqual([first.rows.map((row) => row.id), first.hasMore], [newestFirst.slice(0, 3), true]);
+    const after = await listDashboardPayments(gw.database.db, gw.database.kind, scope, { limit: 3, created: {}, cursor: { direction: 'after', at: await cursorOf(newestFirst[2]!) } }, filters);
+    assert.deepEqual(after.rows.map((row) => row.id), newestFirst.slice(3, 6));
+    const before = await listDashboardPayments(gw.database.db, gw.database.kind, scope, { limit: 2, created: {}, cursor: { direction: 'before', at: await cursorOf(newestFirst[5]!) } }, filters);
+    assert.deepEqual([before.rows.map((row) => row.id), before.hasMore], [newestFirst.slice(3, 5), true]);
+    const combined = await listDashboardPayments(gw.database.db, gw.database.kind, scope, { limit: 25, created: {}, cursor: null }, { ...filters, amountGte: 603, amountLte: 604 });
+    assert.deepEqual(combined.rows.map((row) => row.id), [shared[4], shared[3]]);
+  });
 });
