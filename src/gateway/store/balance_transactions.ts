@@ -1,12 +1,29 @@
+import { sql } from 'kysely';
 import { keysetConditions, keysetOrder, takePage } from './pagination.js';
 import type { ListWindow } from './pagination.js';
 import type { BalanceTransactionRow, Executor } from './schema.js';
 import { bool } from './scope.js';
 import type { Scope } from './scope.js';
 
-/** Records a balance transaction; the unique `source` makes a second record of one charge or refund fail. */
-export function insertBalanceTransaction(ex: Executor, row: BalanceTransactionRow): Promise<unknown> {
-  return ex.insertInto('balance_transactions').values(row).execute();
+/**
+ * Records a balance transaction and adds its net to the account's running sums in that currency
+ * (the total, and the day it becomes available); `ex` is the caller's transaction, so the sums
+ * never disagree with the transactions. The unique `source` makes a second record of one charge
+ * or refund fail before the sums move.
+ */
+export async function insertBalanceTransaction(ex: Executor, row: BalanceTransactionRow): Promise<void> {
+  await ex.insertInto('balance_transactions').values(row).execute();
+  const scope = { account_id: row.account_id, livemode: row.livemode, currency: row.currency };
+  await ex
+    .insertInto('balance_totals')
+    .values({ ...scope, net: row.net })
+    .onConflict((oc) => oc.columns(['account_id', 'livemode', 'currency']).doUpdateSet({ net: sql<number>`balance_totals.net + excluded.net` }))
+    .execute();
+  await ex
+    .insertInto('balance_available_on')
+    .values({ ...scope, available_on: row.available_on, net: row.net })
+    .onConflict((oc) => oc.columns(['account_id', 'livemode', 'currency', 'available_on']).doUpdateSet({ net: sql<number>`balance_available_on.net + excluded.net` }))
+    .execute();
 }
 
 export function findBalanceTransactionByAccountAndId(ex: Executor, scope: Scope, id: string): Promise<BalanceTransactionRow | undefined> {
@@ -40,21 +57,33 @@ export async function listBalanceTransactionsByAccount(ex: Executor, scope: Scop
   return takePage(rows, window);
 }
 
-/** Net sums per settlement currency, split at `nowMs` into available (available_on ≤ now) and pending. */
+/**
+ * Net sums per settlement currency, split at `nowMs` into available (available_on ≤ now) and
+ * pending: the running total (balance_totals) less the running sums of the days not yet
+ * available (balance_available_on), however long the history and however busy the day.
+ */
 export async function sumNetByCurrency(ex: Executor, scope: Scope, nowMs: number): Promise<{ currency: string; available: number; pending: number }[]> {
   const rows = await ex
-    .selectFrom('balance_transactions')
+    .selectFrom('balance_totals as t')
     .select((eb) => [
-      'currency',
-      eb.fn.sum<number | string>(eb.case().when('available_on', '<=', nowMs).then(eb.ref('net')).else(0).end()).as('available'),
-      eb.fn.sum<number | string>(eb.case().when('available_on', '>', nowMs).then(eb.ref('net')).else(0).end()).as('pending'),
+      't.currency',
+      't.net',
+      eb.selectFrom('balance_available_on as b')
+        .select((sub) => sub.fn.coalesce(sub.fn.sum<number | string>('b.net'), sql.lit(0)).as('pending'))
+        .whereRef('b.account_id', '=', 't.account_id')
+        .whereRef('b.livemode', '=', 't.livemode')
+        .whereRef('b.currency', '=', 't.currency')
+        .where('b.available_on', '>', nowMs)
+        .as('pending'),
     ])
-    .where('account_id', '=', scope.accountId)
-    .where('livemode', '=', bool(scope.livemode))
-    .groupBy('currency')
-    .orderBy('currency')
+    .where('t.account_id', '=', scope.accountId)
+    .where('t.livemode', '=', bool(scope.livemode))
+    .orderBy('t.currency')
     .execute();
-  return rows.map((row) => ({ currency: row.currency, available: Number(row.available), pending: Number(row.pending) }));
+  return rows.map((row) => {
+    const pending = Number(row.pending ?? 0);
+    return { currency: row.currency, available: Number(row.net) - pending, pending };
+  });
 }
 
 /**

@@ -1,12 +1,13 @@
 import { sql } from 'kysely';
-import type { Expression, RawBuilder, SqlBool } from 'kysely';
+import type { RawBuilder, SelectQueryBuilder, SqlBool } from 'kysely';
 import type { DatabaseKind } from './database.js';
 import { keysetConditions, keysetOrder, takePage } from './pagination.js';
 import type { ListWindow } from './pagination.js';
 import type {
   AttentionItemRow, ChargeRow, DisputeRow, EventRow, Executor, PaymentAttemptRow, PaymentIntentRow, PaymentMethodRow, RefundRow,
-  WebhookDeliveryAttemptRow, WebhookDeliveryRow,
+  Tables, WebhookDeliveryAttemptRow, WebhookDeliveryRow,
 } from './schema.js';
+import { metadataMatches, metadataSideTable } from './payment_intents.js';
 import { bool } from './scope.js';
 import type { Scope } from './scope.js';
 
@@ -28,39 +29,28 @@ export interface DashboardPaymentFilters {
   attention?: boolean;
 }
 
-/**
- * The JSON text of one metadata key, as store/payment_intents.ts reads it for the API's search.
- * Keys reaching here are validated by the core to `[A-Za-z0-9_.-]`, so the path cannot break out.
- */
-function metadataValue(kind: DatabaseKind, key: string): Expression<string> {
-  return kind === 'sqlite'
-    ? sql<string>`json_extract(${sql.ref('metadata')}, ${'$."' + key + '"'})`
-    : sql<string>`(${sql.ref('metadata')}::jsonb ->> ${key})`;
-}
-
-/**
- * `metadata[key] = value`. PostgreSQL: as a containment, which the GIN index
- * `payment_intents_metadata` (migration 0070) answers for any key; SQLite has no such index, so
- * there it filters the account's rows newest first (see the README's figures).
- */
-function metadataMatches(kind: DatabaseKind, key: string, value: string): Expression<SqlBool> {
-  if (kind === 'postgres') return sql<SqlBool>`(${sql.ref('metadata')})::jsonb @> ${JSON.stringify({ [key]: value })}::jsonb`;
-  return sql<SqlBool>`${metadataValue(kind, key)} = ${value}`;
-}
-
 /** One keyset page, newest first; filters combine with AND. */
 export async function listDashboardPayments(ex: Executor, kind: DatabaseKind, scope: Scope, window: ListWindow, filters: DashboardPaymentFilters) {
   // SQLite plans without statistics (nothing runs ANALYZE) and then prefers the index that gives
   // the order (payment_intents_list), walking every row of the account to find an order id or the
   // few PaymentIntents awaiting attention. A unary + keeps it off an index where that would
-  // happen: it seeks those few rows by their own index (payment_intents_order, the primary key
-  // from attention_items) and sorts the handful.
+  // happen: it seeks those few rows by their own index (payment_intents_order_list, the primary
+  // key from attention_items) and sorts the handful. A metadata filter on SQLite reads its matches
+  // newest first (or oldest first) from the side table's index instead, and stops at the page.
+  const byMetadata = kind === 'sqlite' && filters.metadata !== undefined;
   const few = kind === 'sqlite' && (filters.merchantOrderId !== undefined || filters.attention === true);
-  const byAttention = kind === 'sqlite' && filters.attention === true;
+  const byAttention = kind === 'sqlite' && (filters.attention === true || byMetadata);
   const column = (name: 'account_id' | 'livemode' | 'created' | 'id', plain: boolean) => (plain ? sql.ref(name) : sql`+${sql.ref(name)}`);
-  let query = ex
-    .selectFrom('payment_intents')
-    .selectAll()
+  const from = ex.selectFrom('payment_intents');
+  // The side table's columns are named apart from payment_intents' (migration 0092), so every
+  // condition below reads the same joined or not; only the selected columns and the order differ.
+  let query = (filters.metadata !== undefined && byMetadata
+    ? from.innerJoin(metadataSideTable.as('m'), (join) => join.onRef('m.payment_intent_id', '=', 'payment_intents.id'))
+      .selectAll('payment_intents')
+      .where('m.intent_account_id', '=', scope.accountId).where('m.intent_livemode', '=', bool(scope.livemode))
+      .where('m.key', '=', filters.metadata.key).where('m.value', '=', filters.metadata.value)
+    : from.selectAll()) as unknown as SelectQueryBuilder<Tables, 'payment_intents', PaymentIntentRow>;
+  query = query
     .where(sql<SqlBool>`${column('account_id', !byAttention)} = ${scope.accountId}`)
     .where(sql<SqlBool>`${column('livemode', !byAttention)} = ${bool(scope.livemode)}`);
   if (filters.status !== undefined) query = query.where('status', '=', filters.status);
@@ -68,14 +58,21 @@ export async function listDashboardPayments(ex: Executor, kind: DatabaseKind, sc
   if (filters.amountGte !== undefined) query = query.where('amount', '>=', filters.amountGte);
   if (filters.amountLte !== undefined) query = query.where('amount', '<=', filters.amountLte);
   if (filters.merchantOrderId !== undefined) query = query.where('merchant_order_id', '=', filters.merchantOrderId);
-  if (filters.metadata !== undefined) query = query.where(metadataMatches(kind, filters.metadata.key, filters.metadata.value));
+  if (filters.metadata !== undefined && !byMetadata) query = query.where(metadataMatches(kind, scope, filters.metadata.key, filters.metadata.value));
   if (filters.attention === true) {
     query = query.where('id', 'in', ex.selectFrom('attention_items').select('payment_intent_id')
       .where('account_id', '=', scope.accountId).where('livemode', '=', bool(scope.livemode)));
   }
   for (const condition of keysetConditions(window)) query = query.where(condition);
   const order = keysetOrder(window);
-  const rows = await query.orderBy(column('created', !few), order).orderBy(column('id', !few), order).limit(window.limit + 1).execute();
+  if (byMetadata && window.cursor !== null) {
+    // The same bound as the keyset condition, on the side table's column, so the read seeks to the cursor.
+    const at = window.cursor.at.created;
+    query = query.where(window.cursor.direction === 'after' ? sql<SqlBool>`m.intent_created <= ${at}` : sql<SqlBool>`m.intent_created >= ${at}`);
+  }
+  const rows = byMetadata
+    ? await query.orderBy(sql`m.intent_created`, order).orderBy(sql`m.payment_intent_id`, order).limit(window.limit + 1).execute()
+    : await query.orderBy(column('created', !few), order).orderBy(column('id', !few), order).limit(window.limit + 1).execute();
   return takePage(rows, window);
 }
 

@@ -16,6 +16,7 @@ import { dashboardWebhooks } from './migrations_dashboard_webhooks.js';
 import { chargeBillingDetails } from './migrations_charge_billing.js';
 import { webhookClaimOrder } from './migrations_workers.js';
 import { rateLimitWindows } from './rate_limits.js';
+import { balanceTotals, lookupIndexes, metadataIndexNoPendingList, metadataSearch } from './migrations_lookups.js';
 
 /* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -221,6 +222,10 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0080_dashboard_keys': dashboardKeys,
   '0085_dashboard_webhooks': dashboardWebhooks,
   '0090_charge_billing_details': chargeBillingDetails,
+  '0091_lookup_indexes': lookupIndexes,
+  '0092_metadata_search': metadataSearch,
+  '0093_balance_totals': balanceTotals,
+  '0094_metadata_index_no_pending_list': metadataIndexNoPendingList,
   '0095_webhook_claim_order': webhookClaimOrder,
   '0100_rate_limit_windows': rateLimitWindows,
 };

@@ -103,27 +103,54 @@ export type SearchClause =
   | { field: 'status'; value: string }
   | { field: 'metadata'; key: string; value: string };
 
-/** The JSON text of one metadata key: the only place the two SQL dialects differ. */
-function metadataValue(kind: DatabaseKind, key: string): Expression<string> {
-  return kind === 'sqlite'
-    ? sql<string>`json_extract(${sql.ref('metadata')}, ${'$."' + key + '"'})`
-    : sql<string>`(${sql.ref('metadata')}::jsonb ->> ${key})`;
+/**
+ * `metadata[key] = value` within the account and mode, from an index on both databases:
+ * PostgreSQL as a containment, which the GIN index payment_intents_metadata (migration 0070)
+ * answers; SQLite from the side table payment_intent_metadata (migration 0092), which triggers
+ * keep equal to the text values of the PaymentIntent's metadata.
+ */
+export function metadataMatches(kind: DatabaseKind, scope: Scope, key: string, value: string): Expression<SqlBool> {
+  if (kind === 'postgres') return sql<SqlBool>`(${sql.ref('metadata')})::jsonb @> ${JSON.stringify({ [key]: value })}::jsonb`;
+  return sql<SqlBool>`${sql.ref('payment_intents.id')} in (select m.payment_intent_id from payment_intent_metadata as m
+    where m.intent_account_id = ${scope.accountId} and m.intent_livemode = ${bool(scope.livemode)} and m.key = ${key} and m.value = ${value})`;
 }
+
+/** SQLite's metadata side table (migration 0092), for a query that reads a search's matches from it in order. */
+export const metadataSideTable = sql<{ payment_intent_id: string; key: string; value: string; intent_account_id: string; intent_livemode: number; intent_created: number }>`payment_intent_metadata`;
 
 /** Search: clauses joined with AND, newest first, keyset-paged like lists. */
 export async function searchByAccount(ex: Executor, kind: DatabaseKind, scope: Scope, clauses: SearchClause[], window: ListWindow) {
+  const condition = (clause: SearchClause): Expression<SqlBool> =>
+    clause.field === 'metadata' ? metadataMatches(kind, scope, clause.key, clause.value) : sql<SqlBool>`${sql.ref(`payment_intents.${clause.field}`)} = ${clause.value}`;
+  const lead = kind === 'sqlite' ? clauses.find((clause) => clause.field === 'metadata') : undefined;
+  if (lead?.field === 'metadata') {
+    // SQLite: the matches of one metadata clause are read newest first from the side table's
+    // index and stop at the page, whether the value is rare or shared by half the account. The
+    // PaymentIntent's own scope columns carry a unary + so the plan cannot start from its indexes.
+    const seek = window.cursor?.direction === 'after' ? [sql<SqlBool>`m.intent_created <= ${window.cursor.at.created}`] : [];
+    const rows = await ex
+      .selectFrom('payment_intents')
+      .innerJoin(metadataSideTable.as('m'), (join) => join.onRef('m.payment_intent_id', '=', 'payment_intents.id'))
+      .selectAll('payment_intents')
+      .where('m.intent_account_id', '=', scope.accountId)
+      .where('m.intent_livemode', '=', bool(scope.livemode))
+      .where('m.key', '=', lead.key)
+      .where('m.value', '=', lead.value)
+      .where(sql<SqlBool>`+${sql.ref('payment_intents.account_id')} = ${scope.accountId}`)
+      .where(sql<SqlBool>`+${sql.ref('payment_intents.livemode')} = ${bool(scope.livemode)}`)
+      .where((eb) => eb.and([...clauses.filter((clause) => clause !== lead).map(condition), ...keysetConditions(window), ...seek]))
+      .orderBy('m.intent_created', 'desc')
+      .orderBy('m.payment_intent_id', 'desc')
+      .limit(window.limit + 1)
+      .execute();
+    return takePage(rows, window);
+  }
   let query = ex
     .selectFrom('payment_intents')
     .selectAll()
     .where('account_id', '=', scope.accountId)
     .where('livemode', '=', bool(scope.livemode));
-  for (const clause of clauses) {
-    const condition: Expression<SqlBool> =
-      clause.field === 'metadata'
-        ? sql<SqlBool>`${metadataValue(kind, clause.key)} = ${clause.value}`
-        : sql<SqlBool>`${sql.ref(clause.field)} = ${clause.value}`;
-    query = query.where(condition);
-  }
+  for (const clause of clauses) query = query.where(condition(clause));
   for (const condition of keysetConditions(window)) query = query.where(condition);
   const rows = await query.orderBy('created', 'desc').orderBy('id', 'desc').limit(window.limit + 1).execute();
   return takePage(rows, window);

@@ -346,6 +346,8 @@ export interface Tables {
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
   refunds: RefundsTable;
   balance_transactions: BalanceTransactionsTable;
+  balance_totals: BalanceTotalsTable;
+  balance_available_on: BalanceAvailableOnTable;
   products: ProductsTable;
   prices: PricesTable;
   checkout_sessions: CheckoutSessionsTable;
@@ -368,6 +370,23 @@ export interface RateLimitWindowsTable {
   window_start: number;
   /** Requests handed out to the processes in this window (blocks, so it may sit below what they used). */
   granted: number;
+}
+
+/** The net of every balance transaction per account, mode and currency (migration 0093). */
+export interface BalanceTotalsTable {
+  account_id: string;
+  livemode: Bool;
+  currency: string;
+  net: number;
+}
+
+/** The net of every balance transaction per account, mode, currency and available_on day (migration 0093). */
+export interface BalanceAvailableOnTable {
+  account_id: string;
+  livemode: Bool;
+  currency: string;
+  available_on: number;
+  net: number;
 }
 
 export interface BalanceTransactionsTable {
