@@ -94,7 +94,8 @@ function processHandle(child: ChildProcess, url: string): SandboxProcessHandle {
   });
   child.once('exit', (code, signal) => {
     // The gateway keeps serving (live mode, lookups); test-mode payments fail until a restart.
-    if (!stopping) console.error(`Alipay+ sandbox process ${child.pid} exited unexpectedly (${signal ?? `code ${code}`})`);
+    // A clean exit 0 is a Ctrl-C reaching both processes: the child said so itself.
+    if (!stopping && (code !== 0 || signal !== null)) console.error(`Alipay+ sandbox process ${child.pid} exited unexpectedly (${signal ?? `code ${code}`})`);
   });
   return {
     pid: child.pid as number,
