@@ -89,8 +89,10 @@ interface ScenarioResult {
    */
   failures: Failures;
   elapsedS: number;
-  /** CPU time of the server thread (gateway + sandbox, or the bare app) per successful operation. */
+  /** CPU time of the server thread (the gateway, or the bare app) per successful operation. */
   serverCpuMsPerOp: number | null;
+  /** CPU time of the sandbox's own process per successful operation (gateway scenarios). */
+  sandboxCpuMsPerOp?: number | null;
   /** Server-thread CPU time / wall time: near 1 = CPU-bound; lower = waiting (fsync, network, a busy machine). */
   serverBusy: number | null;
   /** Requests the sandbox received per successful operation, by path (gateway scenarios). */
@@ -352,7 +354,7 @@ function autocannonRun(spec: LoadSpec, durationS: number, connections: number, s
   });
 }
 
-type ServerFigures = Pick<ScenarioResult, 'serverCpuMsPerOp' | 'serverBusy' | 'sandboxCallsPerOp'>;
+type ServerFigures = Pick<ScenarioResult, 'serverCpuMsPerOp' | 'serverBusy' | 'sandboxCallsPerOp' | 'sandboxCpuMsPerOp'>;
 
 /** Runs `work` and adds the server thread's CPU ms per operation, busy share and sandbox calls per operation. */
 async function withServerStats<T extends { ok: number; elapsedS: number }>(stack: Stack, work: () => Promise<T>): Promise<T & ServerFigures> {
@@ -360,6 +362,7 @@ async function withServerStats<T extends { ok: number; elapsedS: number }>(stack
   const result = await work();
   const after = await stack.stats();
   const cpu = before.cpuMs === null || after.cpuMs === null ? null : after.cpuMs - before.cpuMs;
+  const sandboxCpu = before.sandboxCpuMs === null || after.sandboxCpuMs === null ? null : after.sandboxCpuMs - before.sandboxCpuMs;
   const calls: Record<string, number> = {};
   for (const [path, count] of Object.entries(after.sandboxCalls)) {
     const delta = count - (before.sandboxCalls[path] ?? 0);
@@ -370,6 +373,7 @@ async function withServerStats<T extends { ok: number; elapsedS: number }>(stack
     serverCpuMsPerOp: cpu === null || result.ok === 0 ? null : cpu / result.ok,
     serverBusy: cpu === null ? null : cpu / 1000 / result.elapsedS,
     ...(Object.keys(calls).length > 0 ? { sandboxCallsPerOp: calls } : {}),
+    ...(sandboxCpu === null ? {} : { sandboxCpuMsPerOp: result.ok === 0 ? null : sandboxCpu / result.ok }),
   };
 }
 
@@ -386,7 +390,7 @@ async function runLoad(spec: LoadSpec, settings: Settings, stack: Stack): Promis
   }
   log(`${spec.label}: measuring ${settings.durationS} s × ${settings.connections} connections`);
   const samples = new Samples();
-  const { result, ok, mismatches, elapsedS, serverCpuMsPerOp, serverBusy, sandboxCallsPerOp } = await withServerStats(stack, async () => {
+  const { result, ok, mismatches, elapsedS, serverCpuMsPerOp, serverBusy, sandboxCallsPerOp, sandboxCpuMsPerOp } = await withServerStats(stack, async () => {
     const run = await autocannonRun(spec, settings.durationS, settings.connections, samples);
     return { ...run, elapsedS: (run.result.finish.getTime() - run.result.start.getTime()) / 1000 };
   });
@@ -405,6 +409,7 @@ async function runLoad(spec: LoadSpec, settings: Settings, stack: Stack): Promis
     serverCpuMsPerOp,
     serverBusy,
     ...(sandboxCallsPerOp ? { sandboxCallsPerOp } : {}),
+    ...(sandboxCpuMsPerOp === undefined ? {} : { sandboxCpuMsPerOp }),
   };
 }
 
@@ -805,6 +810,7 @@ function aggregate(runs: ScenarioResult[]): ScenarioResult {
     elapsedS: sum((r) => r.elapsedS),
     serverCpuMsPerOp: Number.isFinite(cpu) ? cpu : null,
     serverBusy: Number.isFinite(busy) ? busy : null,
+    ...(first.sandboxCpuMsPerOp === undefined ? {} : { sandboxCpuMsPerOp: median(runs.map((r) => r.sandboxCpuMsPerOp ?? null)) }),
     ...(first.sandboxCallsPerOp ? { sandboxCallsPerOp: Object.fromEntries(Object.keys(first.sandboxCallsPerOp).map((path) => [path, round(median(runs.map((r) => r.sandboxCallsPerOp?.[path] ?? 0)), 3)])) } : {}),
     ...(first.notes ? { notes: first.notes } : {}),
     ...(runs.some((r) => r.rssMaxMb !== undefined) ? { rssMaxMb: Math.max(...runs.map((r) => r.rssMaxMb ?? 0)) } : {}),
@@ -916,7 +922,7 @@ function report(settings: Settings, env: ReturnType<typeof machine>, info: RunIn
   );
   const fsync = { p50: median(info.fsyncMs.map((f) => f.p50)), p99: median(info.fsyncMs.map((f) => f.p99)) };
   out.push(`disk: 4 KiB write+fsync in the data directory p50 ${fixed(fsync.p50, 3)} ms, p99 ${fixed(fsync.p99, 3)} ms (median of ${info.fsyncMs.length} probes, one before each scenario run)`);
-  out.push('servers: a fresh worker thread and fresh databases per scenario run (the bare app alone; gateway + sandbox together, as `npm start`); load: the main thread');
+  out.push('servers: a fresh worker thread and fresh databases per scenario run (the bare app alone; the gateway, with the sandbox in its own child process as `npm start` runs it); load: the main thread');
   if (settings.rounds > 1) out.push(`figures are medians over ${settings.rounds} rounds; baseline req/s per round: ${rounds.map((round) => fixed(round.find((r) => r.name === 'baseline')?.perSecond ?? NaN, 0)).join(', ')}`);
   out.push('');
   out.push(table(['scenario', 'throughput', 'vs bare', 'p50 ms', 'p99 ms', 'p50 vs bare', 'p99 vs bare', 'srv CPU ms/op', 'vs bare', 'srv busy', 'ok', 'failed'], rows));
@@ -929,6 +935,10 @@ function report(settings: Settings, env: ReturnType<typeof machine>, info: RunIn
     if (!r.sandboxCallsPerOp) continue;
     const calls = Object.entries(r.sandboxCallsPerOp).map(([path, perOp]) => `${path} ${fixed(perOp, 2)}`).join(', ');
     out.push(`sandbox requests per ${r.unit === 'payments/s' ? 'payment' : 'request'}, ${r.label}: ${calls}`);
+  }
+  for (const r of results) {
+    if (r.sandboxCpuMsPerOp === undefined || r.sandboxCpuMsPerOp === null || !Number.isFinite(r.sandboxCpuMsPerOp)) continue;
+    out.push(`CPU ms per ${r.unit === 'payments/s' ? 'payment' : 'request'}, ${r.label}: gateway thread ${fixed(r.serverCpuMsPerOp ?? NaN, 3)}, sandbox process ${fixed(r.sandboxCpuMsPerOp, 3)}`);
   }
   const payment = results.find((r) => r.name === 'payment');
   if (payment) {

@@ -7,14 +7,14 @@
  * - role `baseline`: a bare Fastify app with one `POST /json` route, alone;
  * - role `gateway`: the real gateway (startGateway over a temp SQLite file, or a fresh schema of a
  *   PostgreSQL database, with its attempt and webhook workers as startGateway starts them), paying
- *   through the real Alipay+ connector over signed HTTP to a real in-process Alipay+ sandbox (own
- *   SQLite file) with freshly generated RSA keys — gateway and sandbox in one thread, as
- *   `npm start` runs them. The webhooks scenario's receiver is not here: it runs in the main
+ *   through the real Alipay+ connector over signed HTTP to a real Alipay+ sandbox (own SQLite
+ *   file) with freshly generated RSA keys — the sandbox in its own child process, as `npm start`
+ *   runs it (`spawnSandboxProcess`), so the thread's CPU is the gateway's alone. The webhooks scenario's receiver is not here: it runs in the main
  *   thread (bench/receiver.ts), as a merchant's server would run elsewhere.
  *
  * Protocol with the main thread: workerData is a StackOptions; the worker posts
  * `{ type: 'ready', ... }` (or `{ type: 'error' }`); answers `{ type: 'stats' }` with the CPU time
- * its thread used so far and the sandbox's request counts; on `{ type: 'stop' }` closes everything, posts `{ type: 'stopped' }`
+ * its thread used so far, the sandbox process's CPU time and its request counts; on `{ type: 'stop' }` closes everything, posts `{ type: 'stopped' }`
  * and ends.
  */
 import { randomBytes } from 'node:crypto';
@@ -26,11 +26,11 @@ import Fastify from 'fastify';
 import pg from 'pg';
 import pino from 'pino';
 import { sql } from 'kysely';
-import { generateRsaKeyPair } from '../src/alipayplus/index.js';
 import { AlipayPlusGateway } from '../src/gateway/connector/alipayplus/modes.js';
 import { createGatewayLogger, openDatabase, startGateway } from '../src/gateway/index.js';
 import type { Database, GatewayConfig, RunningGateway } from '../src/gateway/index.js';
-import { createSandbox } from '../src/sandbox/server.js';
+import { ensureKeyPair } from '../src/cli/keyring.js';
+import { spawnSandboxProcess, type SandboxProcessHandle } from '../src/cli/sandbox-process.js';
 
 export interface StackOptions {
   /** `baseline`: the bare Fastify app alone; `gateway`: the gateway and the sandbox. */
@@ -62,10 +62,11 @@ export interface StackReady {
   fsyncMs: { p50: number; p99: number };
 }
 
-/** CPU ms the thread used so far, and the requests the sandbox received so far by path. */
+/** CPU ms the thread (the gateway) and the sandbox process used so far, and the requests the sandbox received so far by path. */
 export interface StackStats {
   type: 'stats';
   cpuMs: number | null;
+  sandboxCpuMs: number | null;
   sandboxCalls: Record<string, number>;
 }
 
@@ -142,10 +143,16 @@ async function main(options: StackOptions): Promise<void> {
     const fsyncMs = probeFsync(dataDir);
     const devNull = () => pino.destination({ dest: '/dev/null', sync: true });
 
-    const sandboxCalls: Record<string, number> = {};
+    let sandbox: SandboxProcessHandle | null = null;
     const answer = (ready: StackReady) => {
       port.on('message', (message: { type?: string }) => {
-        if (message.type === 'stats') port.postMessage({ type: 'stats', cpuMs: threadCpuMs(), sandboxCalls: { ...sandboxCalls } } satisfies StackMessage);
+        if (message.type === 'stats') {
+          const cpuMs = threadCpuMs();
+          void (sandbox ? sandbox.stats() : Promise.resolve(null)).then(
+            (child) => port.postMessage({ type: 'stats', cpuMs, sandboxCpuMs: child?.cpuMs ?? null, sandboxCalls: child?.calls ?? {} } satisfies StackMessage),
+            (error: unknown) => port.postMessage({ type: 'error', message: `sandbox stats: ${String(error)}` } satisfies StackMessage),
+          );
+        }
         if (message.type !== 'stop') return;
         void stopAll().then(
           () => port.postMessage({ type: 'stopped' } satisfies StackMessage),
@@ -168,24 +175,17 @@ async function main(options: StackOptions): Promise<void> {
       return;
     }
 
-    // The sandbox, with real generated keys on both sides.
-    const gatewayKeys = generateRsaKeyPair();
-    const sandboxKeys = generateRsaKeyPair();
-    const sandbox = createSandbox({
-      databasePath: path.join(dataDir, 'sandbox.db'),
-      privateKey: sandboxKeys.privateKey,
-      clients: { [CLIENT_ID]: gatewayKeys.publicKey },
-      host: '127.0.0.1',
-      port: 0,
-      logger: { level: options.logLevel, stream: devNull() },
-    });
-    // Counts what reaches the sandbox (pay, inquiries, cancels, wallet actions), by path.
-    sandbox.app.addHook('onRequest', async (request) => {
-      const path = request.url.split('?')[0] ?? '';
-      sandboxCalls[path] = (sandboxCalls[path] ?? 0) + 1;
-    });
-    const sandboxUrl = await sandbox.listen();
-    cleanups.push(() => sandbox.close());
+    // The sandbox in its own process, as `npm start` runs it, with real generated keys on both
+    // sides (under the data dir, where the child reads them). Its log lines go to /dev/null.
+    const gatewayKeys = ensureKeyPair(dataDir, 'gateway');
+    const sandboxKeys = ensureKeyPair(dataDir, 'alipayplus-sandbox');
+    const child = await spawnSandboxProcess(
+      { port: 0, host: '127.0.0.1', dataDir, clientId: CLIENT_ID, client: [] },
+      { stdio: 'ignore', env: { ...process.env, ZHIFU_LOG_LEVEL: options.logLevel } },
+    );
+    sandbox = child;
+    const sandboxUrl = child.url();
+    cleanups.push(() => child.close());
 
     // The gateway, paying through the real connector.
     let gatewayUrl = '';

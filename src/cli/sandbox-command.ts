@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { createSandbox, SANDBOX_PORT_DEFAULT, type Sandbox } from '../sandbox/server.js';
 import { ensureKeyPair } from './keyring.js';
+import { serveGatewayParent, startedByGateway } from './sandbox-process.js';
 
 /** The Client-Id the embedded sandbox gives the local gateway (an Alipay+ client id is 16 digits). */
 export const SANDBOX_CLIENT_ID_DEFAULT = '2026000000000001';
@@ -30,10 +31,13 @@ export function registerSandboxCommand(program: Command): void {
     .option('--client <id=publicKeyFile>', 'accept another acquirer: its Client-Id and X.509 PEM public key file (repeatable)', collect, [])
     .action(async (options: SandboxCommandOptions) => {
       const sandbox = startSandboxFromOptions(options);
+      // Started by `zhifu start`: the gateway prints the address; the child reports to it over IPC.
+      const parent = startedByGateway() ? serveGatewayParent(sandbox) : null;
       const url = await sandbox.listen();
+      onShutdown(() => sandbox.close());
+      if (parent) return parent.listening(url);
       console.log(`Alipay+ sandbox listening on ${url}`);
       console.log(`  sandbox public key (give it to your Alipay+ client): ${join(resolve(options.dataDir), 'keys', 'alipayplus-sandbox-public.pem')}`);
-      onShutdown(() => sandbox.close());
     });
 }
 

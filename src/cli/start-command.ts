@@ -2,12 +2,12 @@ import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { AlipayPlusGateway, type AlipayPlusEndpoint } from '../gateway/connector/alipayplus/modes.js';
 import { ConfigError, databaseKind, loadConfig, startGateway, type GatewayConfig } from '../gateway/index.js';
-import type { Sandbox } from '../sandbox/server.js';
 import { SANDBOX_PORT_DEFAULT } from '../sandbox/server.js';
 import { endpointFromEnv } from './alipayplus-endpoints.js';
 import { parseProcessCount, printsStartBanner, runClusterPrimary } from './cluster.js';
 import { ensureKeyPair } from './keyring.js';
-import { envPort, onShutdown, SANDBOX_CLIENT_ID_DEFAULT, startSandboxFromOptions } from './sandbox-command.js';
+import { envPort, onShutdown, SANDBOX_CLIENT_ID_DEFAULT } from './sandbox-command.js';
+import { spawnSandboxProcess, type SandboxHandle } from './sandbox-process.js';
 
 export function registerStartCommand(program: Command): void {
   program
@@ -72,12 +72,17 @@ async function startCluster(config: GatewayConfig, processes: number): Promise<n
 /**
  * Test mode talks to a real Alipay+ test endpoint when ZHIFU_ALIPAYPLUS_TEST_* is set, and
  * otherwise to the embedded sandbox, with key pairs generated on first start under the data dir.
+ * The sandbox runs in its own child process (its own event loop; it exits with the gateway, even
+ * one killed by SIGKILL); its log lines go to the gateway's stdout and stderr.
  */
-async function testModeEndpoint(config: GatewayConfig): Promise<{ test: AlipayPlusEndpoint; sandbox: Sandbox | null }> {
+export async function testModeEndpoint(config: GatewayConfig): Promise<{ test: AlipayPlusEndpoint; sandbox: SandboxHandle | null }> {
   const external = endpointFromEnv(process.env, 'ZHIFU_ALIPAYPLUS_TEST_');
   if (external) return { test: external, sandbox: null };
   const clientId = process.env.ZHIFU_SANDBOX_CLIENT_ID?.trim() || SANDBOX_CLIENT_ID_DEFAULT;
-  const sandbox = startSandboxFromOptions({
+  // Generated here, before the child starts, so the two never race to create them.
+  const gatewayKeys = ensureKeyPair(config.dataDir, 'gateway');
+  const sandboxKeys = ensureKeyPair(config.dataDir, 'alipayplus-sandbox');
+  const sandbox = await spawnSandboxProcess({
     port: envPort('ZHIFU_SANDBOX_PORT', SANDBOX_PORT_DEFAULT),
     host: config.host,
     dataDir: config.dataDir,
@@ -85,8 +90,5 @@ async function testModeEndpoint(config: GatewayConfig): Promise<{ test: AlipayPl
     clientId,
     client: [],
   });
-  await sandbox.listen();
-  const gatewayKeys = ensureKeyPair(config.dataDir, 'gateway');
-  const sandboxKeys = ensureKeyPair(config.dataDir, 'alipayplus-sandbox');
   return { test: { baseUrl: sandbox.url(), clientId, privateKey: gatewayKeys.privateKey, alipayPublicKey: sandboxKeys.publicKey }, sandbox };
 }

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { API_PATHS, SignedReceiver, headerValue, loadPrivateKey, loadPublicKey, result } from '../alipayplus/index.js';
 import { cancelPaymentRoute } from './api/cancel-payment.js';
 import { responseEscalationRoute, responseRetrievalRoute } from './api/dispute-responses.js';
@@ -56,7 +56,11 @@ export interface Sandbox {
  * protocol library.
  */
 export function createSandbox(options: SandboxOptions): Sandbox {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: SANDBOX_BODY_BYTES_MAX });
+  // One log line per request (Fastify's own logging writes two: received and completed).
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: SANDBOX_BODY_BYTES_MAX, logController: new LogController({ disableRequestLogging: true }) });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
+  });
   const db = openSandboxDatabase(options.databasePath);
   let baseUrl = options.publicUrl?.replace(/\/+$/, '') ?? '';
   const privateKey = loadPrivateKey(options.privateKey);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,22 @@ function start(env: NodeJS.ProcessEnv): Promise<Started> {
       reject(new Error(`zhifu start exited with ${code}:\n${output}`));
     });
   });
+}
+
+/** The pids of a process's children (Linux /proc). */
+function childPids(pid: number): number[] {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  return children === '' ? [] : children.split(/\s+/).map(Number);
+}
+
+/** Whether a process runs (a zombie waiting to be reaped does not). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 function stop(child: ChildProcess): Promise<number | null> {
@@ -99,6 +115,24 @@ describe('zhifu CLI', () => {
     assert.equal(again.status, 'succeeded');
     assert.equal((await fetch(`${gatewayUrl}/readyz`)).status, 200);
     assert.equal(await stop(second.child), 0);
+  });
+
+  it('start: the sandbox runs in its own process, and a gateway killed with SIGKILL leaves no sandbox behind', async () => {
+    const started = await start(env);
+    const gatewayPid = started.child.pid as number;
+    const children = childPids(gatewayPid);
+    assert.equal(children.length, 1, `one child process (the sandbox), got ${JSON.stringify(children)}`);
+    const sandboxPid = children[0] as number;
+    assert.notEqual(sandboxPid, gatewayPid);
+    assert.equal((await fetch(`${sandboxUrl}/healthz`)).status, 200);
+
+    const exited = new Promise((resolve) => started.child.once('exit', resolve));
+    process.kill(gatewayPid, 'SIGKILL');
+    await exited;
+    const deadline = Date.now() + 10_000;
+    while (alive(sandboxPid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(alive(sandboxPid), false, `sandbox process ${sandboxPid} outlived its gateway`);
+    await assert.rejects(fetch(`${sandboxUrl}/healthz`), 'nothing listens on the sandbox port any more');
   });
 
   it('migrate, accounts create and keys create work on the same database', () => {

@@ -173,6 +173,11 @@ export const MIGRATIONS: readonly string[] = [
   `CREATE INDEX notifications_due ON notifications (status, next_send_at)`,
   `CREATE INDEX notifications_by_payment ON notifications (payment_id, notification_id)`,
   `CREATE INDEX notifications_by_dispute ON notifications (dispute_id, notification_id)`,
+  // Issue 13: the expiry sweep runs before every read of payment state; without this it scanned
+  // the whole table (16.7 ms at 200k payments). Only open payments are indexed, so it stays small.
+  `CREATE INDEX payments_processing_by_expiry ON payments (expires_at) WHERE status = 'PROCESSING'`,
+  // Every protocol request looks up its armed fault by target; used-up faults stay as history.
+  `CREATE INDEX faults_armed_by_target ON faults (target, fault_id) WHERE remaining > 0`,
 ];
 
 function migrate(db: SandboxDatabase): void {

@@ -66,6 +66,8 @@ export class FaultRepository {
 
   /** Consumes one use of the oldest active fault for `target`, if any. */
   take(target: FaultTarget): FaultRow | undefined {
+    // Almost always none is armed: one index probe, without a transaction.
+    if (this.nextStmt.get(target) === undefined) return undefined;
     return this.takeTx(target);
   }
 

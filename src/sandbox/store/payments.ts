@@ -58,6 +58,7 @@ export class PaymentRepository {
   private readonly markCancelledStmt;
   private readonly addRefundedStmt;
   private readonly dueExpiryStmt;
+  private readonly anyDueExpiryStmt;
 
   constructor(db: SandboxDatabase) {
     this.insertStmt = db.prepare(`INSERT INTO payments (
@@ -80,6 +81,7 @@ export class PaymentRepository {
     this.addRefundedStmt = db.prepare(`UPDATE payments SET refunded_minor = refunded_minor + @amountMinor
         WHERE payment_id = @paymentId AND status = 'SUCCESS' AND refunded_minor + @amountMinor <= amount_minor`);
     this.dueExpiryStmt = db.prepare(`SELECT * FROM payments WHERE status = 'PROCESSING' AND expires_at <= ? ORDER BY expires_at LIMIT ?`);
+    this.anyDueExpiryStmt = db.prepare(`SELECT 1 FROM payments WHERE status = 'PROCESSING' AND expires_at <= ? LIMIT 1`).pluck();
   }
 
   insert(payment: NewPayment): void {
@@ -114,6 +116,10 @@ export class PaymentRepository {
   /** Adds to the refunded total only while it stays within the paid amount (also a CHECK in the table). */
   addRefunded(paymentId: string, amountMinor: number): boolean {
     return this.addRefundedStmt.run({ paymentId, amountMinor }).changes === 1;
+  }
+
+  anyDueForExpiry(nowMs: number): boolean {
+    return this.anyDueExpiryStmt.get(nowMs) !== undefined;
   }
 
   findDueForExpiry(nowMs: number, limit: number): PaymentRow[] {
