@@ -6,7 +6,7 @@
  *
  *   npm run build && node dist/bench/run.js [--duration 5] [--connections 20] …   (see --help)
  *
- * The servers run in a worker thread (bench/stack.ts); this thread generates the load with
+ * The servers run in a child process (bench/stack.ts); this process generates the load with
  * autocannon (scenarios 1–3) and with undici (scenarios 4–6) and runs the webhook receiver
  * (bench/receiver.ts). Progress goes to stderr; the table and
  * a JSON document of the results go to stdout.
@@ -17,7 +17,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import autocannon, { type AutocannonResult } from 'autocannon';
 import { Agent, request } from 'undici';
 import { nowMs, startWebhookReceiver } from './receiver.js';
@@ -48,9 +49,10 @@ const HELP = `Usage: node dist/bench/run.js [options]
                         schema is created and dropped)
   --log-level <level>   gateway and sandbox log level, lines written to /dev/null (default info,
                         as shipped; "silent" to leave logging out)
-  --sqlite-synchronous <full|normal>
-                        diagnostic: the gateway database's SQLite synchronous pragma (default
-                        full, as shipped; normal skips the fsync per commit)
+  --sqlite-commit <group|each>
+                        how the gateway's SQLite commits reach the disk: group (default, as
+                        shipped: one fsync off the event loop covers every commit made meanwhile)
+                        or, as a diagnostic, each (synchronous=FULL, an fsync inside every commit)
   --keep-data           keep the temp data directory (SQLite files) after the run
   --help                this text
 `;
@@ -72,7 +74,7 @@ interface Settings {
   database: string;
   logLevel: string;
   keepData: boolean;
-  sqliteSynchronous: 'full' | 'normal';
+  sqliteCommit: 'group' | 'each';
 }
 
 interface ScenarioResult {
@@ -89,19 +91,21 @@ interface ScenarioResult {
    */
   failures: Failures;
   elapsedS: number;
-  /** CPU time of the server thread (the gateway, or the bare app) per successful operation. */
+  /** CPU time of the server process (the gateway, or the bare app; every thread) per successful operation. */
   serverCpuMsPerOp: number | null;
   /** CPU time of the sandbox's own process per successful operation (gateway scenarios). */
   sandboxCpuMsPerOp?: number | null;
-  /** Server-thread CPU time / wall time: near 1 = CPU-bound; lower = waiting (fsync, network, a busy machine). */
+  /** The server's event-loop thread's CPU time / wall time: near 1 = CPU-bound; lower = waiting (network, a busy machine). */
   serverBusy: number | null;
   /** Requests the sandbox received per successful operation, by path (gateway scenarios). */
   sandboxCallsPerOp?: Record<string, number>;
   notes?: Record<string, number | string>;
   /** The webhooks scenarios' own figures (latencyMs is then the delivery lag). */
   webhooks?: WebhookFigures;
-  /** The benchmark process's largest resident set size during the run, MB (servers and load together). */
+  /** Peak resident set size of the server process (the gateway, or the bare app), MB. */
   rssMaxMb?: number;
+  /** Peak resident set size of the sandbox's process, MB. */
+  sandboxRssMaxMb?: number;
 }
 
 interface Failures {
@@ -174,7 +178,7 @@ function parseSettings(argv: string[]): Settings {
         database: { type: 'string', default: 'sqlite' },
         'log-level': { type: 'string', default: 'info' },
         'keep-data': { type: 'boolean', default: false },
-        'sqlite-synchronous': { type: 'string', default: 'full' },
+        'sqlite-commit': { type: 'string', default: 'group' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -199,9 +203,9 @@ function parseSettings(argv: string[]): Settings {
   }
   const database = values.database;
   if (database !== 'sqlite' && !/^postgres(ql)?:\/\//.test(database)) throw new UsageError('--database must be "sqlite" or a postgres:// URL');
-  const sqliteSynchronous = values['sqlite-synchronous'];
-  if (sqliteSynchronous !== 'full' && sqliteSynchronous !== 'normal') throw new UsageError('--sqlite-synchronous must be full or normal');
-  if (sqliteSynchronous !== 'full' && database !== 'sqlite') throw new UsageError('--sqlite-synchronous applies to the sqlite database only');
+  const sqliteCommit = values['sqlite-commit'];
+  if (sqliteCommit !== 'group' && sqliteCommit !== 'each') throw new UsageError('--sqlite-commit must be group or each');
+  if (sqliteCommit !== 'group' && database !== 'sqlite') throw new UsageError('--sqlite-commit applies to the sqlite database only');
   return {
     durationS: number('duration', values.duration, 1, 300),
     warmupS: number('warmup', values.warmup, 0, 60),
@@ -215,7 +219,7 @@ function parseSettings(argv: string[]): Settings {
     database,
     logLevel: values['log-level'],
     keepData: values['keep-data'],
-    sqliteSynchronous,
+    sqliteCommit,
   };
 }
 
@@ -253,38 +257,47 @@ function machine() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The server thread
+// The server process
 
 interface Stack {
   ready: StackReady;
-  /** CPU ms the server thread has used so far (null off Linux) and the sandbox's request counts. */
+  /** CPU ms and peak memory the server and sandbox processes have used so far, and the sandbox's request counts. */
   stats(): Promise<StackStats>;
   stop(): Promise<void>;
 }
 
 async function startStack(options: StackOptions): Promise<Stack> {
-  const worker = new Worker(new URL('./stack.js', import.meta.url), { workerData: options });
-  const [first] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => Promise.reject(e as Error))])) as [StackMessage];
+  const child = fork(fileURLToPath(new URL('./stack.js', import.meta.url)), [], {
+    env: { ...process.env, ZHIFU_BENCH_STACK_OPTIONS: JSON.stringify(options) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = once(child, 'exit').then(([code, signal]) => ({ type: 'error', message: `the server process exited (${String(signal ?? code)})` }) as StackMessage);
+  const [first] = (await Promise.race([once(child, 'message'), exited.then((m) => [m])])) as [StackMessage];
   if (first.type !== 'ready') {
-    await worker.terminate();
-    throw new Error(`the server thread failed to start: ${first.type === 'error' ? first.message : first.type}`);
+    child.kill('SIGKILL');
+    throw new Error(`the server process failed to start: ${first.type === 'error' ? first.message : first.type}`);
   }
+  const answer = () => Promise.race([once(child, 'message').then(([m]) => m as StackMessage), exited]);
   return {
     ready: first,
     async stats() {
-      worker.postMessage({ type: 'stats' });
-      const [answer] = (await once(worker, 'message')) as [StackMessage];
-      if (answer.type !== 'stats') throw new Error(`server thread answered ${answer.type} to stats`);
-      return answer;
+      child.send({ type: 'stats' });
+      const reply = await answer();
+      if (reply.type !== 'stats') throw new Error(`server process answered ${reply.type === 'error' ? reply.message : reply.type} to stats`);
+      return reply;
     },
     async stop() {
-      worker.postMessage({ type: 'stop' });
+      child.send({ type: 'stop' });
       const stopped = await Promise.race([
-        once(worker, 'message').then(([m]) => m as StackMessage),
+        answer(),
         new Promise<StackMessage>((resolve) => setTimeout(() => resolve({ type: 'error', message: 'no answer in 15 s' }), 15_000).unref()),
       ]);
-      if (stopped.type === 'error') log(`server thread did not stop cleanly: ${stopped.message}`);
-      await worker.terminate();
+      if (stopped.type === 'error') log(`server process did not stop cleanly: ${stopped.message}`);
+      if (child.exitCode === null && child.signalCode === null) {
+        const gone = once(child, 'exit');
+        child.kill(stopped.type === 'stopped' ? 'SIGTERM' : 'SIGKILL');
+        await gone;
+      }
     },
   };
 }
@@ -354,14 +367,15 @@ function autocannonRun(spec: LoadSpec, durationS: number, connections: number, s
   });
 }
 
-type ServerFigures = Pick<ScenarioResult, 'serverCpuMsPerOp' | 'serverBusy' | 'sandboxCallsPerOp' | 'sandboxCpuMsPerOp'>;
+type ServerFigures = Pick<ScenarioResult, 'serverCpuMsPerOp' | 'serverBusy' | 'sandboxCallsPerOp' | 'sandboxCpuMsPerOp' | 'rssMaxMb' | 'sandboxRssMaxMb'>;
 
-/** Runs `work` and adds the server thread's CPU ms per operation, busy share and sandbox calls per operation. */
+/** Runs `work` and adds the server process's CPU ms per operation, busy share, peak memory and sandbox calls per operation. */
 async function withServerStats<T extends { ok: number; elapsedS: number }>(stack: Stack, work: () => Promise<T>): Promise<T & ServerFigures> {
   const before = await stack.stats();
   const result = await work();
   const after = await stack.stats();
-  const cpu = before.cpuMs === null || after.cpuMs === null ? null : after.cpuMs - before.cpuMs;
+  const cpu = after.cpuMs - before.cpuMs;
+  const loopCpu = before.loopCpuMs === null || after.loopCpuMs === null ? null : after.loopCpuMs - before.loopCpuMs;
   const sandboxCpu = before.sandboxCpuMs === null || after.sandboxCpuMs === null ? null : after.sandboxCpuMs - before.sandboxCpuMs;
   const calls: Record<string, number> = {};
   for (const [path, count] of Object.entries(after.sandboxCalls)) {
@@ -370,8 +384,10 @@ async function withServerStats<T extends { ok: number; elapsedS: number }>(stack
   }
   return {
     ...result,
-    serverCpuMsPerOp: cpu === null || result.ok === 0 ? null : cpu / result.ok,
-    serverBusy: cpu === null ? null : cpu / 1000 / result.elapsedS,
+    serverCpuMsPerOp: result.ok === 0 ? null : cpu / result.ok,
+    serverBusy: loopCpu === null ? null : loopCpu / 1000 / result.elapsedS,
+    ...(after.rssPeakMb === null ? {} : { rssMaxMb: after.rssPeakMb }),
+    ...(after.sandboxRssPeakMb === null ? {} : { sandboxRssMaxMb: after.sandboxRssPeakMb }),
     ...(Object.keys(calls).length > 0 ? { sandboxCallsPerOp: calls } : {}),
     ...(sandboxCpu === null ? {} : { sandboxCpuMsPerOp: result.ok === 0 ? null : sandboxCpu / result.ok }),
   };
@@ -538,7 +554,7 @@ async function runPaymentScenario(stack: Stack, settings: Settings): Promise<Sce
 }
 
 // ---------------------------------------------------------------------------------------------
-// Scenarios 5–6: webhooks (undici creates, the receiver in this thread)
+// Scenarios 5–6: webhooks (undici creates, the receiver in this process)
 
 /** What the load generator knows about each PaymentIntent it created (times: nowMs()). */
 interface Produced {
@@ -814,6 +830,7 @@ function aggregate(runs: ScenarioResult[]): ScenarioResult {
     ...(first.sandboxCallsPerOp ? { sandboxCallsPerOp: Object.fromEntries(Object.keys(first.sandboxCallsPerOp).map((path) => [path, round(median(runs.map((r) => r.sandboxCallsPerOp?.[path] ?? 0)), 3)])) } : {}),
     ...(first.notes ? { notes: first.notes } : {}),
     ...(runs.some((r) => r.rssMaxMb !== undefined) ? { rssMaxMb: Math.max(...runs.map((r) => r.rssMaxMb ?? 0)) } : {}),
+    ...(runs.some((r) => r.sandboxRssMaxMb !== undefined) ? { sandboxRssMaxMb: Math.max(...runs.map((r) => r.sandboxRssMaxMb ?? 0)) } : {}),
     ...(first.webhooks ? { webhooks: aggregateWebhooks(runs.map((r) => r.webhooks).filter((w): w is WebhookFigures => w !== undefined)) } : {}),
   };
 }
@@ -850,7 +867,7 @@ function aggregateWebhooks(runs: WebhookFigures[]): WebhookFigures {
 
 interface RunInfo {
   databaseKind: StackReady['databaseKind'];
-  /** The fsync probe of each server thread started. */
+  /** The fsync probe of each server process started. */
   fsyncMs: Array<{ p50: number; p99: number }>;
 }
 
@@ -861,7 +878,8 @@ function targetFigures(results: ScenarioResult[], baseline: ScenarioResult, sett
   const payment = find('payment');
   const paced = find('webhooks-paced');
   const flat = find('webhooks');
-  const rss = results.map((r) => r.rssMaxMb).filter((v): v is number => v !== undefined);
+  const rss = results.filter((r) => r !== baseline).map((r) => r.rssMaxMb).filter((v): v is number => v !== undefined);
+  const sandboxRss = results.map((r) => r.sandboxRssMaxMb).filter((v): v is number => v !== undefined);
   return {
     baseline: { perSecond: baseline.perSecond, cpuMsPerOp: baseline.serverCpuMsPerOp },
     ...(create ? { create: { perSecond: create.perSecond, cpuMsPerOp: create.serverCpuMsPerOp, p99Ms: create.latencyMs.p99 } } : {}),
@@ -880,6 +898,7 @@ function targetFigures(results: ScenarioResult[], baseline: ScenarioResult, sett
       : {}),
     ...(flat?.webhooks ? { drainPerSecond: flat.webhooks.drainPerSecond } : {}),
     ...(rss.length > 0 ? { rssMaxMb: Math.max(...rss) } : {}),
+    ...(sandboxRss.length > 0 ? { sandboxRssMaxMb: Math.max(...sandboxRss) } : {}),
   };
 }
 
@@ -917,12 +936,12 @@ function report(settings: Settings, env: ReturnType<typeof machine>, info: RunIn
   out.push(`node ${env.node}, fastify ${env.fastify}, autocannon ${env.autocannon}, undici ${env.undici}`);
   out.push(
     `settings: ${settings.rounds} round(s) × ${settings.durationS} s per scenario run (+${settings.warmupS} s warm-up each), ${settings.connections} connections, ` +
-      `database ${info.databaseKind}${info.databaseKind === 'sqlite' ? ` (synchronous=${settings.sqliteSynchronous}${settings.sqliteSynchronous === 'full' ? ', as shipped' : ', DIAGNOSTIC — not the shipped setting'})` : ''}, ` +
+      `database ${info.databaseKind}${info.databaseKind === 'sqlite' ? ` (${settings.sqliteCommit === 'group' ? 'group commit, as shipped' : 'an fsync in every commit, DIAGNOSTIC — not the shipped setting'})` : ''}, ` +
       `log level ${settings.logLevel} (to /dev/null)`,
   );
   const fsync = { p50: median(info.fsyncMs.map((f) => f.p50)), p99: median(info.fsyncMs.map((f) => f.p99)) };
   out.push(`disk: 4 KiB write+fsync in the data directory p50 ${fixed(fsync.p50, 3)} ms, p99 ${fixed(fsync.p99, 3)} ms (median of ${info.fsyncMs.length} probes, one before each scenario run)`);
-  out.push('servers: a fresh worker thread and fresh databases per scenario run (the bare app alone; the gateway, with the sandbox in its own child process as `npm start` runs it); load: the main thread');
+  out.push('servers: a fresh child process and fresh databases per scenario run (the bare app alone; the gateway, with the sandbox in its own child process as `npm start` runs it); load: this process; CPU ms/op = the server process, every thread (its event loop, the fsyncs on the thread pool, GC)');
   if (settings.rounds > 1) out.push(`figures are medians over ${settings.rounds} rounds; baseline req/s per round: ${rounds.map((round) => fixed(round.find((r) => r.name === 'baseline')?.perSecond ?? NaN, 0)).join(', ')}`);
   out.push('');
   out.push(table(['scenario', 'throughput', 'vs bare', 'p50 ms', 'p99 ms', 'p50 vs bare', 'p99 vs bare', 'srv CPU ms/op', 'vs bare', 'srv busy', 'ok', 'failed'], rows));
@@ -938,7 +957,7 @@ function report(settings: Settings, env: ReturnType<typeof machine>, info: RunIn
   }
   for (const r of results) {
     if (r.sandboxCpuMsPerOp === undefined || r.sandboxCpuMsPerOp === null || !Number.isFinite(r.sandboxCpuMsPerOp)) continue;
-    out.push(`CPU ms per ${r.unit === 'payments/s' ? 'payment' : 'request'}, ${r.label}: gateway thread ${fixed(r.serverCpuMsPerOp ?? NaN, 3)}, sandbox process ${fixed(r.sandboxCpuMsPerOp, 3)}`);
+    out.push(`CPU ms per ${r.unit === 'payments/s' ? 'payment' : 'request'}, ${r.label}: gateway process ${fixed(r.serverCpuMsPerOp ?? NaN, 3)}, sandbox process ${fixed(r.sandboxCpuMsPerOp, 3)}`);
   }
   const payment = results.find((r) => r.name === 'payment');
   if (payment) {
@@ -1003,21 +1022,6 @@ function report(settings: Settings, env: ReturnType<typeof machine>, info: RunIn
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-/**
- * The process's resident set size, sampled while a scenario runs. The servers run in a thread of
- * this process, so this counts them and the load generator together: an upper bound on theirs.
- */
-function sampleRss(everyMs = 200): { maxMb(): number; stop(): void } {
-  let max = process.memoryUsage.rss();
-  const timer = setInterval(() => {
-    max = Math.max(max, process.memoryUsage.rss());
-  }, everyMs);
-  return {
-    maxMb: () => Math.max(max, process.memoryUsage.rss()) / 2 ** 20,
-    stop: () => clearInterval(timer),
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -1061,19 +1065,17 @@ async function main(): Promise<void> {
         database: settings.database,
         logLevel: settings.logLevel,
         keepData: settings.keepData,
-        sqliteSynchronous: settings.sqliteSynchronous,
+        sqliteCommit: settings.sqliteCommit,
         ...(settings.webhookPollMs === null ? {} : { webhookPollIntervalMs: settings.webhookPollMs }),
       });
       info.fsyncMs.push(stack.ready.fsyncMs);
-      const rss = sampleRss();
       try {
         let result: ScenarioResult;
         if (name === 'payment') result = await runPaymentScenario(stack, settings);
         else if (name === 'webhooks' || name === 'webhooks-paced') result = await runWebhookScenario(name, stack, settings);
         else result = await runLoad(specFor(name, stack.ready), settings, stack);
-        results.push({ ...result, rssMaxMb: rss.maxMb() });
+        results.push(result);
       } finally {
-        rss.stop();
         await stack.stop();
       }
     }

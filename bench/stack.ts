@@ -1,31 +1,31 @@
 /**
- * The servers under test, run in a worker thread of the benchmark process (so the load generator
- * on the main thread and the servers each get an event loop, and on a 2-core machine a core).
- * A fresh thread (and fresh databases) per scenario run, so no run inherits another's background
- * work (e.g. the attempt worker inquiring the unpaid payments the create+confirm run left open):
+ * The servers under test, run in a child process of the benchmark (so the load generator in the
+ * parent and the servers each get their own event loop, heap and, on a 2-core machine, a core; and
+ * the servers' CPU time and memory are theirs alone). A fresh process (and fresh databases) per
+ * scenario run, so no run inherits another's background work (e.g. the attempt worker inquiring
+ * the unpaid payments the create+confirm run left open):
  *
  * - role `baseline`: a bare Fastify app with one `POST /json` route, alone;
  * - role `gateway`: the real gateway (startGateway over a temp SQLite file, or a fresh schema of a
  *   PostgreSQL database, with its attempt and webhook workers as startGateway starts them), paying
  *   through the real Alipay+ connector over signed HTTP to a real Alipay+ sandbox (own SQLite
  *   file) with freshly generated RSA keys — the sandbox in its own child process, as `npm start`
- *   runs it (`spawnSandboxProcess`), so the thread's CPU is the gateway's alone. The webhooks scenario's receiver is not here: it runs in the main
- *   thread (bench/receiver.ts), as a merchant's server would run elsewhere.
+ *   runs it (`spawnSandboxProcess`). The webhooks scenario's receiver is not here: it runs in the
+ *   benchmark's process (bench/receiver.ts), as a merchant's server would run elsewhere.
  *
- * Protocol with the main thread: workerData is a StackOptions; the worker posts
- * `{ type: 'ready', ... }` (or `{ type: 'error' }`); answers `{ type: 'stats' }` with the CPU time
- * its thread used so far, the sandbox process's CPU time and its request counts; on `{ type: 'stop' }` closes everything, posts `{ type: 'stopped' }`
- * and ends.
+ * Protocol with the parent, over the IPC channel: the options are the JSON of
+ * ZHIFU_BENCH_STACK_OPTIONS; this process sends `{ type: 'ready', ... }` (or `{ type: 'error' }`);
+ * answers `{ type: 'stats' }` with the CPU time it and the sandbox process used so far, their peak
+ * resident memory and the sandbox's request counts; on `{ type: 'stop' }` closes everything, sends
+ * `{ type: 'stopped' }` and exits.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parentPort, workerData } from 'node:worker_threads';
 import Fastify from 'fastify';
 import pg from 'pg';
 import pino from 'pino';
-import { sql } from 'kysely';
 import { AlipayPlusGateway } from '../src/gateway/connector/alipayplus/modes.js';
 import { createGatewayLogger, openDatabase, startGateway } from '../src/gateway/index.js';
 import type { Database, GatewayConfig, RunningGateway } from '../src/gateway/index.js';
@@ -41,10 +41,11 @@ export interface StackOptions {
   logLevel: string;
   keepData: boolean;
   /**
-   * Diagnostic only: SQLite `synchronous` for the gateway's database. The product ships FULL (a
-   * committed payment survives power loss); NORMAL shows how much of the cost is the fsync.
+   * How the gateway's SQLite commits reach the disk: `group` (as shipped: one fsync of the WAL off
+   * the event loop covers every commit made meanwhile, and nothing is answered before it) or, as a
+   * diagnostic, `each` (synchronous=FULL: an fsync inside every commit, on the event loop).
    */
-  sqliteSynchronous: 'full' | 'normal';
+  sqliteCommit: 'group' | 'each';
   /** Diagnostic only: the webhook worker's poll interval (undefined: as shipped, WEBHOOK_POLL_INTERVAL_MS). */
   webhookPollIntervalMs?: number;
 }
@@ -62,11 +63,17 @@ export interface StackReady {
   fsyncMs: { p50: number; p99: number };
 }
 
-/** CPU ms the thread (the gateway) and the sandbox process used so far, and the requests the sandbox received so far by path. */
+/** What the servers used so far, and the requests the sandbox received so far by path. */
 export interface StackStats {
   type: 'stats';
-  cpuMs: number | null;
+  /** CPU ms of the server process, every thread (event loop, the thread pool's fsyncs, GC). */
+  cpuMs: number;
+  /** CPU ms of its event-loop thread alone (null off Linux): busy share = this ÷ wall time. */
+  loopCpuMs: number | null;
   sandboxCpuMs: number | null;
+  /** Peak resident set size (VmHWM) of the server process and of the sandbox process, MB. */
+  rssPeakMb: number | null;
+  sandboxRssPeakMb: number | null;
   sandboxCalls: Record<string, number>;
 }
 
@@ -85,6 +92,22 @@ function threadCpuMs(): number | null {
   } catch {
     return null;
   }
+}
+
+/** Peak resident set size of a process (VmHWM, Linux), MB; null when it cannot be read. */
+function peakRssMb(pid: number | 'self'): number | null {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+    const kb = Number(line?.split(/\s+/)[1]);
+    return Number.isFinite(kb) ? kb / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+function processCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
 }
 
 /** The Client-Id the gateway has at the sandbox (an Alipay+ client id is 16 digits). */
@@ -131,8 +154,8 @@ function probeFsync(dir: string, count = 100): { p50: number; p99: number } {
 }
 
 async function main(options: StackOptions): Promise<void> {
-  const port = parentPort;
-  if (port === null) throw new Error('bench/stack.js runs as a worker thread of bench/run.js');
+  const send = (message: StackMessage) => process.send?.(message);
+  if (process.send === undefined) throw new Error('bench/stack.js runs as a child process of bench/run.js (with an IPC channel)');
   const cleanups: Array<() => Promise<void> | void> = [];
   const stopAll = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -145,21 +168,31 @@ async function main(options: StackOptions): Promise<void> {
 
     let sandbox: SandboxProcessHandle | null = null;
     const answer = (ready: StackReady) => {
-      port.on('message', (message: { type?: string }) => {
+      process.on('message', (message: { type?: string }) => {
         if (message.type === 'stats') {
-          const cpuMs = threadCpuMs();
+          const cpuMs = processCpuMs();
+          const loopCpuMs = threadCpuMs();
           void (sandbox ? sandbox.stats() : Promise.resolve(null)).then(
-            (child) => port.postMessage({ type: 'stats', cpuMs, sandboxCpuMs: child?.cpuMs ?? null, sandboxCalls: child?.calls ?? {} } satisfies StackMessage),
-            (error: unknown) => port.postMessage({ type: 'error', message: `sandbox stats: ${String(error)}` } satisfies StackMessage),
+            (child) =>
+              send({
+                type: 'stats',
+                cpuMs,
+                loopCpuMs,
+                sandboxCpuMs: child?.cpuMs ?? null,
+                rssPeakMb: peakRssMb('self'),
+                sandboxRssPeakMb: sandbox?.pid === undefined ? null : peakRssMb(sandbox.pid),
+                sandboxCalls: child?.calls ?? {},
+              }),
+            (error: unknown) => send({ type: 'error', message: `sandbox stats: ${String(error)}` }),
           );
         }
         if (message.type !== 'stop') return;
         void stopAll().then(
-          () => port.postMessage({ type: 'stopped' } satisfies StackMessage),
-          (error: unknown) => port.postMessage({ type: 'error', message: `stopping: ${String(error)}` } satisfies StackMessage),
-        ).finally(() => port.close());
+          () => send({ type: 'stopped' }),
+          (error: unknown) => send({ type: 'error', message: `stopping: ${String(error)}` }),
+        ).finally(() => process.disconnect());
       });
-      port.postMessage(ready);
+      send(ready);
     };
 
     if (options.role === 'baseline') {
@@ -201,10 +234,9 @@ async function main(options: StackOptions): Promise<void> {
       const fresh = await freshPostgres(options.database);
       database = fresh.database;
       cleanups.push(fresh.cleanup);
-    } else if (options.sqliteSynchronous !== 'full') {
-      // Opened here (as startGateway would) only to change the pragma on its single connection.
-      const own = openDatabase(`sqlite:${path.join(dataDir, 'zhifu.db')}`);
-      await sql.raw(`pragma synchronous = ${options.sqliteSynchronous}`).execute(own.db);
+    } else if (options.sqliteCommit !== 'group') {
+      // Opened here (as startGateway would open it) only to choose the other commit mode.
+      const own = openDatabase(`sqlite:${path.join(dataDir, 'zhifu.db')}`, { sqliteCommitSync: options.sqliteCommit });
       database = own;
       cleanups.push(() => own.close());
     }
@@ -244,9 +276,9 @@ async function main(options: StackOptions): Promise<void> {
     });
   } catch (error) {
     await stopAll().catch(() => undefined);
-    port.postMessage({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies StackMessage);
-    port.close();
+    send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    process.disconnect();
   }
 }
 
-await main(workerData as StackOptions);
+await main(JSON.parse(process.env.ZHIFU_BENCH_STACK_OPTIONS ?? '{}') as StackOptions);
