@@ -26,6 +26,9 @@ import type { Arrival } from './receiver.js';
 import type { StackMessage, StackOptions, StackReady, StackStats } from './stack.js';
 import { fixed, ratio, round, Samples, table } from './stats.js';
 import { checkTargets, formatTargets, type TargetFigures } from './targets.js';
+import { formatLookups, runLookups, type LookupsResult } from './lookups.js';
+import { benchProcesses, processesTable, type ProcessesRow } from './processes.js';
+import { sandboxLookups, type SandboxLookupRow } from './sandbox-lookups.js';
 
 const HELP = `Usage: node dist/bench/run.js [options]
 
@@ -36,8 +39,11 @@ const HELP = `Usage: node dist/bench/run.js [options]
                         creating PaymentIntents (webhooks; in flight at most, webhooks-paced)
                         (default 20)
   --scenarios <list>    comma-separated subset of: baseline,create,create-nokey,confirm,payment,
-                        webhooks,webhooks-paced
-                        (default: all; the baseline always runs, the ratios need it)
+                        webhooks,webhooks-paced,lookups,processes
+                        (default: all; the baseline always runs, the ratios need it; processes
+                        runs with a postgres:// --database only)
+  --lookup-sizes <list> lookups: the stored payment counts to compare (default 10000,1000000;
+                        seeding 1M takes minutes)
   --payments-max <n>    at most this many full payments in scenario 4 (default 20000)
   --webhook-rate <n>    webhooks-paced: PaymentIntents created (= events produced) per second
                         (default 1000, issue 13's target)
@@ -57,8 +63,10 @@ const HELP = `Usage: node dist/bench/run.js [options]
   --help                this text
 `;
 
-const ALL_SCENARIOS = ['baseline', 'create', 'create-nokey', 'confirm', 'payment', 'webhooks', 'webhooks-paced'] as const;
+const ALL_SCENARIOS = ['baseline', 'create', 'create-nokey', 'confirm', 'payment', 'webhooks', 'webhooks-paced', 'lookups', 'processes'] as const;
 type ScenarioName = (typeof ALL_SCENARIOS)[number];
+/** Run once after the rounds, with their own seeding and servers, not against a fresh stack per round. */
+const ONCE_SCENARIOS: ReadonlySet<ScenarioName> = new Set(['lookups', 'processes']);
 
 interface Settings {
   durationS: number;
@@ -75,6 +83,7 @@ interface Settings {
   logLevel: string;
   keepData: boolean;
   sqliteCommit: 'group' | 'each';
+  lookupSizes: number[];
 }
 
 interface ScenarioResult {
@@ -160,6 +169,12 @@ interface WebhookFigures {
 /** A bad command line: reported as one line, without a stack trace. */
 class UsageError extends Error {}
 
+function parseSizes(raw: string): number[] {
+  const sizes = raw.split(',').map((v) => Number(v.trim()));
+  if (sizes.length < 2 || sizes.some((n) => !Number.isInteger(n) || n < 100 || n > 10_000_000)) throw new UsageError(`--lookup-sizes takes two or more counts of 100–10,000,000, got "${raw}"`);
+  return sizes.sort((a, b) => a - b);
+}
+
 function parseSettings(argv: string[]): Settings {
   let parsed;
   try {
@@ -179,6 +194,7 @@ function parseSettings(argv: string[]): Settings {
         'log-level': { type: 'string', default: 'info' },
         'keep-data': { type: 'boolean', default: false },
         'sqlite-commit': { type: 'string', default: 'group' },
+        'lookup-sizes': { type: 'string', default: '10000,1000000' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -220,6 +236,7 @@ function parseSettings(argv: string[]): Settings {
     logLevel: values['log-level'],
     keepData: values['keep-data'],
     sqliteCommit,
+    lookupSizes: parseSizes(values['lookup-sizes']),
   };
 }
 
@@ -872,7 +889,7 @@ interface RunInfo {
 }
 
 /** The figures the issue's targets are stated in, from this run's aggregated results. */
-function targetFigures(results: ScenarioResult[], baseline: ScenarioResult, settings: Settings): TargetFigures {
+function targetFigures(results: ScenarioResult[], baseline: ScenarioResult, settings: Settings, once: OnceResults): TargetFigures {
   const find = (name: ScenarioName) => results.find((r) => r.name === name);
   const create = find('create');
   const payment = find('payment');
@@ -898,11 +915,19 @@ function targetFigures(results: ScenarioResult[], baseline: ScenarioResult, sett
       : {}),
     ...(flat?.webhooks ? { drainPerSecond: flat.webhooks.drainPerSecond } : {}),
     ...(rss.length > 0 ? { rssMaxMb: Math.max(...rss) } : {}),
+    ...(once.lookups
+      ? {
+          lookups: [
+            ...once.lookups.gateway.rows.map((r) => ({ side: `gateway (${once.lookups?.gateway.database})`, name: r.name, ratio: r.ratio })),
+            ...once.lookups.sandbox.map((r) => ({ side: 'sandbox', name: r.name, ratio: r.ratio })),
+          ],
+        }
+      : {}),
     ...(sandboxRss.length > 0 ? { sandboxRssMaxMb: Math.max(...sandboxRss) } : {}),
   };
 }
 
-function report(settings: Settings, env: ReturnType<typeof machine>, info: RunInfo, rounds: ScenarioResult[][]): void {
+function report(settings: Settings, env: ReturnType<typeof machine>, info: RunInfo, rounds: ScenarioResult[][], once: OnceResults): void {
   const names = [...new Set(rounds.flat().map((r) => r.name))];
   const results = names.map((name) => aggregate(rounds.flat().filter((r) => r.name === name)));
   const baseline = results.find((r) => r.name === 'baseline');
@@ -988,8 +1013,24 @@ function report(settings: Settings, env: ReturnType<typeof machine>, info: RunIn
     }
   }
   out.push('');
+  if (once.lookups) {
+    out.push(`gateway lookups (median ms in-process through the core functions; ratio = largest store over smallest):`);
+    out.push(formatLookups(once.lookups.gateway));
+    const sizes = settings.lookupSizes;
+    out.push(`sandbox lookups (median ms; at ${sizes[0]} and ${sizes[sizes.length - 1]} stored payments):`);
+    out.push(table(['lookup', `${sizes[0]}`, `${sizes[sizes.length - 1]}`, 'ratio'], once.lookups.sandbox.map((r) => [r.name, fixed(r.ms10k, 4), fixed(r.ms1M, 4), `${fixed(r.ratio, 2)}×`])));
+    out.push('');
+  }
+  if (once.processes) {
+    if ('skipped' in once.processes) out.push(`processes: not run — ${once.processes.skipped}`);
+    else {
+      out.push('zhifu start --processes 1 vs 2 on PostgreSQL (durable creates with Idempotency-Key; CPU = every gateway process):');
+      out.push(processesTable(once.processes));
+    }
+    out.push('');
+  }
   out.push('issue 13 targets (✔ met, ✘ not met, · not measured in this run):');
-  out.push(...formatTargets(checkTargets(targetFigures(results, baseline, settings))));
+  out.push(...formatTargets(checkTargets(targetFigures(results, baseline, settings, once))));
   out.push('');
   const shape = (r: ScenarioResult) => ({
     ...r,
@@ -1017,9 +1058,46 @@ function report(settings: Settings, env: ReturnType<typeof machine>, info: RunIn
     settings: { ...settings, scenarios: [...settings.scenarios], database: info.databaseKind },
     results: results.map(shape),
     ...(settings.rounds > 1 ? { rounds: rounds.map((round) => round.map(shape)) } : {}),
+    ...once,
   };
   out.push(JSON.stringify(json, null, 2));
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run once: lookups at two store sizes, and 1 vs 2 gateway processes
+
+interface OnceResults {
+  lookups?: { gateway: LookupsResult; sandbox: SandboxLookupRow[] };
+  processes?: ProcessesRow[] | { skipped: string };
+}
+
+async function runOnceScenarios(settings: Settings): Promise<OnceResults> {
+  const once: OnceResults = {};
+  if (settings.scenarios.has('lookups')) {
+    log(`lookups: the gateway's, at ${settings.lookupSizes.join(' and ')} stored payments (${settings.database})`);
+    const gateway = await runLookups({
+      payments: settings.lookupSizes,
+      database: settings.database === 'sqlite' ? null : settings.database,
+      samples: 41,
+      warmup: 15,
+      batch: 2000,
+      keep: null,
+      writeCost: false,
+      log,
+    });
+    log(`lookups: the sandbox's, at ${settings.lookupSizes.join(' and ')} stored payments`);
+    const sandbox = await sandboxLookups(settings.lookupSizes);
+    once.lookups = { gateway, sandbox };
+  }
+  if (settings.scenarios.has('processes')) {
+    if (settings.database === 'sqlite') once.processes = { skipped: 'needs --database postgres://… (more than one gateway process needs PostgreSQL)' };
+    else {
+      log('processes: zhifu start with 1 and 2 gateway processes on PostgreSQL');
+      once.processes = await benchProcesses({ processes: [1, 2], durationS: settings.durationS, warmupS: settings.warmupS, connections: settings.connections, rounds: settings.rounds, databaseUrl: settings.database });
+    }
+  }
+  return once;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1029,7 +1107,9 @@ async function main(): Promise<void> {
   const env = machine();
   // A hard stop if anything hangs: every scenario is bounded by its duration; this bounds the rest.
   const webhookRuns = ['webhooks', 'webhooks-paced'].filter((name) => settings.scenarios.has(name as ScenarioName)).length;
-  const budgetS = settings.rounds * (settings.scenarios.size * (settings.durationS + settings.warmupS + 30) + webhookRuns * (2 * settings.drainS + 15)) + 60;
+  // Seeding runs at a few thousand payments per second on a 2-core machine; the processes bench starts zhifu twice per round.
+  const onceS = (settings.scenarios.has('lookups') ? (2 * settings.lookupSizes.reduce((a, b) => a + b, 0)) / 1000 + 120 : 0) + (settings.scenarios.has('processes') ? settings.rounds * 2 * (settings.durationS + settings.warmupS + 60) : 0);
+  const budgetS = settings.rounds * (settings.scenarios.size * (settings.durationS + settings.warmupS + 30) + webhookRuns * (2 * settings.drainS + 15)) + onceS + 60;
   setTimeout(() => {
     log(`gave up after ${budgetS} s`);
     process.exit(2);
@@ -1037,7 +1117,7 @@ async function main(): Promise<void> {
 
   const info: RunInfo = { databaseKind: settings.database === 'sqlite' ? 'sqlite' : 'postgres', fsyncMs: [] };
   const createBody = JSON.stringify({ amount: 2000, currency: 'usd' });
-  const specFor = (name: Exclude<ScenarioName, 'payment' | 'webhooks' | 'webhooks-paced'>, ready: StackReady): LoadSpec => {
+  const specFor = (name: Exclude<ScenarioName, 'payment' | 'webhooks' | 'webhooks-paced' | 'lookups' | 'processes'>, ready: StackReady): LoadSpec => {
     const gatewayHeaders = { authorization: `Bearer ${ready.secretKey}`, 'content-type': 'application/json' };
     const intents = `${ready.gatewayUrl}/v1/payment_intents`;
     const created = ['"object":"payment_intent"', '"status":"requires_payment_method"'];
@@ -1057,7 +1137,7 @@ async function main(): Promise<void> {
     if (settings.rounds > 1) log(`round ${round} of ${settings.rounds}`);
     const results: ScenarioResult[] = [];
     for (const name of ALL_SCENARIOS) {
-      if (!settings.scenarios.has(name)) continue;
+      if (!settings.scenarios.has(name) || ONCE_SCENARIOS.has(name)) continue;
       const role = name === 'baseline' ? 'baseline' : 'gateway';
       log(`${name}: starting ${role === 'baseline' ? 'the bare app' : `gateway + sandbox (${info.databaseKind})`}`);
       const stack = await startStack({
@@ -1073,6 +1153,7 @@ async function main(): Promise<void> {
         let result: ScenarioResult;
         if (name === 'payment') result = await runPaymentScenario(stack, settings);
         else if (name === 'webhooks' || name === 'webhooks-paced') result = await runWebhookScenario(name, stack, settings);
+        else if (name === 'lookups' || name === 'processes') throw new Error(`${name} runs once, after the rounds`);
         else result = await runLoad(specFor(name, stack.ready), settings, stack);
         results.push(result);
       } finally {
@@ -1081,7 +1162,7 @@ async function main(): Promise<void> {
     }
     rounds.push(results);
   }
-  report(settings, env, info, rounds);
+  report(settings, env, info, rounds, await runOnceScenarios(settings));
 }
 
 try {
