@@ -13,6 +13,7 @@
  * median and p90 of `--samples` requests after `--warmup` (client-measured round trip: routing,
  * session check, queries, rendering). Not part of CI.
  */
+import { openPostgresSchema } from './postgres.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,6 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import type { Insertable } from 'kysely';
-import pg from 'pg';
 import { createIdGenerator, migrate, openDatabase, startGateway } from '../src/gateway/index.js';
 import type { Database, PaymentConnector } from '../src/gateway/index.js';
 import { createGatewayLogger } from '../src/gateway/http/logging.js';
@@ -68,22 +68,8 @@ const YEAR_MS = 365 * 24 * 3600 * 1000;
 
 async function openBenchDatabase(options: Options): Promise<{ database: Database; url: string; cleanup: () => Promise<void> }> {
   if (options.database !== null) {
-    const schema = `bench_dash_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: options.database });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    await admin.end();
-    const database = openDatabase(options.database, { searchPath: schema, poolMax: 10 });
-    return {
-      database, url: options.database,
-      cleanup: async () => {
-        await database.close();
-        const client = new pg.Client({ connectionString: options.database! });
-        await client.connect();
-        await client.query(`drop schema ${schema} cascade`);
-        await client.end();
-      },
-    };
+    const { database, cleanup } = await openPostgresSchema(options.database, `bench_dash_${process.pid}_${randomBytes(4).toString('hex')}`, { poolMax: 10 });
+    return { database, url: options.database, cleanup };
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'zhifu-bench-dash-'));
   const url = `sqlite:${path.join(dir, 'zhifu.db')}`;

@@ -17,6 +17,7 @@
  * functions the HTTP routes call (median of `--samples` after `--warmup`, rotating over ids spread
  * through the history). `ratio` is the largest N's median over the smallest's.
  */
+import { openPostgresSchema } from './postgres.js';
 import { mkdirSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,7 +25,6 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Migrator, sql } from 'kysely';
 import type { Insertable } from 'kysely';
-import pg from 'pg';
 import { inTransaction, migrate, openDatabase } from '../src/gateway/index.js';
 import { MIGRATIONS } from '../src/gateway/store/migrations.js';
 import { insertBalanceTransaction } from '../src/gateway/store/balance_transactions.js';
@@ -105,23 +105,8 @@ async function openSeeded(options: LookupsOptions, n: number, now: number): Prom
   let fresh = true;
   let cleanup: () => Promise<void>;
   if (options.database !== null) {
-    const url = options.database;
     const schema = options.keep !== null ? `${options.keep}_${n}` : `bench_lookups_${process.pid}_${n}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    const exists = await admin.query('select 1 from information_schema.schemata where schema_name = $1', [schema]);
-    fresh = exists.rowCount === 0;
-    if (fresh) await admin.query(`create schema ${schema}`);
-    await admin.end();
-    database = openDatabase(url, { searchPath: schema, poolMax: 4 });
-    cleanup = async () => {
-      await database.close();
-      if (options.keep !== null) return;
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query(`drop schema ${schema} cascade`);
-      await client.end();
-    };
+    ({ database, fresh, cleanup } = await openPostgresSchema(options.database, schema, { poolMax: 4, keep: options.keep !== null }));
   } else {
     const dir = options.keep ?? mkdtempSync(path.join(tmpdir(), 'zhifu-bench-lookups-'));
     mkdirSync(dir, { recursive: true });
@@ -486,23 +471,8 @@ async function migrateUpTo(database: Database, below: string): Promise<void> {
 
 async function openScratch(options: LookupsOptions, name: string): Promise<{ database: Database; cleanup: () => Promise<void> }> {
   if (options.database !== null) {
-    const url = options.database;
-    const schema = `bench_lookups_w_${process.pid}_${name}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    await admin.end();
-    const database = openDatabase(url, { searchPath: schema, poolMax: 4 });
-    return {
-      database,
-      cleanup: async () => {
-        await database.close();
-        const client = new pg.Client({ connectionString: url });
-        await client.connect();
-        await client.query(`drop schema ${schema} cascade`);
-        await client.end();
-      },
-    };
+    const { database, cleanup } = await openPostgresSchema(options.database, `bench_lookups_w_${process.pid}_${name}`, { poolMax: 4 });
+    return { database, cleanup };
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'zhifu-bench-lookups-w-'));
   const database = openDatabase(`sqlite:${path.join(dir, 'zhifu.db')}`);

@@ -9,6 +9,7 @@
  *
  * ZHIFU_BENCH_DATABASE_URL (default the test database) names the PostgreSQL server.
  */
+import { adminQuery } from './postgres.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -16,7 +17,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon, { type AutocannonResult } from 'autocannon';
-import pg from 'pg';
 import { table } from './stats.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -198,15 +198,6 @@ function treeCpuMs(rootPid: number): number {
   return (total * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
-async function adminQuery(databaseUrl: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 /** The rows as a text table, with each row's ratio of creates/s to the first row's. */
 export function processesTable(rows: readonly ProcessesRow[]): string {

@@ -19,12 +19,12 @@
  * resident memory and the sandbox's request counts; on `{ type: 'stop' }` closes everything, sends
  * `{ type: 'stopped' }` and exits.
  */
+import { openPostgresSchema } from './postgres.js';
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
-import pg from 'pg';
 import pino from 'pino';
 import { AlipayPlusGateway } from '../src/gateway/connector/alipayplus/modes.js';
 import { createGatewayLogger, openDatabase, startGateway } from '../src/gateway/index.js';
@@ -113,24 +113,6 @@ function processCpuMs(): number {
 /** The Client-Id the gateway has at the sandbox (an Alipay+ client id is 16 digits). */
 const CLIENT_ID = '2026000000000077';
 
-async function freshPostgres(url: string): Promise<{ database: Database; cleanup: () => Promise<void> }> {
-  const schema = `bench_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const database = openDatabase(url, { searchPath: schema, poolMax: 20 });
-  return {
-    database,
-    cleanup: async () => {
-      await database.close();
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query(`drop schema ${schema} cascade`);
-      await client.end();
-    },
-  };
-}
 
 /** Times `count` 4 KiB write + fsync pairs on a scratch file in `dir` (the SQLite files' disk). */
 function probeFsync(dir: string, count = 100): { p50: number; p99: number } {
@@ -231,7 +213,7 @@ async function main(options: StackOptions): Promise<void> {
     const onPostgres = options.database.startsWith('postgres');
     let database: Database | undefined;
     if (onPostgres) {
-      const fresh = await freshPostgres(options.database);
+      const fresh = await openPostgresSchema(options.database, `bench_${process.pid}_${randomBytes(4).toString('hex')}`, { poolMax: 20 });
       database = fresh.database;
       cleanups.push(fresh.cleanup);
     } else if (options.sqliteCommit !== 'group') {
