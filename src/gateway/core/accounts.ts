@@ -183,6 +183,8 @@ async function registerPinnedKeys(tx: Executor, clock: Clock, ids: IdGenerator, 
   }
 }
 
+const API_KEY_PREFIX = /^(sk|pk)_(test|live)_/;
+
 /** Resolves API keys to accounts, hitting the database only on a cache miss. */
 export class ApiKeyAuthenticator {
   readonly #cache = new Map<string, { key: AuthenticatedKey; expiresAtMs: number }>();
@@ -196,9 +198,19 @@ export class ApiKeyAuthenticator {
     this.#clock = clock;
   }
 
+  /**
+   * The key from the cache alone, without a promise (the common case on every request): null when
+   * its prefix names no key, undefined when it is not cached (then `authenticate` asks the database).
+   */
+  cached(plaintext: string): AuthenticatedKey | null | undefined {
+    if (!API_KEY_PREFIX.test(plaintext)) return null;
+    const cached = this.#cache.get(hashApiKey(plaintext));
+    return cached !== undefined && cached.expiresAtMs > this.#clock.now() ? cached.key : undefined;
+  }
+
   /** The key's account and mode, or null if the key is unknown or revoked. */
   async authenticate(plaintext: string): Promise<AuthenticatedKey | null> {
-    const prefix = /^(sk|pk)_(test|live)_/.exec(plaintext);
+    const prefix = API_KEY_PREFIX.exec(plaintext);
     if (prefix === null) return null;
     const kind = prefix[1] === 'sk' ? 'secret' : 'publishable';
     const livemode = prefix[2] === 'live';

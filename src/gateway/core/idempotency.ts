@@ -271,13 +271,18 @@ export async function beginIdempotentRequest(
   return { decision, stopHeartbeat: decision.kind === 'replay' ? null : keepClaimAlive(deps, scope, claim) };
 }
 
+/** Whether the request's own transaction stored this response, leaving `endIdempotentRequest` nothing to do. */
+export function responseAlreadyStored(claim: IdempotencyClaim, status: number): boolean {
+  // 2xx and 402 are sent only after their transaction committed, so its stored copy is real.
+  return status < 500 && claim.storedInTransaction;
+}
+
 /**
  * The end of such a request, once its response is known: stores the response no transaction
  * stored (a 5xx, a route without a state change of its own), or frees the key of a refused one.
  */
 export async function endIdempotentRequest(deps: Pick<CoreDeps, 'database' | 'clock'>, scope: Scope, claim: IdempotencyClaim, status: number, body: string): Promise<void> {
-  // 2xx and 402 are sent only after their transaction committed, so its stored copy is real.
-  if (status < 500 && claim.storedInTransaction) return;
+  if (responseAlreadyStored(claim, status)) return;
   if (executedStatus(status)) await storeIdempotentResponse(deps, scope, claim, status, body);
   else await finishRefusedRequest(deps, scope, claim, status, body);
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { ApiKeyAuthenticator } from '../core/accounts.js';
+import type { AuthenticatedKey } from '../core/accounts.js';
 import { ApiError } from '../errors.js';
 
 /**
@@ -86,24 +87,37 @@ export function withRouteAuth(app: FastifyInstance, auth: RouteAuth, register: (
  */
 export function installAuth(app: FastifyInstance, authenticator: ApiKeyAuthenticator): void {
   app.decorateRequest('auth', null);
-  app.addHook('onRequest', async (req: FastifyRequest) => {
-    if (req.is404) return;
+  // Callback style: a cached key (nearly every request) is checked without a promise.
+  app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
+    if (req.is404) return done();
     const required = req.routeOptions.config.auth;
-    if (required === 'none') return;
+    if (required === 'none') return done();
     const key = apiKeyOf(req.headers.authorization);
     if (key === null || key === '') {
       throw unauthorized('You did not provide an API key. Provide it as "Authorization: Bearer <secret key>" or with HTTP Basic auth (the key as the user name).');
     }
-    const auth = await authenticator.authenticate(key);
-    if (auth === null) throw unauthorized(`Invalid API key provided: ${key.slice(0, 8)}****${key.slice(-4)}`);
-    if (auth.kind === 'publishable' && required !== 'publishable') {
-      throw new ApiError({
-        status: 403,
-        type: 'invalid_request_error',
-        code: 'secret_key_required',
-        message: 'This API call cannot be made with a publishable API key. Use a secret API key.',
-      });
+    const cached = authenticator.cached(key);
+    if (cached !== undefined) {
+      admit(req, required, key, cached);
+      return done();
     }
-    req.auth = auth;
+    authenticator.authenticate(key).then((auth) => {
+      admit(req, required, key, auth);
+      done();
+    }).catch(done);
   });
+}
+
+/** Sets the request's key, or throws 401 (unknown key) or 403 (a publishable key on a secret-only route). */
+function admit(req: FastifyRequest, required: RouteAuth | undefined, key: string, auth: AuthenticatedKey | null): void {
+  if (auth === null) throw unauthorized(`Invalid API key provided: ${key.slice(0, 8)}****${key.slice(-4)}`);
+  if (auth.kind === 'publishable' && required !== 'publishable') {
+    throw new ApiError({
+      status: 403,
+      type: 'invalid_request_error',
+      code: 'secret_key_required',
+      message: 'This API call cannot be made with a publishable API key. Use a secret API key.',
+    });
+  }
+  req.auth = auth;
 }

@@ -66,29 +66,36 @@ function pathsOf(raw: unknown): string[] {
  */
 export function installExpandParameter(app: FastifyInstance): void {
   app.decorateRequest('expand', null);
-  app.addHook('preHandler', async (req: FastifyRequest) => {
+  // Callback style: these run on every request and, without `expand`, await nothing.
+  app.addHook('preHandler', (req: FastifyRequest, _reply, done) => {
     const route = req.routeOptions.url;
-    if (req.auth === null || route === undefined || !route.startsWith('/v1/')) return;
+    if (req.auth === null || route === undefined || !route.startsWith('/v1/')) return done();
     // POST parameters are the body's (a query string on a POST is ignored, as before); GET and DELETE read both.
     const body = hasExpand(req.body) ? req.body : null;
     const query = req.method !== 'POST' && hasExpand(req.query) ? req.query : null;
-    if (body === null && query === null) return;
+    if (body === null && query === null) return done();
     const paths = [...(body === null ? [] : pathsOf(body.expand)), ...(query === null ? [] : pathsOf(query.expand))];
     const root = expandRootOf(req.method, route) ?? NOTHING;
     const tree = expandTreeOf(root, [...new Set(paths)], req.auth.kind === 'publishable' ? PUBLISHABLE_EXPANDABLE : null);
     req.expand = { root, tree, given: { body: req.body, query: req.query } };
+    done();
   });
-  app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+  app.addHook('onSend', (req: FastifyRequest, reply: FastifyReply, payload: unknown, done) => {
     const expand = req.expand;
-    if (expand === null || expand.tree.size === 0 || req.auth === null || typeof payload !== 'string' || reply.statusCode < 200 || reply.statusCode >= 300) return payload;
+    if (expand === null || expand.tree.size === 0 || req.auth === null || typeof payload !== 'string' || reply.statusCode < 200 || reply.statusCode >= 300) return done(null, payload);
     const answer = JSON.parse(payload) as unknown;
-    return JSON.stringify(await expandAnswer(app.core, { accountId: req.auth.accountId, livemode: req.auth.livemode }, answer, expand.root, expand.tree));
+    expandAnswer(app.core, { accountId: req.auth.accountId, livemode: req.auth.livemode }, answer, expand.root, expand.tree).then(
+      (expanded) => done(null, JSON.stringify(expanded)),
+      done,
+    );
   });
   // The request log records the parameters as the client sent them, `expand` included.
-  app.addHook('onResponse', async (req: FastifyRequest) => {
-    if (req.expand === null) return;
-    req.body = req.expand.given.body;
-    req.query = req.expand.given.query;
+  app.addHook('onResponse', (req: FastifyRequest, _reply, done) => {
+    if (req.expand !== null) {
+      req.body = req.expand.given.body;
+      req.query = req.expand.given.query;
+    }
+    done();
   });
 }
 
@@ -97,10 +104,12 @@ export function installExpandParameter(app: FastifyInstance): void {
  * check, which fingerprints the parameters with it), so no route's schema needs to know it.
  */
 export function installExpandRemoval(app: FastifyInstance): void {
-  app.addHook('preHandler', async (req: FastifyRequest) => {
-    if (req.expand === null) return;
-    if (hasExpand(req.body)) req.body = withoutExpand(req.body);
-    if (hasExpand(req.query)) req.query = withoutExpand(req.query);
+  app.addHook('preHandler', (req: FastifyRequest, _reply, done) => {
+    if (req.expand !== null) {
+      if (hasExpand(req.body)) req.body = withoutExpand(req.body);
+      if (hasExpand(req.query)) req.query = withoutExpand(req.query);
+    }
+    done();
   });
 }
 

@@ -7,6 +7,7 @@ import {
   decideIdempotentRequest,
   endIdempotentRequest,
   fingerprintParams,
+  responseAlreadyStored,
 } from '../core/idempotency.js';
 import type { IdempotencyClaim } from '../core/idempotency.js';
 import { recoverIdempotentRequest } from '../core/recovery.js';
@@ -58,9 +59,14 @@ export function installIdempotency(app: FastifyInstance): void {
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   app.decorateRequest('idempotency', null);
   app.decorateRequest('stopIdempotencyHeartbeat', null);
-  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
-    const header = req.headers['idempotency-key'];
-    if (req.method !== 'POST' || req.auth === null || header === undefined) return;
+  // Callback style where there is nothing to await (no key, no claim): no promise per request.
+  app.addHook('preHandler', (req: FastifyRequest, reply: FastifyReply, done) => {
+    if (req.method !== 'POST' || req.auth === null || req.headers['idempotency-key'] === undefined) return done();
+    // Resolving (replay sent or not) moves on exactly as the async hook this was.
+    return begin(req, reply);
+  });
+  const begin = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const header = req.headers['idempotency-key']!;
     const key = Array.isArray(header) ? header[0]! : header;
     if (key.length === 0 || key.length > IDEMPOTENCY_KEY_LENGTH_MAX) {
       throw invalidRequest('parameter_invalid', `Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_LENGTH_MAX} characters long; got ${key.length}.`, 'Idempotency-Key');
@@ -85,20 +91,22 @@ export function installIdempotency(app: FastifyInstance): void {
       return reply.code(200).send(body);
     }
     return undefined;
-  });
-  app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+  };
+  app.addHook('onSend', (req: FastifyRequest, reply: FastifyReply, payload: unknown, done) => {
     const claim = req.idempotency;
-    if (claim === null || req.auth === null) return payload;
+    if (claim === null || req.auth === null) return done(null, payload);
     req.stopIdempotencyHeartbeat?.();
     req.stopIdempotencyHeartbeat = null;
+    // The common case answers without a promise: the create's transaction stored its response.
+    if (responseAlreadyStored(claim, reply.statusCode)) return done(null, payload);
     const scope = { accountId: req.auth.accountId, livemode: req.auth.livemode };
     const body = typeof payload === 'string' ? payload : JSON.stringify(payload ?? null);
-    await endIdempotentRequest(app.core, scope, claim, reply.statusCode, body);
-    return payload;
+    endIdempotentRequest(app.core, scope, claim, reply.statusCode, body).then(() => done(null, payload), done);
   });
   // A request whose response never reached onSend (its socket closed) stops its heartbeat here.
-  app.addHook('onResponse', async (req: FastifyRequest) => {
+  app.addHook('onResponse', (req: FastifyRequest, _reply, done) => {
     req.stopIdempotencyHeartbeat?.();
     req.stopIdempotencyHeartbeat = null;
+    done();
   });
 }

@@ -24,11 +24,16 @@ declare module 'fastify' {
  */
 export function installRequestLog(app: FastifyInstance, sink: RequestLogSink, clock: Clock): void {
   app.decorateRequest('loggedResponse', null);
-  app.addHook('onSend', async (req: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
+  app.addHook('onSend', (req: FastifyRequest, _reply: FastifyReply, payload: unknown, done) => {
     if (req.auth !== null && typeof payload === 'string') req.loggedResponse = payload;
-    return payload;
+    done(null, payload);
   });
-  app.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done) => {
+    logRequest(req, reply);
+    done();
+  });
+
+  function logRequest(req: FastifyRequest, reply: FastifyReply): void {
     const auth = req.auth;
     if (auth === null) return;
     const route = req.routeOptions.url ?? null;
@@ -57,7 +62,7 @@ export function installRequestLog(app: FastifyInstance, sink: RequestLogSink, cl
       requestBody,
       responseBody: response === null || response.length <= REQUEST_LOG_BODY_MAX ? response : detached(response.slice(0, REQUEST_LOG_BODY_MAX + 1024)),
     });
-  });
+  }
 }
 
 /** A copy of a slice that does not keep its (possibly megabyte-sized) parent string alive. */

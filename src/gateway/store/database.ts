@@ -7,6 +7,7 @@ import pg from 'pg';
 import { databaseKind } from '../config.js';
 import { WalGroupCommit } from './durability.js';
 import type { WalSyncIo } from './durability.js';
+import { WalCheckpointer } from './wal_checkpointer.js';
 import { CurrentSchemaPostgresDialect } from './pg_introspector.js';
 import type { Tables } from './schema.js';
 
@@ -49,6 +50,8 @@ export interface OpenDatabaseOptions {
 }
 
 const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+/** SQLite's default automatic checkpoint, restored if the checkpoint worker fails. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1_000;
 const PG_POOL_MAX = 10;
 const PG_INT8_OID = 20;
 
@@ -96,6 +99,12 @@ function openSqlite(file: string, options: OpenDatabaseOptions): Database {
   const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect({ database: cache.database }) });
   if (!groupCommit) return { kind: 'sqlite', db, durable: () => RESOLVED, close: () => db.destroy() };
   const barrier = new WalGroupCommit(path.resolve(file), writeProbe(connection, cache), options.walSyncIo);
+  // Checkpoints (a copy and two fsyncs every ~1,000 pages) move to a worker thread (wal_checkpointer.ts);
+  // should it fail, the commits checkpoint themselves again as SQLite does by default.
+  connection.pragma('wal_autocheckpoint = 0');
+  const checkpointer = new WalCheckpointer(path.resolve(file), () => {
+    if (connection.open) connection.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+  });
   return {
     kind: 'sqlite',
     db,
@@ -105,7 +114,13 @@ function openSqlite(file: string, options: OpenDatabaseOptions): Database {
       try {
         await barrier.close();
       } finally {
-        await db.destroy();
+        // The checkpointer goes first, so the writer's connection is the last: it checkpoints
+        // everything and removes the WAL as it closes, as before.
+        try {
+          await checkpointer.close();
+        } finally {
+          await db.destroy();
+        }
       }
     },
   };

@@ -13,10 +13,10 @@ import path from 'node:path';
  * - FULL adds exactly one thing to NORMAL in WAL mode: the WAL fsync at commit. fsync is per
  *   file (inode), not per writer, so one later fsync of the same file covers every frame written
  *   before it started — ours, and those of other connections or processes on the same file.
- * - Checkpoints: with NORMAL, SQLite still fsyncs the WAL before copying frames into the database
- *   file and fsyncs the database file after; a restarted WAL (overwritten from its start) is
- *   covered by the next barrier like any other write, and until then the previous frames are
- *   already in the synced database file.
+ * - Checkpoints (run by a second connection on a worker thread, wal_checkpointer.ts): SQLite
+ *   fsyncs the WAL before copying frames into the database file and fsyncs the database file
+ *   after; a restarted WAL (overwritten from its start) is covered by the next barrier like any
+ *   other write, and until then the previous frames are already in the synced database file.
  * - WAL file identity: the `-wal` file is created lazily and deleted only when the last
  *   connection closes (after a full, synced checkpoint), so an absent file holds nothing to sync.
  *   While this process's connection is open no other can delete it (that takes an exclusive lock

@@ -3,13 +3,20 @@ import type { Insertable } from 'kysely';
 import type { EventRow, EventsTable, Executor } from './schema.js';
 import { keysetConditions, keysetOrder, takePage } from './pagination.js';
 import type { ListWindow } from './pagination.js';
+import { Precompiled, insertParameters, insertShape } from './precompiled.js';
 import { bool } from './scope.js';
 import type { Scope } from './scope.js';
 
 /** Written in the same transaction as the state change it records (DESIGN.md). */
 export function insertEvent(ex: Executor, row: Insertable<EventsTable>): Promise<unknown> {
-  return ex.insertInto('events').values(row).execute();
+  return insertStatement.execute(ex, row);
 }
+
+const insertStatement = new Precompiled(
+  (ex: Executor, row: Insertable<EventsTable>) => ex.insertInto('events').values(row).compile(),
+  (row) => insertParameters(row),
+  (row) => insertShape(row),
+);
 
 export function findEventByAccountAndId(ex: Executor, scope: Scope, id: string): Promise<EventRow | undefined> {
   return ex

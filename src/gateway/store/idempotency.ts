@@ -1,5 +1,6 @@
 import type { ExpressionBuilder } from 'kysely';
 import type { Executor, IdempotencyRow, NewIdempotencyRow, Tables } from './schema.js';
+import { Precompiled, insertParameters, insertShape } from './precompiled.js';
 import { bool } from './scope.js';
 import type { Scope } from './scope.js';
 
@@ -18,21 +19,29 @@ const openClaimOf = (scope: Scope, key: string, requestId: string) => (eb: Expre
  * @returns whether this call inserted it.
  */
 export async function claimIdempotencyKey(ex: Executor, row: NewIdempotencyRow): Promise<boolean> {
-  const result = await ex
+  const result = await claimStatement.execute(ex, row);
+  return Number(result.numAffectedRows ?? 0n) === 1;
+}
+
+const claimStatement = new Precompiled(
+  (ex: Executor, row: NewIdempotencyRow) => ex
     .insertInto('idempotency_keys')
     .values(row)
     .onConflict((oc) => oc.columns(['account_id', 'livemode', 'idempotency_key']).doNothing())
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+    .compile(),
+  (row) => insertParameters(row),
+  (row) => insertShape(row),
+);
+
+export async function findIdempotencyKey(ex: Executor, scope: Scope, key: string): Promise<IdempotencyRow | undefined> {
+  const result = await findStatement.execute<IdempotencyRow>(ex, scope, key);
+  return result.rows[0];
 }
 
-export function findIdempotencyKey(ex: Executor, scope: Scope, key: string): Promise<IdempotencyRow | undefined> {
-  return ex
-    .selectFrom('idempotency_keys')
-    .selectAll()
-    .where(keyRow(scope, key))
-    .executeTakeFirst();
-}
+const findStatement = new Precompiled(
+  (ex: Executor, scope: Scope, key: string) => ex.selectFrom('idempotency_keys').selectAll().where(keyRow(scope, key)).compile(),
+  (scope, key) => [scope.accountId, bool(scope.livemode), key],
+);
 
 /** Stores the first response for replay; a key's response is written once, by its own request. */
 export async function recordIdempotentResponse(ex: Executor, scope: Scope, key: string, requestId: string, status: number, body: string): Promise<void> {

@@ -4,11 +4,18 @@ import type { Executor, NewPaymentIntentRow, PaymentIntentRow, PaymentIntentsTab
 import type { DatabaseKind } from './database.js';
 import { keysetConditions, keysetOrder, takePage } from './pagination.js';
 import type { ListWindow } from './pagination.js';
+import { Precompiled, insertParameters, insertShape } from './precompiled.js';
 import { bool } from './scope.js';
 import type { Scope } from './scope.js';
 
+const insertStatement = new Precompiled(
+  (ex: Executor, row: NewPaymentIntentRow) => ex.insertInto('payment_intents').values(row).compile(),
+  (row) => insertParameters(row),
+  (row) => insertShape(row),
+);
+
 export function insertPaymentIntent(ex: Executor, row: NewPaymentIntentRow): Promise<unknown> {
-  return ex.insertInto('payment_intents').values(row).execute();
+  return insertStatement.execute(ex, row);
 }
 
 export function findByAccountAndId(ex: Executor, scope: Scope, id: string): Promise<PaymentIntentRow | undefined> {
