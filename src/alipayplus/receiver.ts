@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { formatDateTime } from './datetime.js';
 import { headerValue, signedHeaders, verifySignedMessage, type HeaderBag, type SignedHeaders } from './message.js';
 import { result } from './result.js';
 import { loadPrivateKey, loadPublicKey } from './signature.js';
@@ -30,6 +31,8 @@ export class SignedReceiver {
   private readonly privateKey: KeyObject;
   private readonly peers: Map<string, KeyObject>;
   private readonly now: () => number;
+  /** The replies signed within the current Response-Time second (see `reply`). */
+  private readonly recentReplies = new RecentReplies();
 
   constructor(options: ReceiverOptions) {
     this.privateKey = loadPrivateKey(options.privateKey);
@@ -67,13 +70,43 @@ export class SignedReceiver {
    */
   reply(path: string, clientId: string, body: object): SignedReply {
     const payload = JSON.stringify(body);
-    const headers = signedHeaders({ kind: 'response', path, clientId, body: payload, privateKey: this.privateKey, nowMs: this.now() });
-    return { headers, body: payload };
+    const nowMs = this.now();
+    // Response-Time has a resolution of one second and RSA PKCS#1 v1.5 signatures are
+    // deterministic, so the same answer (a notification's SUCCESS, the bulk of what the gateway
+    // signs) on the same path within one second has byte-identical headers: signed once, reused.
+    const key = `${path}\n${clientId}\n${payload}`;
+    const cached = this.recentReplies.get(formatDateTime(nowMs), key);
+    if (cached !== undefined) return { headers: { ...cached }, body: payload };
+    const headers = signedHeaders({ kind: 'response', path, clientId, body: payload, privateKey: this.privateKey, nowMs });
+    this.recentReplies.set(headers['Response-Time']!, key, headers);
+    return { headers: { ...headers }, body: payload };
   }
 
   /** The signed acknowledgement of a notification: its sender stops retrying on this. */
   acknowledge(path: string, clientId: string): SignedReply {
     return this.reply(path, clientId, { result: result('SUCCESS') });
+  }
+}
+
+/**
+ * Signed reply headers of one Response-Time second, by path, client and body: forgotten when the
+ * second changes, and bounded so that many distinct answers in one second cost no memory.
+ */
+class RecentReplies {
+  static readonly MAX_ENTRIES = 64;
+  private time = '';
+  private readonly entries = new Map<string, SignedHeaders>();
+
+  get(time: string, key: string): SignedHeaders | undefined {
+    return time === this.time ? this.entries.get(key) : undefined;
+  }
+
+  set(time: string, key: string, headers: SignedHeaders): void {
+    if (time !== this.time) {
+      this.time = time;
+      this.entries.clear();
+    }
+    if (this.entries.size < RecentReplies.MAX_ENTRIES) this.entries.set(key, headers);
   }
 }
 

@@ -42,7 +42,7 @@ export async function recordEvent(
   object: ApiObject,
   previousAttributes: ApiObject | null = null,
 ): Promise<void> {
-  const endpoints = (await findEnabledEndpointsByAccount(tx, ctx.scope)).filter((endpoint) => subscribes(endpoint.enabled_events, type));
+  const endpoints = (await enabledEndpointsInTx(tx, ctx.scope)).filter((endpoint) => subscribes(endpoint.enabled_events, type));
   const head: EventHead = {
     id: deps.ids.next('evt'),
     created: deps.clock.now(),
@@ -66,6 +66,27 @@ export async function recordEvent(
     body: eventJson(head, data),
   });
   await createDeliveriesInTx(tx, deps, { id: head.id, type, scope: ctx.scope, dueAtMs: head.created }, endpoints.map((endpoint) => endpoint.id));
+}
+
+type EnabledEndpoints = Awaited<ReturnType<typeof findEnabledEndpointsByAccount>>;
+
+/** The endpoints a transaction read, by account and mode (see enabledEndpointsInTx). */
+const endpointsReadInTx = new WeakMap<Executor, Map<string, Promise<EnabledEndpoints>>>();
+
+/**
+ * The account's enabled endpoints, read once per transaction: a state change records several
+ * Events (payment_intent.succeeded and charge.succeeded), and no transaction that records Events
+ * also changes webhook endpoints, so the first read holds for the rest of it. Outside a
+ * transaction every call reads.
+ */
+function enabledEndpointsInTx(tx: Executor, scope: Scope): Promise<EnabledEndpoints> {
+  if (!tx.isTransaction) return findEnabledEndpointsByAccount(tx, scope);
+  let byScope = endpointsReadInTx.get(tx);
+  if (byScope === undefined) endpointsReadInTx.set(tx, (byScope = new Map()));
+  const key = `${scope.accountId}\n${scope.livemode ? 1 : 0}`;
+  let read = byScope.get(key);
+  if (read === undefined) byScope.set(key, (read = findEnabledEndpointsByAccount(tx, scope)));
+  return read;
 }
 
 export async function retrieveEvent(deps: Pick<CoreDeps, 'database'>, scope: Scope, id: string): Promise<ApiObject> {

@@ -28,8 +28,16 @@ export type AppliedOutcome =
  * Trusts nothing it did not check: the paymentId must be the one pay returned and we stored (when
  * we have one), and a report for another amount is never recorded as paid but as requires_attention.
  */
-export async function applyPaymentOutcome(deps: CoreDeps, paymentRequestId: string, outcome: ConnectorPaymentResult, source: OutcomeSource): Promise<AppliedOutcome> {
-  const attempt = await findAttemptByPaymentRequestId(deps.database.db, paymentRequestId);
+export async function applyPaymentOutcome(
+  deps: CoreDeps,
+  paymentRequestId: string,
+  outcome: ConnectorPaymentResult,
+  source: OutcomeSource,
+  /** The attempt as its caller has just read it (a notification's check); read here otherwise. */
+  justRead?: PaymentAttemptRow,
+): Promise<AppliedOutcome> {
+  // The recording transaction re-reads the attempt under its lock; this read only checks the report.
+  const attempt = justRead ?? (await findAttemptByPaymentRequestId(deps.database.db, paymentRequestId));
   if (attempt === undefined) return 'unknown_attempt';
   const reportedPaymentId = outcome.kind === 'pending' ? null : outcome.externalPaymentId;
   if (attempt.external_payment_id !== null && reportedPaymentId !== null && reportedPaymentId !== attempt.external_payment_id) {
@@ -88,7 +96,7 @@ export async function applyPaymentNotification(deps: CoreDeps, notification: Con
   const outcome: ConnectorPaymentResult = sameAmount
     ? notification.outcome
     : { kind: 'amount_mismatch', reason: `notification for ${notification.amount.currency} ${notification.amount.amountMinor}, but the attempt is ${attempt.currency} ${attempt.amount}`, externalPaymentId: notification.outcome.externalPaymentId };
-  const applied = await applyPaymentOutcome(deps, attempt.payment_request_id, outcome, 'notification');
+  const applied = await applyPaymentOutcome(deps, attempt.payment_request_id, outcome, 'notification', attempt);
   switch (applied) {
     case 'succeeded':
     case 'failed':

@@ -19,7 +19,7 @@ import type { AttemptReversal } from '../store/payment_attempts.js';
 import { findPaymentIntentById, markCanceled, markPaymentFailed, markProcessing, markRequiresAction, markStillProcessing, markSucceeded } from '../store/payment_intents.js';
 import { findPaymentMethodByAccountAndId } from '../store/payment_methods.js';
 import { deletePendingConfirm } from '../store/recovery.js';
-import type { ChargeRow, Executor, PaymentAttemptRow, PaymentIntentRow } from '../store/schema.js';
+import type { AccountRow, ChargeRow, Executor, PaymentAttemptRow, PaymentIntentRow } from '../store/schema.js';
 import { moveAttemptOrRetry, tryMoveAttempt } from './attempt_moves.js';
 import { completeSessionInTx } from './checkout_completion.js';
 import type { CoreDeps, RequestContext } from './context.js';
@@ -47,7 +47,7 @@ export async function confirmPaymentIntent(
 ): Promise<ApiObject> {
   checkPaymentFields(params);
   const started = await withCasRetries(() => inTransaction(deps.database, (tx) => startAttempt(tx, deps, ctx, id, params, clientSecret)));
-  const outcome = await payAtNetwork(deps, started.intent, started.attempt);
+  const outcome = await payAtNetwork(deps, started.intent, started.attempt, started.account);
   const recorded = await withCasRetries(() => inTransaction(deps.database, (tx) => recordPayOutcome(tx, deps, ctx, started.attempt.id, outcome)));
   notePayOutcome(deps, recorded, ctx.scope.livemode);
   if (recorded.failure !== null) throw recorded.failure;
@@ -76,7 +76,7 @@ export async function replaceAttempt(deps: CoreDeps, ctx: RequestContext, id: st
   checkPaymentFields(params);
   const started = await withCasRetries(() => inTransaction(deps.database, (tx) => startAttempt(tx, deps, ctx, id, params, undefined, replacedAttemptId)));
   if (started.replaced !== null) await cancelAtNetwork(deps, started.replaced);
-  const outcome = await payAtNetwork(deps, started.intent, started.attempt);
+  const outcome = await payAtNetwork(deps, started.intent, started.attempt, started.account);
   const recorded = await withCasRetries(() => inTransaction(deps.database, (tx) => recordPayOutcome(tx, deps, ctx, started.attempt.id, outcome)));
   notePayOutcome(deps, recorded, ctx.scope.livemode);
   if (recorded.failure !== null) throw recorded.failure;
@@ -91,7 +91,7 @@ async function startAttempt(
   params: ConfirmPaymentIntentParams,
   clientSecret: string | undefined,
   replacing?: string,
-): Promise<{ intent: PaymentIntentRow; attempt: PaymentAttemptRow; replaced: PaymentAttemptRow | null }> {
+): Promise<{ intent: PaymentIntentRow; attempt: PaymentAttemptRow; replaced: PaymentAttemptRow | null; account: AccountRow | undefined }> {
   // The attempt commits with the key's recovery point naming it: a retry after a crash re-sends
   // this attempt (same paymentRequestId) instead of starting another.
   const attemptId = deps.ids.next('pa');
@@ -161,7 +161,7 @@ async function startAttempt(
   await insertPaymentAttempt(tx, attempt);
   // A create with confirm: true is no longer waiting for its first attempt (core/recovery.ts).
   if (sequence === 1) await deletePendingConfirm(tx, id);
-  return { intent, attempt, replaced };
+  return { intent, attempt, replaced, account };
 }
 
 /** The paymentRequestId of a PaymentIntent's n-th attempt (from 1): derived, so every retry reuses it. */
@@ -170,9 +170,10 @@ export function paymentRequestIdOf(paymentIntentId: string, sequence: number): s
 }
 
 /** The only network call of confirm; an exception is an unknown outcome, never a lost attempt. */
-export async function payAtNetwork(deps: CoreDeps, intent: PaymentIntentRow, attempt: PaymentAttemptRow): Promise<ConnectorPayOutcome> {
+export async function payAtNetwork(deps: CoreDeps, intent: PaymentIntentRow, attempt: PaymentAttemptRow, accountRead?: AccountRow): Promise<ConnectorPayOutcome> {
   try {
-    const account = await findAccountById(deps.database.db, attempt.account_id);
+    // Confirm read the account in the attempt's transaction: its name and settlement currency as committed.
+    const account = accountRead ?? (await findAccountById(deps.database.db, attempt.account_id));
     if (account === undefined) throw new Error(`account ${attempt.account_id} of attempt ${attempt.id} vanished`);
     return await deps.connector.confirm({
       merchantName: account.name,
