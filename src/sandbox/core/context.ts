@@ -33,4 +33,6 @@ export interface SandboxContext {
    * call that opens or judges a dispute answers after the acquirer has had its first chance to act.
    */
   deliverNow(notificationId: number): Promise<void>;
+  /** Resolves once every commit made so far is on disk (store/durability.ts); awaited before anything leaves the process. */
+  durable(): Promise<void>;
 }

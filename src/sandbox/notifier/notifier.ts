@@ -238,6 +238,10 @@ export class Notifier {
   private async sendNow(row: NotificationRow, fault: FaultRow | undefined): Promise<void> {
     // Stopping: the row stays due as it is, and the next start sends it.
     if (this.stopping.signal.aborted) return;
+    // The row (and the state change it reports) may be in a commit whose fsync is still to come:
+    // nothing is sent that a power loss could take back. A failed fsync throws: the row stays due.
+    await this.ctx.durable();
+    if (this.stopping.signal.aborted) return;
     const sentAt = this.ctx.clock.now();
     if (fault?.kind === 'drop') {
       this.record(row, sentAt, [{ outcome: 'dropped', httpStatus: null, ackStatus: null, ackCode: null, detail: 'dropped by an injected fault' }]);
