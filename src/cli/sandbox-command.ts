@@ -4,20 +4,13 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { WalGroupCommit } from '../gateway/store/durability.js';
 import { createSandbox, SANDBOX_PORT_DEFAULT, type Sandbox } from '../sandbox/server.js';
 import { ensureKeyPair } from './keyring.js';
-import { serveGatewayParent, startedByGateway } from './sandbox-process.js';
+import { serveGatewayParent, startedByGateway, type SandboxProcessOptions } from './sandbox-process.js';
 
 /** The Client-Id the embedded sandbox gives the local gateway (an Alipay+ client id is 16 digits). */
 export const SANDBOX_CLIENT_ID_DEFAULT = '2026000000000001';
 
-export interface SandboxCommandOptions {
-  port: number;
-  host: string;
-  dataDir: string;
-  publicUrl?: string;
-  database?: string;
-  clientId: string;
-  client: string[];
-}
+/** The `zhifu sandbox` options; `zhifu start` forks the command with the same ones. */
+export type SandboxCommandOptions = SandboxProcessOptions;
 
 export function registerSandboxCommand(program: Command): void {
   program
