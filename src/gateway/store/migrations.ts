@@ -15,7 +15,7 @@ import { dashboardKeys } from './migrations_dashboard_keys.js';
 import { dashboardWebhooks } from './migrations_dashboard_webhooks.js';
 import { chargeBillingDetails } from './migrations_charge_billing.js';
 import { webhookClaimOrder } from './migrations_workers.js';
-import { rateLimitWindows } from './rate_limits.js';
+import { rateLimitWindows } from './migrations_rate_limits.js';
 import { balanceTotals, lookupIndexes, metadataIndexNoPendingList, metadataSearch } from './migrations_lookups.js';
 
 /* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
