@@ -42,7 +42,9 @@ export async function claimDeliveries(ex: Executor, kind: 'sqlite' | 'postgres',
   let query = ex
     .updateTable('webhook_deliveries')
     .set({ lease_until: leaseUntilMs, lease_token: token })
-    .where('status', '=', 'pending')
+    // On SQLite `+status` keeps the planner off the due-order index: through it the UPDATE scanned
+    // every due row (the whole backlog) per claim; by primary key it reads only the ids given.
+    .where(kind === 'sqlite' ? sql<string>`+${sql.ref('status')}` : sql.ref('status'), '=', 'pending')
     .where('next_attempt_at', '<=', nowMs)
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', nowMs)]));
   query = kind === 'postgres'

@@ -135,6 +135,8 @@ export class WebhookDeliveryWorker {
   /** Outcomes waiting for the next recording transaction, and the batch being committed. */
   #outcomes: Outcome[] = [];
   #recording: Promise<void> | null = null;
+  /** When a claim round last read past the endpoints at their bound (performance.now()). */
+  #skippedFullAt = Number.NEGATIVE_INFINITY;
 
   constructor(deps: WebhookWorkerDeps, options: WebhookWorkerOptions = {}) {
     this.#deps = deps;
@@ -208,7 +210,7 @@ export class WebhookDeliveryWorker {
   async #tick(): Promise<void> {
     let launched = 0;
     try {
-      launched = await this.#launchDue();
+      launched = await this.#launchDue(true);
     } catch (error) {
       this.#deps.logger.error({ err: error }, 'webhook worker could not claim deliveries');
     }
@@ -219,9 +221,9 @@ export class WebhookDeliveryWorker {
   }
 
   /** Claims what is due within the concurrency bounds and starts those attempts. */
-  async #launchDue(): Promise<number> {
+  async #launchDue(throttled = false): Promise<number> {
     this.#deps.metrics?.workerPass('webhooks');
-    const claimed = await this.#claimDue();
+    const claimed = await this.#claimDue(throttled);
     for (const claim of claimed) {
       this.#perEndpoint.set(claim.endpointId, (this.#perEndpoint.get(claim.endpointId) ?? 0) + 1);
       this.#sending++;
@@ -233,14 +235,22 @@ export class WebhookDeliveryWorker {
     return claimed.length;
   }
 
-  async #claimDue(): Promise<Claimed[]> {
+  async #claimDue(throttled: boolean): Promise<Claimed[]> {
     const free = this.#freeSlots();
     if (free <= 0) return [];
     const { database, clock } = this.#deps;
     const now = clock.now();
     // Endpoints already at their bound are left out of the scan, so one endpoint's backlog (an
     // outage) cannot fill every candidate slot and hold up the other endpoints' deliveries.
-    const full = [...this.#perEndpoint].filter(([, busy]) => busy >= this.#endpointConcurrency).map(([endpointId]) => endpointId);
+    let full = [...this.#perEndpoint].filter(([, busy]) => busy >= this.#endpointConcurrency).map(([endpointId]) => endpointId);
+    // Leaving them out reads past their whole due backlog (every row of it, each round): the
+    // running loop does that at most once per poll interval, and otherwise reads the head of the
+    // order, where a freed slot's endpoint finds its next deliveries.
+    if (throttled && full.length > 0) {
+      const at = performance.now();
+      if (at - this.#skippedFullAt < this.#pollIntervalMs) full = [];
+      else this.#skippedFullAt = at;
+    }
     const candidates = await findDueDeliveries(database.db, now, free * CANDIDATES_PER_SLOT, full);
     const chosen: { id: string; endpoint_id: string }[] = [];
     const held = new Map(this.#perEndpoint);
