@@ -90,40 +90,40 @@ export interface DeliveryOutcome {
 }
 
 /**
- * Moves leased deliveries to their next states in ONE statement (each row's values picked per
- * column by `CASE id`): a recorded batch costs one UPDATE instead of one per attempt. Each row
- * still moves only while pending under its own lease token; returns the ids that moved (a lost
- * lease is not among them).
+ * Moves leased deliveries to their next states in ONE statement (the outcomes joined as a VALUES
+ * list by id): a recorded batch costs one UPDATE instead of one per attempt. Each row still moves
+ * only while pending under its own lease token; returns the ids that moved (a lost lease is not
+ * among them).
  */
-export async function recordDeliveryOutcomes(ex: Executor, kind: 'sqlite' | 'postgres', outcomes: DeliveryOutcome[]): Promise<Set<string>> {
+export async function recordDeliveryOutcomes(ex: Executor, outcomes: DeliveryOutcome[]): Promise<Set<string>> {
   if (outcomes.length === 0) return new Set();
-  const id = sql.ref('id');
-  // CAST on both sides keeps PostgreSQL from reading the parameters as text.
-  const pick = (column: string, type: 'bigint' | 'text', value: (o: DeliveryOutcome) => string | number | null | undefined) => {
-    const branches = outcomes.filter((o) => value(o) !== undefined).map((o) => sql`when ${o.id} then cast(${value(o)} as ${sql.raw(type)})`);
-    return branches.length === 0 ? sql<never>`${sql.ref(column)}` : sql<never>`case ${id} ${sql.join(branches, sql` `)} else ${sql.ref(column)} end`;
-  };
-  const rows = await ex
-    .updateTable('webhook_deliveries')
-    .set({
-      status: pick('status', 'text', (o) => o.next.status),
-      next_attempt_at: pick('next_attempt_at', 'bigint', (o) => o.next.nextAttemptAtMs),
-      attempt_count: sql<number>`attempt_count + 1`,
-      lease_until: null,
-      lease_token: null,
-      last_attempt_at: pick('last_attempt_at', 'bigint', (o) => o.attempt.attemptedAtMs),
-      last_status_code: pick('last_status_code', 'bigint', (o) => o.attempt.statusCode),
-      last_latency_ms: pick('last_latency_ms', 'bigint', (o) => o.attempt.latencyMs),
-      last_error: pick('last_error', 'text', (o) => o.attempt.error),
-      delivered_at: pick('delivered_at', 'bigint', (o) => (o.next.status === 'delivered' ? o.attempt.attemptedAtMs : undefined)),
-    })
-    .where('id', 'in', outcomes.map((o) => o.id).sort())
-    // As in claimDeliveries: by primary key on SQLite, not through the due-order index.
-    .where(kind === 'sqlite' ? sql<string>`+${sql.ref('status')}` : sql.ref('status'), '=', 'pending')
-    .where('lease_token', '=', sql<string>`case ${id} ${sql.join(outcomes.map((o) => sql`when ${o.id} then cast(${o.token} as text)`), sql` `)} end`)
-    .returning('id')
-    .execute();
-  return new Set(rows.map((row) => row.id));
+  // Every value CAST: PostgreSQL would otherwise read the parameters of a VALUES list as text.
+  const text = (value: string | null) => sql`cast(${value} as text)`;
+  const bigint = (value: number | null) => sql`cast(${value} as bigint)`;
+  const values = [...outcomes].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((o) => {
+    const delivered = o.next.status === 'delivered';
+    return sql`(${sql.join([
+      text(o.id), text(o.token), text(o.next.status), bigint(o.next.nextAttemptAtMs), bigint(o.attempt.attemptedAtMs),
+      bigint(o.attempt.statusCode), bigint(o.attempt.latencyMs), text(o.attempt.error), bigint(delivered ? o.attempt.attemptedAtMs : null),
+    ])})`;
+  });
+  const result = await sql<{ id: string }>`
+    with v (id, token, status, next_attempt_at, attempted_at, status_code, latency_ms, error, delivered_at) as (values ${sql.join(values)})
+    update webhook_deliveries
+    set status = v.status,
+        next_attempt_at = v.next_attempt_at,
+        attempt_count = webhook_deliveries.attempt_count + 1,
+        lease_until = null,
+        lease_token = null,
+        last_attempt_at = v.attempted_at,
+        last_status_code = v.status_code,
+        last_latency_ms = v.latency_ms,
+        last_error = v.error,
+        delivered_at = coalesce(v.delivered_at, webhook_deliveries.delivered_at)
+    from v
+    where webhook_deliveries.id = v.id and webhook_deliveries.status = 'pending' and webhook_deliveries.lease_token = v.token
+    returning webhook_deliveries.id`.execute(ex);
+  return new Set(result.rows.map((row) => row.id));
 }
 
 export function insertDeliveryAttempt(ex: Executor, row: WebhookDeliveryAttemptRow): Promise<unknown> {
