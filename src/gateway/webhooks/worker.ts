@@ -242,10 +242,14 @@ export class WebhookDeliveryWorker {
   async #launchDue(throttled = false): Promise<number> {
     this.#deps.metrics?.workerPass('webhooks');
     const claimed = await this.#claimDue(throttled);
+    // One barrier for the round: it covers the claim's commit and every event committed before it.
+    const durable = claimed.length > 0 ? this.#deps.database.durable() : Promise.resolve();
+    // Its failure is each attempt's (awaited there); this copy only keeps it from going unhandled.
+    durable.catch(() => undefined);
     for (const claim of claimed) {
       this.#perEndpoint.set(claim.endpointId, (this.#perEndpoint.get(claim.endpointId) ?? 0) + 1);
       this.#sending++;
-      const attempt = this.#attempt(claim)
+      const attempt = this.#attempt(claim, durable)
         .catch((error: unknown) => this.#deps.logger.error({ err: error, delivery: claim.id }, 'webhook attempt could not be recorded; it is retried when its lease expires'))
         .finally(() => this.#settle(claim));
       this.#inFlight.set(claim.id, attempt);
@@ -361,7 +365,7 @@ export class WebhookDeliveryWorker {
   }
 
   /** One attempt: send outside any transaction, then record the outcome in one. */
-  async #attempt(claim: Claimed): Promise<void> {
+  async #attempt(claim: Claimed, durable: Promise<void>): Promise<void> {
     const { database, clock } = this.#deps;
     const work = claim.work;
     if (work === undefined) return;
@@ -373,7 +377,7 @@ export class WebhookDeliveryWorker {
       return;
     }
     // The event (and this delivery's claim) must be durable before the merchant hears of it.
-    await database.durable();
+    await durable;
     await this.#postSlot(claim.endpointId);
     const attemptedAtMs = clock.now();
     let result: AttemptResult;
