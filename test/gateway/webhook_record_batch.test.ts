@@ -41,7 +41,7 @@ describe('recording a batch of webhook outcomes in one statement', () => {
     // ids[3]'s lease ran out and another process holds it now.
     await db.updateTable('webhook_deliveries').set({ lease_token: 'theirs' }).where('id', '=', ids[3]!).execute();
     const [a, b, c, d] = ids as [string, string, string, string];
-    const moved = await inTransaction(gw.database, (tx) => recordDeliveryOutcomes(tx, [
+    const moved = await inTransaction(gw.database, (tx) => recordDeliveryOutcomes(tx, gw.database.kind, [
       // Not in id order on purpose: rows are matched by id, not position.
       { id: c, token: 'mine', attempt: { attemptedAtMs: now + 3, statusCode: null, latencyMs: 10_000, error: 'timed out after 10000 ms' }, next: { status: 'pending', nextAttemptAtMs: now + 60_003 } },
       { id: a, token: 'mine', attempt: { attemptedAtMs: now + 1, statusCode: 200, latencyMs: 7, error: null }, next: { status: 'delivered', nextAttemptAtMs: null } },

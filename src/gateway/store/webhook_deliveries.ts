@@ -90,13 +90,15 @@ export interface DeliveryOutcome {
 }
 
 /**
- * Moves leased deliveries to their next states in ONE statement (the outcomes joined as a VALUES
- * list by id): a recorded batch costs one UPDATE instead of one per attempt. Each row still moves
- * only while pending under its own lease token; returns the ids that moved (a lost lease is not
- * among them).
+ * Moves leased deliveries to their next states; each row moves only while pending under its own
+ * lease token. Returns the ids that moved (a lost lease is not among them). On PostgreSQL in ONE
+ * statement (the outcomes joined as a VALUES list by id: one round trip for the batch); on SQLite
+ * (in-process, no round trips) one cached statement per outcome, compiled once per batch, which
+ * costs SQLite less than the join and Kysely less than building each UPDATE.
  */
-export async function recordDeliveryOutcomes(ex: Executor, outcomes: DeliveryOutcome[]): Promise<Set<string>> {
+export async function recordDeliveryOutcomes(ex: Executor, kind: 'sqlite' | 'postgres', outcomes: DeliveryOutcome[]): Promise<Set<string>> {
   if (outcomes.length === 0) return new Set();
+  if (kind === 'sqlite') return recordEachOutcome(ex, outcomes);
   // Every value CAST: PostgreSQL would otherwise read the parameters of a VALUES list as text.
   const text = (value: string | null) => sql`cast(${value} as text)`;
   const bigint = (value: number | null) => sql`cast(${value} as bigint)`;
@@ -124,6 +126,48 @@ export async function recordDeliveryOutcomes(ex: Executor, outcomes: DeliveryOut
     where webhook_deliveries.id = v.id and webhook_deliveries.status = 'pending' and webhook_deliveries.lease_token = v.token
     returning webhook_deliveries.id`.execute(ex);
   return new Set(result.rows.map((row) => row.id));
+}
+
+/** The SQLite side of recordDeliveryOutcomes: one UPDATE compiled once, run per outcome. */
+async function recordEachOutcome(ex: Executor, outcomes: DeliveryOutcome[]): Promise<Set<string>> {
+  // Compiled with a marker per value; each outcome's parameters replace the markers in place.
+  const marker = (name: string) => `\u0000${name}`;
+  const compiled = ex
+    .updateTable('webhook_deliveries')
+    .set({
+      status: marker('status') as WebhookDeliveryStatus,
+      next_attempt_at: marker('next') as unknown as number,
+      attempt_count: sql<number>`attempt_count + 1`,
+      lease_until: null,
+      lease_token: null,
+      last_attempt_at: marker('at') as unknown as number,
+      last_status_code: marker('code') as unknown as number,
+      last_latency_ms: marker('latency') as unknown as number,
+      last_error: marker('error'),
+      delivered_at: sql<number>`coalesce(${marker('delivered')}, delivered_at)`,
+    })
+    .where('id', '=', marker('id'))
+    .where('status', '=', 'pending')
+    .where('lease_token', '=', marker('token'))
+    .compile();
+  const moved = new Set<string>();
+  for (const o of outcomes) {
+    const values: Record<string, unknown> = {
+      [marker('status')]: o.next.status,
+      [marker('next')]: o.next.nextAttemptAtMs,
+      [marker('at')]: o.attempt.attemptedAtMs,
+      [marker('code')]: o.attempt.statusCode,
+      [marker('latency')]: o.attempt.latencyMs,
+      [marker('error')]: o.attempt.error,
+      [marker('delivered')]: o.next.status === 'delivered' ? o.attempt.attemptedAtMs : null,
+      [marker('id')]: o.id,
+      [marker('token')]: o.token,
+    };
+    const parameters = compiled.parameters.map((p) => (typeof p === 'string' && p in values ? values[p] : p));
+    const result = await ex.executeQuery({ ...compiled, parameters });
+    if (Number(result.numAffectedRows ?? 0) === 1) moved.add(o.id);
+  }
+  return moved;
 }
 
 export function insertDeliveryAttempt(ex: Executor, row: WebhookDeliveryAttemptRow): Promise<unknown> {

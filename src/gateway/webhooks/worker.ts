@@ -475,7 +475,7 @@ export class WebhookDeliveryWorker {
     // Deliveries in id order, then events in id order: concurrent batches lock rows in one order.
     const order = batch.map((outcome, i) => ({ outcome, i })).sort((a, b) => (a.outcome.claim.id < b.outcome.claim.id ? -1 : a.outcome.claim.id > b.outcome.claim.id ? 1 : 0));
     return inTransaction(this.#deps.database, async (tx) => {
-      const movedIds = await recordDeliveryOutcomes(tx, order.map(({ outcome }) => ({
+      const movedIds = await recordDeliveryOutcomes(tx, this.#deps.database.kind, order.map(({ outcome }) => ({
         id: outcome.claim.id,
         token: outcome.claim.token,
         attempt: { attemptedAtMs: outcome.attempt.attempted_at, statusCode: outcome.attempt.status_code, latencyMs: outcome.attempt.latency_ms, error: outcome.attempt.error },
