@@ -302,9 +302,15 @@ export class WebhookDeliveryWorker {
     return Math.min(this.#concurrency * CLAIMED_PER_SLOT - this.#sending, recordingRoom);
   }
 
-  /** Few claimed attempts are left waiting for a POST slot: time for the next claim round. */
-  #wantsRefill(): boolean {
-    return this.#waiting.length < this.#posting * REFILL_BELOW_PER_SLOT || this.#waiting.length === 0;
+  /**
+   * Few claimed attempts are left waiting for a POST slot (of this endpoint, when given: another
+   * endpoint's queue stuck behind a slow receiver must not keep this one from refilling): time
+   * for the next claim round.
+   */
+  #wantsRefill(endpointId?: string): boolean {
+    const posting = endpointId === undefined ? this.#posting : (this.#postingPerEndpoint.get(endpointId) ?? 0);
+    const waiting = endpointId === undefined ? this.#waiting.length : (this.#perEndpoint.get(endpointId) ?? 0) - posting;
+    return waiting <= 0 || waiting < posting * REFILL_BELOW_PER_SLOT;
   }
 
   /** Resolves when this endpoint's attempt may go on the wire (within both bounds), claim order kept. */
@@ -352,7 +358,7 @@ export class WebhookDeliveryWorker {
     if (left > 0) this.#perEndpoint.set(claim.endpointId, left);
     else this.#perEndpoint.delete(claim.endpointId);
     // A freed slot may let held-back work go now rather than at the next poll.
-    if (this.#running && this.#ticking === null && !this.#wokenSoon && this.#wantsRefill()) this.#wake(WEBHOOK_GATHER_MS);
+    if (this.#running && this.#ticking === null && !this.#wokenSoon && this.#wantsRefill(claim.endpointId)) this.#wake(WEBHOOK_GATHER_MS);
   }
 
   #settle(claim: Claimed): void {
