@@ -14,7 +14,7 @@ import { dashboardDisputes } from './migrations_dashboard_disputes.js';
 import { dashboardKeys } from './migrations_dashboard_keys.js';
 import { dashboardWebhooks } from './migrations_dashboard_webhooks.js';
 import { chargeBillingDetails } from './migrations_charge_billing.js';
-import { webhookClaimOrder } from './migrations_workers.js';
+import { webhookClaimCovering, webhookClaimOrder } from './migrations_workers.js';
 import { rateLimitWindows } from './migrations_rate_limits.js';
 import { balanceTotals, lookupIndexes, metadataIndexNoPendingList, metadataSearch } from './migrations_lookups.js';
 
@@ -227,6 +227,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0093_balance_totals': balanceTotals,
   '0094_metadata_index_no_pending_list': metadataIndexNoPendingList,
   '0095_webhook_claim_order': webhookClaimOrder,
+  '0096_webhook_claim_covering': webhookClaimCovering,
   '0100_rate_limit_windows': rateLimitWindows,
 };
 

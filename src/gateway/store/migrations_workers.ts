@@ -15,3 +15,16 @@ export const webhookClaimOrder: Migration = {
     await db.schema.dropIndex('webhook_deliveries_due').execute();
   },
 };
+
+/**
+ * Issue 13 (drain): the claim's scan of the due order also tests `lease_until` (rows in flight
+ * are still pending and due) and `endpoint_id` (endpoints at their bound are left out). With both
+ * in the index the scan never reads the table: the leased rows at the head of the order, and a
+ * busy endpoint's backlog when it is skipped, cost an index entry each instead of a row lookup.
+ */
+export const webhookClaimCovering: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema.createIndex('webhook_deliveries_due_claim').on('webhook_deliveries').columns(['status', 'next_attempt_at', 'id', 'endpoint_id', 'lease_until']).execute();
+    await db.schema.dropIndex('webhook_deliveries_due_order').execute();
+  },
+};

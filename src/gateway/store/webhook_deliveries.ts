@@ -42,7 +42,9 @@ export async function claimDeliveries(ex: Executor, kind: 'sqlite' | 'postgres',
   let query = ex
     .updateTable('webhook_deliveries')
     .set({ lease_until: leaseUntilMs, lease_token: token })
-    .where('status', '=', 'pending')
+    // On SQLite `+status` keeps the planner off the due-order index: through it the UPDATE scanned
+    // every due row (the whole backlog) per claim; by primary key it reads only the ids given.
+    .where(kind === 'sqlite' ? sql<string>`+${sql.ref('status')}` : sql.ref('status'), '=', 'pending')
     .where('next_attempt_at', '<=', nowMs)
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', nowMs)]));
   query = kind === 'postgres'
@@ -79,33 +81,93 @@ export interface AttemptRecord {
   error: string | null;
 }
 
-/** Moves a leased delivery to its next state; false when the lease was lost meanwhile. */
-export async function recordDeliveryOutcome(
-  ex: Executor,
-  id: string,
-  token: string,
-  attempt: AttemptRecord,
-  next: { status: WebhookDeliveryStatus; nextAttemptAtMs: number | null },
-): Promise<boolean> {
-  const result = await ex
+/** One leased delivery's recorded attempt and next state, for recordDeliveryOutcomes. */
+export interface DeliveryOutcome {
+  id: string;
+  token: string;
+  attempt: AttemptRecord;
+  next: { status: WebhookDeliveryStatus; nextAttemptAtMs: number | null };
+}
+
+/**
+ * Moves leased deliveries to their next states; each row moves only while pending under its own
+ * lease token. Returns the ids that moved (a lost lease is not among them). On PostgreSQL in ONE
+ * statement (the outcomes joined as a VALUES list by id: one round trip for the batch); on SQLite
+ * (in-process, no round trips) one cached statement per outcome, compiled once per batch, which
+ * costs SQLite less than the join and Kysely less than building each UPDATE.
+ */
+export async function recordDeliveryOutcomes(ex: Executor, kind: 'sqlite' | 'postgres', outcomes: DeliveryOutcome[]): Promise<Set<string>> {
+  if (outcomes.length === 0) return new Set();
+  if (kind === 'sqlite') return recordEachOutcome(ex, outcomes);
+  // Every value CAST: PostgreSQL would otherwise read the parameters of a VALUES list as text.
+  const text = (value: string | null) => sql`cast(${value} as text)`;
+  const bigint = (value: number | null) => sql`cast(${value} as bigint)`;
+  const values = [...outcomes].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((o) => {
+    const delivered = o.next.status === 'delivered';
+    return sql`(${sql.join([
+      text(o.id), text(o.token), text(o.next.status), bigint(o.next.nextAttemptAtMs), bigint(o.attempt.attemptedAtMs),
+      bigint(o.attempt.statusCode), bigint(o.attempt.latencyMs), text(o.attempt.error), bigint(delivered ? o.attempt.attemptedAtMs : null),
+    ])})`;
+  });
+  const result = await sql<{ id: string }>`
+    with v (id, token, status, next_attempt_at, attempted_at, status_code, latency_ms, error, delivered_at) as (values ${sql.join(values)})
+    update webhook_deliveries
+    set status = v.status,
+        next_attempt_at = v.next_attempt_at,
+        attempt_count = webhook_deliveries.attempt_count + 1,
+        lease_until = null,
+        lease_token = null,
+        last_attempt_at = v.attempted_at,
+        last_status_code = v.status_code,
+        last_latency_ms = v.latency_ms,
+        last_error = v.error,
+        delivered_at = coalesce(v.delivered_at, webhook_deliveries.delivered_at)
+    from v
+    where webhook_deliveries.id = v.id and webhook_deliveries.status = 'pending' and webhook_deliveries.lease_token = v.token
+    returning webhook_deliveries.id`.execute(ex);
+  return new Set(result.rows.map((row) => row.id));
+}
+
+/** The SQLite side of recordDeliveryOutcomes: one UPDATE compiled once, run per outcome. */
+async function recordEachOutcome(ex: Executor, outcomes: DeliveryOutcome[]): Promise<Set<string>> {
+  // Compiled with a marker per value; each outcome's parameters replace the markers in place.
+  const marker = (name: string) => `\u0000${name}`;
+  const compiled = ex
     .updateTable('webhook_deliveries')
     .set({
-      status: next.status,
-      next_attempt_at: next.nextAttemptAtMs,
+      status: marker('status') as WebhookDeliveryStatus,
+      next_attempt_at: marker('next') as unknown as number,
       attempt_count: sql<number>`attempt_count + 1`,
       lease_until: null,
       lease_token: null,
-      last_attempt_at: attempt.attemptedAtMs,
-      last_status_code: attempt.statusCode,
-      last_latency_ms: attempt.latencyMs,
-      last_error: attempt.error,
-      ...(next.status === 'delivered' ? { delivered_at: attempt.attemptedAtMs } : {}),
+      last_attempt_at: marker('at') as unknown as number,
+      last_status_code: marker('code') as unknown as number,
+      last_latency_ms: marker('latency') as unknown as number,
+      last_error: marker('error'),
+      delivered_at: sql<number>`coalesce(${marker('delivered')}, delivered_at)`,
     })
-    .where('id', '=', id)
+    .where('id', '=', marker('id'))
     .where('status', '=', 'pending')
-    .where('lease_token', '=', token)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+    .where('lease_token', '=', marker('token'))
+    .compile();
+  const moved = new Set<string>();
+  for (const o of outcomes) {
+    const values: Record<string, unknown> = {
+      [marker('status')]: o.next.status,
+      [marker('next')]: o.next.nextAttemptAtMs,
+      [marker('at')]: o.attempt.attemptedAtMs,
+      [marker('code')]: o.attempt.statusCode,
+      [marker('latency')]: o.attempt.latencyMs,
+      [marker('error')]: o.attempt.error,
+      [marker('delivered')]: o.next.status === 'delivered' ? o.attempt.attemptedAtMs : null,
+      [marker('id')]: o.id,
+      [marker('token')]: o.token,
+    };
+    const parameters = compiled.parameters.map((p) => (typeof p === 'string' && p in values ? values[p] : p));
+    const result = await ex.executeQuery({ ...compiled, parameters });
+    if (Number(result.numAffectedRows ?? 0) === 1) moved.add(o.id);
+  }
+  return moved;
 }
 
 export function insertDeliveryAttempt(ex: Executor, row: WebhookDeliveryAttemptRow): Promise<unknown> {

@@ -10,7 +10,7 @@ import type { GatewayMetrics } from '../metrics/registry.js';
 import { inTransaction } from '../store/database.js';
 import type { Database } from '../store/database.js';
 import { adjustPendingWebhooks } from '../store/events.js';
-import { cancelLeasedDelivery, claimDeliveries, findDeliveriesWork, findDueDeliveries, insertDeliveryAttempts, lowerPendingWebhooks, recordDeliveryOutcome } from '../store/webhook_deliveries.js';
+import { cancelLeasedDelivery, claimDeliveries, findDeliveriesWork, findDueDeliveries, insertDeliveryAttempts, lowerPendingWebhooks, recordDeliveryOutcomes } from '../store/webhook_deliveries.js';
 import type { WebhookDeliveryAttemptRow } from '../store/schema.js';
 import type { WebhookDeliveryStatus } from '../store/schema.js';
 import { retryDelayMs } from './schedule.js';
@@ -29,6 +29,19 @@ export const WEBHOOK_POLL_INTERVAL_MS = 100;
  * SQLite) instead of each create paying a claim of its own.
  */
 export const WEBHOOK_GATHER_MS = 5;
+/**
+ * Deliveries claimed per POST slot (overall and per endpoint): rounds claim ahead of the POSTs in
+ * flight, so a POST that ends starts the next claimed delivery at once instead of waiting for the
+ * next round (its gather delay, its claim, the claim's fsync). A claimed delivery waits for at
+ * most 3 attempts per slot before its own: 4 × the timeout, inside the lease.
+ */
+const CLAIMED_PER_SLOT = 4;
+/**
+ * A freed slot wakes a claim round only once fewer than this many claimed attempts per POST slot
+ * are left waiting: a backlog is then claimed in rounds of about 2 sets of slots (one UPDATE, one
+ * commit each) rather than a few rows per freed slot.
+ */
+const REFILL_BELOW_PER_SLOT = 1;
 /** Due rows read per claim round, per free slot: some are taken by other processes or held back per endpoint. */
 const CANDIDATES_PER_SLOT = 2;
 /** runOnce keeps claiming while work is due, at most this many rounds. */
@@ -123,9 +136,14 @@ export class WebhookDeliveryWorker {
   readonly #workerId = randomUUID();
   #claims = 0;
   readonly #inFlight = new Map<string, Promise<void>>();
-  /** POSTs in flight (counted from the claim): what the bounds limit; recording is not counted. */
+  /** Claimed deliveries whose POST is not over yet (waiting for a slot, or sending); recording is not counted. */
   #sending = 0;
   readonly #perEndpoint = new Map<string, number>();
+  /** POSTs on the wire: what WEBHOOK_CONCURRENCY_MAX and WEBHOOK_ENDPOINT_CONCURRENCY_MAX bound. */
+  #posting = 0;
+  readonly #postingPerEndpoint = new Map<string, number>();
+  /** Claimed attempts waiting for a POST slot, in claim order. */
+  readonly #waiting: { endpointId: string; start: () => void }[] = [];
   #running = false;
   #timer: NodeJS.Timeout | null = null;
   #ticking: Promise<void> | null = null;
@@ -135,6 +153,8 @@ export class WebhookDeliveryWorker {
   /** Outcomes waiting for the next recording transaction, and the batch being committed. */
   #outcomes: Outcome[] = [];
   #recording: Promise<void> | null = null;
+  /** When a claim round last read past the endpoints at their bound (performance.now()). */
+  #skippedFullAt = Number.NEGATIVE_INFINITY;
 
   constructor(deps: WebhookWorkerDeps, options: WebhookWorkerOptions = {}) {
     this.#deps = deps;
@@ -208,24 +228,28 @@ export class WebhookDeliveryWorker {
   async #tick(): Promise<void> {
     let launched = 0;
     try {
-      launched = await this.#launchDue();
+      launched = await this.#launchDue(true);
     } catch (error) {
       this.#deps.logger.error({ err: error }, 'webhook worker could not claim deliveries');
     }
     // A full round may have left more due work; otherwise completions wake the loop early.
-    const more = (launched > 0 || this.#pokedDuringTick) && this.#freeSlots() > 0;
+    const more = (this.#pokedDuringTick || (launched > 0 && this.#wantsRefill())) && this.#freeSlots() > 0;
     this.#pokedDuringTick = false;
     if (this.#timer === null) this.#wake(more ? WEBHOOK_GATHER_MS : this.#pollIntervalMs);
   }
 
   /** Claims what is due within the concurrency bounds and starts those attempts. */
-  async #launchDue(): Promise<number> {
+  async #launchDue(throttled = false): Promise<number> {
     this.#deps.metrics?.workerPass('webhooks');
-    const claimed = await this.#claimDue();
+    const claimed = await this.#claimDue(throttled);
+    // One barrier for the round: it covers the claim's commit and every event committed before it.
+    const durable = claimed.length > 0 ? this.#deps.database.durable() : Promise.resolve();
+    // Its failure is each attempt's (awaited there); this copy only keeps it from going unhandled.
+    durable.catch(() => undefined);
     for (const claim of claimed) {
       this.#perEndpoint.set(claim.endpointId, (this.#perEndpoint.get(claim.endpointId) ?? 0) + 1);
       this.#sending++;
-      const attempt = this.#attempt(claim)
+      const attempt = this.#attempt(claim, durable)
         .catch((error: unknown) => this.#deps.logger.error({ err: error, delivery: claim.id }, 'webhook attempt could not be recorded; it is retried when its lease expires'))
         .finally(() => this.#settle(claim));
       this.#inFlight.set(claim.id, attempt);
@@ -233,21 +257,31 @@ export class WebhookDeliveryWorker {
     return claimed.length;
   }
 
-  async #claimDue(): Promise<Claimed[]> {
+  async #claimDue(throttled: boolean): Promise<Claimed[]> {
     const free = this.#freeSlots();
     if (free <= 0) return [];
     const { database, clock } = this.#deps;
     const now = clock.now();
     // Endpoints already at their bound are left out of the scan, so one endpoint's backlog (an
     // outage) cannot fill every candidate slot and hold up the other endpoints' deliveries.
-    const full = [...this.#perEndpoint].filter(([, busy]) => busy >= this.#endpointConcurrency).map(([endpointId]) => endpointId);
-    const candidates = await findDueDeliveries(database.db, now, free * CANDIDATES_PER_SLOT, full);
+    const endpointHeldMax = this.#endpointConcurrency * CLAIMED_PER_SLOT;
+    let full = [...this.#perEndpoint].filter(([, busy]) => busy >= endpointHeldMax).map(([endpointId]) => endpointId);
+    // Leaving them out reads past their whole due backlog (every row of it, each round): the
+    // running loop does that at most once per poll interval, and otherwise reads the head of the
+    // order, where a freed slot's endpoint finds its next deliveries.
+    if (throttled && full.length > 0) {
+      const at = performance.now();
+      if (at - this.#skippedFullAt < this.#pollIntervalMs) full = [];
+      else this.#skippedFullAt = at;
+    }
+    // One endpoint's backlog fills the head of the order: more rows than its room would be read for nothing.
+    const candidates = await findDueDeliveries(database.db, now, Math.min(free, endpointHeldMax) * CANDIDATES_PER_SLOT, full);
     const chosen: { id: string; endpoint_id: string }[] = [];
     const held = new Map(this.#perEndpoint);
     for (const candidate of candidates) {
       if (chosen.length >= free) break;
       const busy = held.get(candidate.endpoint_id) ?? 0;
-      if (busy >= this.#endpointConcurrency || this.#inFlight.has(candidate.id)) continue;
+      if (busy >= endpointHeldMax || this.#inFlight.has(candidate.id)) continue;
       held.set(candidate.endpoint_id, busy + 1);
       chosen.push(candidate);
     }
@@ -262,10 +296,57 @@ export class WebhookDeliveryWorker {
     return chosen.filter((c) => claimedIds.has(c.id)).map((c) => ({ id: c.id, endpointId: c.endpoint_id, token, released: false, work: works.get(c.id) }));
   }
 
-  /** POST slots free now: the bounds, and a recording backlog that pauses claiming while it is long. */
+  /** Deliveries that may be claimed now: the bounds, and a recording backlog that pauses claiming while it is long. */
   #freeSlots(): number {
     const recordingRoom = this.#concurrency * RECORDING_BACKLOG_PER_SLOT - this.#inFlight.size;
-    return Math.min(this.#concurrency - this.#sending, recordingRoom);
+    return Math.min(this.#concurrency * CLAIMED_PER_SLOT - this.#sending, recordingRoom);
+  }
+
+  /**
+   * Few claimed attempts are left waiting for a POST slot (of this endpoint, when given: another
+   * endpoint's queue stuck behind a slow receiver must not keep this one from refilling): time
+   * for the next claim round.
+   */
+  #wantsRefill(endpointId?: string): boolean {
+    const posting = endpointId === undefined ? this.#posting : (this.#postingPerEndpoint.get(endpointId) ?? 0);
+    const waiting = endpointId === undefined ? this.#waiting.length : (this.#perEndpoint.get(endpointId) ?? 0) - posting;
+    return waiting <= 0 || waiting < posting * REFILL_BELOW_PER_SLOT;
+  }
+
+  /** Resolves when this endpoint's attempt may go on the wire (within both bounds), claim order kept. */
+  #postSlot(endpointId: string): Promise<void> {
+    if (this.#waiting.length === 0 && this.#mayPost(endpointId)) {
+      this.#takePost(endpointId);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push({ endpointId, start: resolve }));
+  }
+
+  #mayPost(endpointId: string): boolean {
+    return this.#posting < this.#concurrency && (this.#postingPerEndpoint.get(endpointId) ?? 0) < this.#endpointConcurrency;
+  }
+
+  #takePost(endpointId: string): void {
+    this.#posting++;
+    this.#postingPerEndpoint.set(endpointId, (this.#postingPerEndpoint.get(endpointId) ?? 0) + 1);
+  }
+
+  /** A POST ended: the first waiting attempts that fit the bounds go now (an endpoint at its bound does not hold up the others). */
+  #freePost(endpointId: string): void {
+    this.#posting--;
+    const left = (this.#postingPerEndpoint.get(endpointId) ?? 1) - 1;
+    if (left > 0) this.#postingPerEndpoint.set(endpointId, left);
+    else this.#postingPerEndpoint.delete(endpointId);
+    for (let i = 0; i < this.#waiting.length && this.#posting < this.#concurrency; ) {
+      const next = this.#waiting[i]!;
+      if (!this.#mayPost(next.endpointId)) {
+        i++;
+        continue;
+      }
+      this.#waiting.splice(i, 1);
+      this.#takePost(next.endpointId);
+      next.start();
+    }
   }
 
   /** The attempt's POST is over: its slot goes to the next due delivery while the outcome is recorded. */
@@ -277,7 +358,7 @@ export class WebhookDeliveryWorker {
     if (left > 0) this.#perEndpoint.set(claim.endpointId, left);
     else this.#perEndpoint.delete(claim.endpointId);
     // A freed slot may let held-back work go now rather than at the next poll.
-    if (this.#running && this.#ticking === null && !this.#wokenSoon) this.#wake(WEBHOOK_GATHER_MS);
+    if (this.#running && this.#ticking === null && !this.#wokenSoon && this.#wantsRefill(claim.endpointId)) this.#wake(WEBHOOK_GATHER_MS);
   }
 
   #settle(claim: Claimed): void {
@@ -290,7 +371,7 @@ export class WebhookDeliveryWorker {
   }
 
   /** One attempt: send outside any transaction, then record the outcome in one. */
-  async #attempt(claim: Claimed): Promise<void> {
+  async #attempt(claim: Claimed, durable: Promise<void>): Promise<void> {
     const { database, clock } = this.#deps;
     const work = claim.work;
     if (work === undefined) return;
@@ -302,9 +383,15 @@ export class WebhookDeliveryWorker {
       return;
     }
     // The event (and this delivery's claim) must be durable before the merchant hears of it.
-    await database.durable();
+    await durable;
+    await this.#postSlot(claim.endpointId);
     const attemptedAtMs = clock.now();
-    const result = await this.#send(work.url, work.secret, work.body, attemptedAtMs);
+    let result: AttemptResult;
+    try {
+      result = await this.#send(work.url, work.secret, work.body, attemptedAtMs);
+    } finally {
+      this.#freePost(claim.endpointId);
+    }
     this.#release(claim);
     await this.#record(claim, { eventId: work.event_id, endpointId: work.endpoint_id, attemptNumber: work.attempt_count + 1, attemptedAtMs }, result);
   }
@@ -394,13 +481,18 @@ export class WebhookDeliveryWorker {
     // Deliveries in id order, then events in id order: concurrent batches lock rows in one order.
     const order = batch.map((outcome, i) => ({ outcome, i })).sort((a, b) => (a.outcome.claim.id < b.outcome.claim.id ? -1 : a.outcome.claim.id > b.outcome.claim.id ? 1 : 0));
     return inTransaction(this.#deps.database, async (tx) => {
+      const movedIds = await recordDeliveryOutcomes(tx, this.#deps.database.kind, order.map(({ outcome }) => ({
+        id: outcome.claim.id,
+        token: outcome.claim.token,
+        attempt: { attemptedAtMs: outcome.attempt.attempted_at, statusCode: outcome.attempt.status_code, latencyMs: outcome.attempt.latency_ms, error: outcome.attempt.error },
+        next: { status: outcome.status, nextAttemptAtMs: outcome.nextAttemptAtMs },
+      })));
       const moved: boolean[] = new Array<boolean>(batch.length).fill(false);
       const attempts: WebhookDeliveryAttemptRow[] = [];
       const deliveredPerEvent = new Map<string, number>();
       for (const { outcome, i } of order) {
         const { attempt } = outcome;
-        const record = { attemptedAtMs: attempt.attempted_at, statusCode: attempt.status_code, latencyMs: attempt.latency_ms, error: attempt.error };
-        moved[i] = await recordDeliveryOutcome(tx, outcome.claim.id, outcome.claim.token, record, { status: outcome.status, nextAttemptAtMs: outcome.nextAttemptAtMs });
+        moved[i] = movedIds.has(outcome.claim.id);
         // A lost lease: the attempt is still logged, but it schedules nothing.
         attempts.push(moved[i] ? attempt : { ...attempt, next_retry_at: null });
         if (moved[i] && outcome.status === 'delivered') deliveredPerEvent.set(outcome.eventId, (deliveredPerEvent.get(outcome.eventId) ?? 0) + 1);
