@@ -29,6 +29,7 @@ import { checkTargets, formatTargets, type TargetFigures } from './targets.js';
 import { formatLookups, runLookups, type LookupsResult } from './lookups.js';
 import { benchProcesses, processesTable, type ProcessesRow } from './processes.js';
 import { sandboxLookups, type SandboxLookupRow } from './sandbox-lookups.js';
+import { webhookDrain, type WebhookDrainResult } from './webhook-drain.js';
 
 const HELP = `Usage: node dist/bench/run.js [options]
 
@@ -39,9 +40,10 @@ const HELP = `Usage: node dist/bench/run.js [options]
                         creating PaymentIntents (webhooks; in flight at most, webhooks-paced)
                         (default 20)
   --scenarios <list>    comma-separated subset of: baseline,create,create-nokey,confirm,payment,
-                        webhooks,webhooks-paced,lookups,processes
+                        webhooks,webhooks-paced,webhooks-drain,lookups,processes
                         (default: all; the baseline always runs, the ratios need it; processes
                         runs with a postgres:// --database only)
+  --drain-events <n>    webhooks-drain: the backlog of events the worker drains (default 20000)
   --lookup-sizes <list> lookups: the stored payment counts to compare (default 10000,1000000;
                         seeding 1M takes minutes)
   --payments-max <n>    at most this many full payments in scenario 4 (default 20000)
@@ -63,10 +65,10 @@ const HELP = `Usage: node dist/bench/run.js [options]
   --help                this text
 `;
 
-const ALL_SCENARIOS = ['baseline', 'create', 'create-nokey', 'confirm', 'payment', 'webhooks', 'webhooks-paced', 'lookups', 'processes'] as const;
+const ALL_SCENARIOS = ['baseline', 'create', 'create-nokey', 'confirm', 'payment', 'webhooks', 'webhooks-paced', 'webhooks-drain', 'lookups', 'processes'] as const;
 type ScenarioName = (typeof ALL_SCENARIOS)[number];
 /** Run once after the rounds, with their own seeding and servers, not against a fresh stack per round. */
-const ONCE_SCENARIOS: ReadonlySet<ScenarioName> = new Set(['lookups', 'processes']);
+const ONCE_SCENARIOS: ReadonlySet<ScenarioName> = new Set(['webhooks-drain', 'lookups', 'processes']);
 
 interface Settings {
   durationS: number;
@@ -84,6 +86,7 @@ interface Settings {
   keepData: boolean;
   sqliteCommit: 'group' | 'each';
   lookupSizes: number[];
+  drainEvents: number;
 }
 
 interface ScenarioResult {
@@ -195,6 +198,7 @@ function parseSettings(argv: string[]): Settings {
         'keep-data': { type: 'boolean', default: false },
         'sqlite-commit': { type: 'string', default: 'group' },
         'lookup-sizes': { type: 'string', default: '10000,1000000' },
+        'drain-events': { type: 'string', default: '20000' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -237,6 +241,7 @@ function parseSettings(argv: string[]): Settings {
     keepData: values['keep-data'],
     sqliteCommit,
     lookupSizes: parseSizes(values['lookup-sizes']),
+    drainEvents: Math.floor(number('drain-events', values['drain-events'], 100, 1_000_000)),
   };
 }
 
@@ -894,7 +899,6 @@ function targetFigures(results: ScenarioResult[], baseline: ScenarioResult, sett
   const create = find('create');
   const payment = find('payment');
   const paced = find('webhooks-paced');
-  const flat = find('webhooks');
   const rss = results.filter((r) => r !== baseline).map((r) => r.rssMaxMb).filter((v): v is number => v !== undefined);
   const sandboxRss = results.map((r) => r.sandboxRssMaxMb).filter((v): v is number => v !== undefined);
   return {
@@ -913,7 +917,7 @@ function targetFigures(results: ScenarioResult[], baseline: ScenarioResult, sett
           },
         }
       : {}),
-    ...(flat?.webhooks ? { drainPerSecond: flat.webhooks.drainPerSecond } : {}),
+    ...(once.drain ? { drainPerSecond: once.drain.missing + once.drain.duplicates + once.drain.badSignatures === 0 ? once.drain.perSecond : 0 } : {}),
     ...(rss.length > 0 ? { rssMaxMb: Math.max(...rss) } : {}),
     ...(once.lookups
       ? {
@@ -1013,6 +1017,14 @@ function report(settings: Settings, env: ReturnType<typeof machine>, info: RunIn
     }
   }
   out.push('');
+  if (once.drain) {
+    const d = once.drain;
+    out.push(
+      `webhooks-drain: a backlog of ${d.events} events drained at ${fixed(d.perSecond, 0)} events/s (all arrived in ${fixed(d.seconds, 2)} s, all recorded delivered in ${fixed(d.recordedSeconds, 2)} s), ` +
+        `gateway ${d.cpuMsPerEvent === null ? '—' : fixed(d.cpuMsPerEvent, 3)} ms CPU per event; exactly once: ${d.missing} missing, ${d.duplicates} duplicates, ${d.badSignatures} bad signatures`,
+    );
+    out.push('');
+  }
   if (once.lookups) {
     out.push(`gateway lookups (median ms in-process through the core functions; ratio = largest store over smallest):`);
     out.push(formatLookups(once.lookups.gateway));
@@ -1068,12 +1080,17 @@ function report(settings: Settings, env: ReturnType<typeof machine>, info: RunIn
 // Run once: lookups at two store sizes, and 1 vs 2 gateway processes
 
 interface OnceResults {
+  drain?: WebhookDrainResult;
   lookups?: { gateway: LookupsResult; sandbox: SandboxLookupRow[] };
   processes?: ProcessesRow[] | { skipped: string };
 }
 
 async function runOnceScenarios(settings: Settings): Promise<OnceResults> {
   const once: OnceResults = {};
+  if (settings.scenarios.has('webhooks-drain')) {
+    log(`webhooks-drain: ${settings.drainEvents} events written with the worker stopped, then drained (${settings.database})`);
+    once.drain = await webhookDrain({ events: settings.drainEvents, database: settings.database, log });
+  }
   if (settings.scenarios.has('lookups')) {
     log(`lookups: the gateway's, at ${settings.lookupSizes.join(' and ')} stored payments (${settings.database})`);
     const gateway = await runLookups({
@@ -1117,7 +1134,7 @@ async function main(): Promise<void> {
 
   const info: RunInfo = { databaseKind: settings.database === 'sqlite' ? 'sqlite' : 'postgres', fsyncMs: [] };
   const createBody = JSON.stringify({ amount: 2000, currency: 'usd' });
-  const specFor = (name: Exclude<ScenarioName, 'payment' | 'webhooks' | 'webhooks-paced' | 'lookups' | 'processes'>, ready: StackReady): LoadSpec => {
+  const specFor = (name: Exclude<ScenarioName, 'payment' | 'webhooks' | 'webhooks-paced' | 'webhooks-drain' | 'lookups' | 'processes'>, ready: StackReady): LoadSpec => {
     const gatewayHeaders = { authorization: `Bearer ${ready.secretKey}`, 'content-type': 'application/json' };
     const intents = `${ready.gatewayUrl}/v1/payment_intents`;
     const created = ['"object":"payment_intent"', '"status":"requires_payment_method"'];
@@ -1153,7 +1170,7 @@ async function main(): Promise<void> {
         let result: ScenarioResult;
         if (name === 'payment') result = await runPaymentScenario(stack, settings);
         else if (name === 'webhooks' || name === 'webhooks-paced') result = await runWebhookScenario(name, stack, settings);
-        else if (name === 'lookups' || name === 'processes') throw new Error(`${name} runs once, after the rounds`);
+        else if (ONCE_SCENARIOS.has(name) || name === 'webhooks-drain' || name === 'lookups' || name === 'processes') throw new Error(`${name} runs once, after the rounds`);
         else result = await runLoad(specFor(name, stack.ready), settings, stack);
         results.push(result);
       } finally {

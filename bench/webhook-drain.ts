@@ -16,6 +16,7 @@
  * last delivery is recorded, over `events` (Linux /proc/thread-self, 10 ms resolution).
  * `missing`/`duplicates`/`badSignatures` must all be 0: each event arrived exactly once, signed.
  */
+import { openPostgresSchema } from './postgres.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,12 +24,11 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
-import pg from 'pg';
 import pino from 'pino';
 import { request } from 'undici';
 import { AlipayPlusGateway } from '../src/gateway/connector/alipayplus/modes.js';
 import { recordEvent } from '../src/gateway/core/events.js';
-import { createGatewayLogger, createIdGenerator, inTransaction, openDatabase, startGateway, systemClock } from '../src/gateway/index.js';
+import { createGatewayLogger, createIdGenerator, inTransaction, startGateway, systemClock } from '../src/gateway/index.js';
 import type { Database, GatewayConfig } from '../src/gateway/index.js';
 import { nowMs, startWebhookReceiver } from './receiver.js';
 
@@ -123,25 +123,6 @@ function nextMessage<T extends ReceiverMessage['type']>(worker: Worker, type: T,
   });
 }
 
-async function freshPostgres(url: string): Promise<{ database: Database; cleanup: () => Promise<void> }> {
-  const schema = `drain_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const database = openDatabase(url, { searchPath: schema, poolMax: 20 });
-  return {
-    database,
-    cleanup: async () => {
-      await database.close();
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query(`drop schema ${schema} cascade`);
-      await client.end();
-    },
-  };
-}
-
 /** A PaymentIntent snapshot of the size a real `payment_intent.created` carries (~1 KiB event). */
 function paymentIntentObject(n: number): Record<string, unknown> {
   return {
@@ -181,7 +162,7 @@ export async function webhookDrain(options: WebhookDrainOptions): Promise<Webhoo
     const onPostgres = options.database.startsWith('postgres');
     let database: Database | undefined;
     if (onPostgres) {
-      const fresh = await freshPostgres(options.database);
+      const fresh = await openPostgresSchema(options.database, `drain_${process.pid}_${randomBytes(4).toString('hex')}`, { poolMax: 20 });
       database = fresh.database;
       cleanups.push(fresh.cleanup);
     }
