@@ -167,7 +167,17 @@ describe('dashboard payments', () => {
 
   it('shows a paid payment with its events, Alipay+ attempt, webhook deliveries and amounts', async () => {
     const pi = await paid(1500, { merchant_order_id: 'ORDER-200', metadata: { note: '<b>fragile</b>' } });
-    await waitUntil(async () => (await stack.gateway.database.db.selectFrom('webhook_deliveries').select('status').where('event_type', '=', 'payment_intent.succeeded').where('status', '=', 'delivered').execute()).length > 0, 'a delivered webhook');
+    // This payment's own delivery: other tests' payments may have delivered theirs long ago.
+    const delivered = () =>
+      stack.gateway.database.db
+        .selectFrom('webhook_deliveries')
+        .innerJoin('events', 'events.id', 'webhook_deliveries.event_id')
+        .select('webhook_deliveries.status')
+        .where('webhook_deliveries.event_type', '=', 'payment_intent.succeeded')
+        .where('webhook_deliveries.status', '=', 'delivered')
+        .where('events.data', 'like', `%"id":"${pi}"%`)
+        .execute();
+    await waitUntil(async () => (await delivered()).length > 0, 'its payment_intent.succeeded webhook delivered');
     const page = await admin.get(`/dashboard/payments/${pi}`);
     assert.equal(page.status, 200, page.text);
     assert.match(page.text, /data-field="status"><span class="badge ok" data-status="succeeded">/);
