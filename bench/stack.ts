@@ -19,9 +19,10 @@
  * resident memory and the sandbox's request counts; on `{ type: 'stop' }` closes everything, sends
  * `{ type: 'stopped' }` and exits.
  */
+import { peakRssMb, processCpuMs, threadCpuMs } from './usage.js';
 import { openPostgresSchema } from './postgres.js';
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
@@ -78,37 +79,6 @@ export interface StackStats {
 }
 
 export type StackMessage = StackReady | StackStats | { type: 'error'; message: string } | { type: 'stopped' };
-
-/**
- * CPU time (user + system, ms) this thread has used so far, from /proc/thread-self/stat (Linux;
- * clock ticks assumed 100/s, so 10 ms resolution); null elsewhere. Node 20 has no per-thread API.
- */
-function threadCpuMs(): number | null {
-  try {
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? ticks * 10 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Peak resident set size of a process (VmHWM, Linux), MB; null when it cannot be read. */
-function peakRssMb(pid: number | 'self'): number | null {
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
-    const kb = Number(line?.split(/\s+/)[1]);
-    return Number.isFinite(kb) ? kb / 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-function processCpuMs(): number {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1000;
-}
 
 /** The Client-Id the gateway has at the sandbox (an Alipay+ client id is 16 digits). */
 const CLIENT_ID = '2026000000000077';

@@ -16,9 +16,10 @@
  * last delivery is recorded, over `events` (Linux /proc/thread-self, 10 ms resolution).
  * `missing`/`duplicates`/`badSignatures` must all be 0: each event arrived exactly once, signed.
  */
+import { threadCpuMs } from './usage.js';
 import { openPostgresSchema } from './postgres.js';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -65,18 +66,6 @@ type ReceiverMessage =
   | { type: 'ready'; url: string }
   | { type: 'complete'; lastArrivalAt: number }
   | { type: 'stats'; arrivals: number; duplicates: number; badSignatures: number; badBodies: number; requests: number; problems: string[] };
-
-/** CPU ms (user + system) of the calling thread so far; null off Linux. Node 20 has no per-thread API. */
-function threadCpuMs(): number | null {
-  try {
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? ticks * 10 : null;
-  } catch {
-    return null;
-  }
-}
 
 /** The receiver thread: starts the receiver, reports when `expected` distinct events arrived, answers stats. */
 async function receiverThread(): Promise<void> {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ANDROID_UA, IPHONE_UA, createSession, openPage, pagePathOf, seedSessionRequest } from '../support/checkout-support.js';
+import { ANDROID_UA, IPHONE_UA, createSession, openPage, pagePathOf, retrieveSession, seedSessionRequest } from '../support/checkout-support.js';
 import { attemptsOf, chargesOf, codeValueOf, eventTypesOf, payInWallet, retrieveIntent, sandboxPaymentIdsOf, startPaymentStack, waitUntil, type PaymentStack } from '../support/e2e-harness.js';
-import { api } from '../support/gateway-server.js';
 
 /**
  * The hosted checkout page decides the attempt by the shopper's device (issue 12), over the real
@@ -19,7 +18,7 @@ describe('hosted checkout: the device decides the attempt (real sandbox)', () =>
     await stack.stop();
   });
 
-  const session = async (id: string) => (await api(stack.gateway, 'GET', `/v1/checkout/sessions/${id}`, { key: stack.gateway.secretKey })).body;
+  const session = (id: string) => retrieveSession(stack.gateway, id);
   const sandboxStatus = async (paymentId: string) => (await stack.control('GET', `/sandbox/v1/payments/${paymentId}`)).body.status as string;
   const statusOf = async (cs: { id: string; url: string }) => JSON.parse((await openPage(stack.gateway, `/pay/${cs.id}/status${new URL(cs.url).search}`)).text);
   const newSession = async () => {
@@ -128,7 +127,7 @@ describe('hosted checkout: a payment on the older attempt wins over the switch (
   after(async () => {
     await stack.stop();
   });
-  const session = async (id: string) => (await api(stack.gateway, 'GET', `/v1/checkout/sessions/${id}`, { key: stack.gateway.secretKey })).body;
+  const session = (id: string) => retrieveSession(stack.gateway, id);
   const sandboxStatus = async (paymentId: string) => (await stack.control('GET', `/sandbox/v1/payments/${paymentId}`)).body.status as string;
   const newSession = async () => (await createSession(stack.gateway, seedSessionRequest())).body as { id: string; url: string; payment_intent: string };
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Stripe from 'stripe';
-import { createSession, openPage, pagePathOf, seedSessionRequest } from '../support/checkout-support.js';
+import { createSession, openPage, pagePathOf, retrieveSession, seedSessionRequest } from '../support/checkout-support.js';
 import { attemptsOf, codeValueOf, eventTypesOf, payInWallet, retrieveIntent, sandboxPaymentIdsOf, startPaymentStack, waitUntil, type PaymentStack } from '../support/e2e-harness.js';
-import { ManualClock, api } from '../support/gateway-server.js';
+import { ManualClock } from '../support/gateway-server.js';
 
 const MINUTE_MS = 60_000;
 
@@ -15,7 +15,7 @@ describe("the seed's hosted checkout end to end through the sandbox", () => {
   after(async () => {
     await stack.stop();
   });
-  const session = async (id: string) => (await api(stack.gateway, 'GET', `/v1/checkout/sessions/${id}`, { key: stack.gateway.secretKey })).body;
+  const session = (id: string) => retrieveSession(stack.gateway, id);
 
   it('creates the session, the page shows the QR code, the wallet pays, the session completes', async () => {
     const created = await createSession(stack.gateway, seedSessionRequest());
@@ -90,7 +90,7 @@ describe('checkout session expiry by the worker through the sandbox (injected cl
     clock.advance(20 * MINUTE_MS);
     await worker.runOnce();
     assert.deepEqual((await attemptsOf(stack, cs.payment_intent)).map((a) => [a.status, a.failure_code]), [['failed', 'ORDER_IS_CLOSED']]);
-    assert.equal((await api(stack.gateway, 'GET', `/v1/checkout/sessions/${cs.id}`, { key: stack.gateway.secretKey })).body.status, 'open');
+    assert.equal((await retrieveSession(stack.gateway, cs.id)).status, 'open');
     // The shopper's page (reloaded by its countdown) gets a fresh QR code without asking.
     const fresh = await openPage(stack.gateway, pagePathOf(cs.url));
     assert.match(fresh.text, /data-testid="qr-code"/);
@@ -98,7 +98,7 @@ describe('checkout session expiry by the worker through the sandbox (injected cl
     assert.ok(paymentId);
     clock.advance(10 * MINUTE_MS);
     await worker.runOnce();
-    const expired = (await api(stack.gateway, 'GET', `/v1/checkout/sessions/${cs.id}`, { key: stack.gateway.secretKey })).body;
+    const expired = await retrieveSession(stack.gateway, cs.id);
     assert.deepEqual([expired.status, expired.payment_status], ['expired', 'unpaid']);
     assert.equal((await retrieveIntent(stack, cs.payment_intent)).status, 'canceled');
     assert.deepEqual((await attemptsOf(stack, cs.payment_intent)).map((a) => a.status), ['failed', 'canceled']);

@@ -32,6 +32,11 @@ export function createSession(gateway: TestGateway, body: Record<string, unknown
   return api(gateway, 'POST', '/v1/checkout/sessions', { key, json: body });
 }
 
+/** A Checkout Session as the merchant's secret key retrieves it. */
+export async function retrieveSession(gateway: TestGateway, id: string): Promise<ApiResponse['body']> {
+  return (await api(gateway, 'GET', `/v1/checkout/sessions/${id}`, { key: gateway.secretKey })).body;
+}
+
 /** The hosted page's path and query from a session's `url` (its host is ZHIFU_PUBLIC_URL). */
 export function pagePathOf(sessionUrl: string): string {
   const url = new URL(sessionUrl);

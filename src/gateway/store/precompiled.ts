@@ -14,7 +14,7 @@ export class Precompiled<Args extends unknown[]> {
   readonly #compile: (ex: Executor, ...args: Args) => CompiledQuery;
   readonly #parameters: (...args: Args) => readonly unknown[];
   readonly #shapeOf: ((...args: Args) => string) | null;
-  /** SQL text per database (its dialect adapter: `?` or `$1` placeholders) and shape. */
+  /** SQL text per database (its dialect adapter: parameters written `?` or `$1`) and shape. */
   readonly #texts = new WeakMap<object, Map<string, string>>();
 
   constructor(
