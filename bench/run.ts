@@ -428,7 +428,7 @@ async function runLoad(spec: LoadSpec, settings: Settings, stack: Stack): Promis
   }
   log(`${spec.label}: measuring ${settings.durationS} s × ${settings.connections} connections`);
   const samples = new Samples();
-  const { result, ok, mismatches, elapsedS, serverCpuMsPerOp, serverBusy, sandboxCallsPerOp, sandboxCpuMsPerOp } = await withServerStats(stack, async () => {
+  const { result, ok, mismatches, elapsedS, serverCpuMsPerOp, serverBusy, sandboxCallsPerOp, sandboxCpuMsPerOp, rssMaxMb, sandboxRssMaxMb } = await withServerStats(stack, async () => {
     const run = await autocannonRun(spec, settings.durationS, settings.connections, samples);
     return { ...run, elapsedS: (run.result.finish.getTime() - run.result.start.getTime()) / 1000 };
   });
@@ -448,6 +448,8 @@ async function runLoad(spec: LoadSpec, settings: Settings, stack: Stack): Promis
     serverBusy,
     ...(sandboxCallsPerOp ? { sandboxCallsPerOp } : {}),
     ...(sandboxCpuMsPerOp === undefined ? {} : { sandboxCpuMsPerOp }),
+    ...(rssMaxMb === undefined ? {} : { rssMaxMb }),
+    ...(sandboxRssMaxMb === undefined ? {} : { sandboxRssMaxMb }),
   };
 }
 
