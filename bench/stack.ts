@@ -22,7 +22,8 @@
 import { peakRssMb, processCpuMs, threadCpuMs } from './usage.js';
 import { openPostgresSchema } from './postgres.js';
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
@@ -84,6 +85,7 @@ export type StackMessage = StackReady | StackStats | { type: 'error'; message: s
 const CLIENT_ID = '2026000000000077';
 
 
+
 /** Times `count` 4 KiB write + fsync pairs on a scratch file in `dir` (the SQLite files' disk). */
 function probeFsync(dir: string, count = 100): { p50: number; p99: number } {
   const file = path.join(dir, 'fsync-probe.bin');
@@ -105,6 +107,28 @@ function probeFsync(dir: string, count = 100): { p50: number; p99: number } {
   return { p50: times[Math.floor(count / 2)] ?? Number.NaN, p99: times[Math.ceil(count * 0.99) - 1] ?? Number.NaN };
 }
 
+/**
+ * With ZHIFU_BENCH_PROFILE_DIR set, the server's event loop is profiled from ready to stop and the
+ * profile written there (open it in Chrome's DevTools). `node --cpu-prof` cannot do it: the parent
+ * ends the process with a signal, which writes no profile.
+ */
+async function startProfile(): Promise<Session | null> {
+  if (!process.env.ZHIFU_BENCH_PROFILE_DIR) return null;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return session;
+}
+
+async function writeProfile(session: Session | null): Promise<void> {
+  const dir = process.env.ZHIFU_BENCH_PROFILE_DIR;
+  if (session === null || !dir) return;
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(path.join(dir, `${JSON.parse(process.env.ZHIFU_BENCH_STACK_OPTIONS ?? "{}").role ?? "server"}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+  session.disconnect();
+}
+
 async function main(options: StackOptions): Promise<void> {
   const send = (message: StackMessage) => process.send?.(message);
   if (process.send === undefined) throw new Error('bench/stack.js runs as a child process of bench/run.js (with an IPC channel)');
@@ -119,7 +143,9 @@ async function main(options: StackOptions): Promise<void> {
     const devNull = () => pino.destination({ dest: '/dev/null', sync: true });
 
     let sandbox: SandboxProcessHandle | null = null;
+    let profiler: Session | null = null;
     const answer = (ready: StackReady) => {
+      void startProfile().then((session) => { profiler = session; });
       process.on('message', (message: { type?: string }) => {
         if (message.type === 'stats') {
           const cpuMs = processCpuMs();
@@ -139,7 +165,7 @@ async function main(options: StackOptions): Promise<void> {
           );
         }
         if (message.type !== 'stop') return;
-        void stopAll().then(
+        void writeProfile(profiler).then(stopAll).then(
           () => send({ type: 'stopped' }),
           (error: unknown) => send({ type: 'error', message: `stopping: ${String(error)}` }),
         ).finally(() => process.disconnect());
