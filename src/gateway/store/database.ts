@@ -8,6 +8,7 @@ import { databaseKind } from '../config.js';
 import { WalGroupCommit } from './durability.js';
 import type { WalSyncIo } from './durability.js';
 import { WalCheckpointer } from './wal_checkpointer.js';
+import { SqliteTransactionBatch } from './transaction_batch.js';
 import { CurrentSchemaPostgresDialect } from './pg_introspector.js';
 import type { Tables } from './schema.js';
 
@@ -32,6 +33,8 @@ export interface Database {
    * simulated crash can stop a request between any two of its transactions. Never set in production.
    */
   afterCommit?: () => Promise<void>;
+  /** SQLite only: concurrent `inTransaction` works share one transaction (transaction_batch.ts). */
+  batch?: SqliteTransactionBatch;
 }
 
 export interface OpenDatabaseOptions {
@@ -94,10 +97,12 @@ function openSqlite(file: string, options: OpenDatabaseOptions): Database {
   // every COMMIT; with group commit NORMAL writes it and the barrier fsyncs it before anyone is told.
   connection.pragma(groupCommit ? 'synchronous = NORMAL' : 'synchronous = FULL');
   connection.pragma('foreign_keys = ON');
+  connection.pragma('temp_store = MEMORY');
   connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   const cache = withStatementCache(connection);
   const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect({ database: cache.database }) });
-  if (!groupCommit) return { kind: 'sqlite', db, durable: () => RESOLVED, close: () => db.destroy() };
+  const batch = new SqliteTransactionBatch(db);
+  if (!groupCommit) return { kind: 'sqlite', db, batch, durable: () => RESOLVED, close: () => db.destroy() };
   const barrier = new WalGroupCommit(path.resolve(file), writeProbe(connection, cache), options.walSyncIo);
   // Checkpoints (a copy and two fsyncs every ~1,000 pages) move to a worker thread (wal_checkpointer.ts);
   // should it fail, the commits checkpoint themselves again as SQLite does by default.
@@ -108,6 +113,7 @@ function openSqlite(file: string, options: OpenDatabaseOptions): Database {
   return {
     kind: 'sqlite',
     db,
+    batch,
     durable: () => barrier.durable(),
     close: async () => {
       // Kysely's mutex lets the last transaction finish first; the barrier then covers it.
@@ -206,7 +212,7 @@ function pgTypeParser(oid: number, format?: 'text' | 'binary'): unknown {
  * Never call the network inside `work` (DESIGN.md: record the attempt, commit, then call).
  */
 export async function inTransaction<T>(database: Database, work: (tx: Transaction<Tables>) => Promise<T>): Promise<T> {
-  const result = await database.db.transaction().execute(work);
+  const result = database.batch === undefined ? await database.db.transaction().execute(work) : await database.batch.run(work);
   if (database.afterCommit !== undefined) await database.afterCommit();
   return result;
 }
