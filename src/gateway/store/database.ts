@@ -9,6 +9,7 @@ import { WalGroupCommit } from './durability.js';
 import type { WalSyncIo } from './durability.js';
 import { WalCheckpointer } from './wal_checkpointer.js';
 import { SqliteTransactionBatch } from './transaction_batch.js';
+import { runPrecompiledDirectly } from './precompiled.js';
 import { CurrentSchemaPostgresDialect } from './pg_introspector.js';
 import type { Tables } from './schema.js';
 
@@ -101,7 +102,16 @@ function openSqlite(file: string, options: OpenDatabaseOptions): Database {
   connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   const cache = withStatementCache(connection);
   const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect({ database: cache.database }) });
-  const batch = new SqliteTransactionBatch(db);
+  runPrecompiledDirectly(db, {
+    execute(text, parameters) {
+      // As Kysely's SQLite driver runs it, through the same statement cache (which counts writes).
+      const statement = cache.database.prepare(text) as unknown as BetterSqlite3.Statement;
+      if (statement.reader) return { rows: statement.all(parameters) };
+      const { changes, lastInsertRowid } = statement.run(parameters);
+      return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+    },
+  });
+  const batch = new SqliteTransactionBatch(db, (text) => void cache.database.prepare(text).run([]));
   if (!groupCommit) return { kind: 'sqlite', db, batch, durable: () => RESOLVED, close: () => db.destroy() };
   const barrier = new WalGroupCommit(path.resolve(file), writeProbe(connection, cache), options.walSyncIo);
   // Checkpoints (a copy and two fsyncs every ~1,000 pages) move to a worker thread (wal_checkpointer.ts);

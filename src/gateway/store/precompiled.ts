@@ -46,8 +46,31 @@ export class Precompiled<Args extends unknown[]> {
       text = compiled.sql;
       texts.set(shape, text);
     }
+    // Inside a transaction the work holds SQLite's one connection: run the prepared statement on it
+    // directly (Kysely's executor would add a connection hand-off and a chain of promises per call).
+    // Outside one, Kysely queues the statement behind whichever transaction holds the connection.
+    const direct = ex.isTransaction ? directStatements.get(adapter) : undefined;
+    if (direct !== undefined) {
+      try {
+        return Promise.resolve(direct.execute(text, parameters) as QueryResult<R>);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return ex.executeQuery(CompiledQuery.raw(text, parameters as unknown[])) as Promise<QueryResult<R>>;
   }
+}
+
+/** Runs a SQL text on SQLite's connection synchronously, with the result Kysely's driver would give. */
+export interface DirectStatements {
+  execute(text: string, parameters: readonly unknown[]): QueryResult<unknown>;
+}
+
+const directStatements = new WeakMap<object, DirectStatements>();
+
+/** Lets the precompiled statements of `db`'s transactions run on its SQLite connection directly. */
+export function runPrecompiledDirectly(db: Executor, direct: DirectStatements): void {
+  directStatements.set(db.getExecutor().adapter, direct);
 }
 
 /** The columns an insert of `row` writes (Kysely leaves out undefined values), as the statement's shape. */

@@ -17,11 +17,17 @@ import type { Tables } from './schema.js';
  */
 export class SqliteTransactionBatch {
   readonly #db: Kysely<Tables>;
+  readonly #command: (text: string) => void;
   readonly #queue: Array<QueuedWork<unknown>> = [];
   #draining = false;
 
-  constructor(db: Kysely<Tables>) {
+  /**
+   * `command` runs a statement on the connection directly: the batch's transaction holds the
+   * connection, and its savepoints cost no Kysely objects per work.
+   */
+  constructor(db: Kysely<Tables>, command: (text: string) => void) {
     this.#db = db;
+    this.#command = command;
   }
 
   run<T>(work: (tx: Transaction<Tables>) => Promise<T>): Promise<T> {
@@ -65,19 +71,19 @@ export class SqliteTransactionBatch {
           if (this.#queue.length === 0) break;
         }
         const queued = this.#queue.shift() as QueuedWork<unknown>;
-        const savepoint = await trx.savepoint(SAVEPOINT).execute();
+        this.#command(`savepoint ${SAVEPOINT}`);
         let value: unknown;
         try {
-          value = await queued.work(savepoint);
+          value = await queued.work(trx);
         } catch (error) {
           queued.reject(error);
           // ROLLBACK TO keeps the savepoint open; RELEASE closes it. If SQLite already rolled the
           // whole transaction back (an I/O error, a full disk), this throws and the batch fails.
-          await savepoint.rollbackToSavepoint(SAVEPOINT).execute();
-          await savepoint.releaseSavepoint(SAVEPOINT).execute();
+          this.#command(`rollback to ${SAVEPOINT}`);
+          this.#command(`release ${SAVEPOINT}`);
           continue;
         }
-        await savepoint.releaseSavepoint(SAVEPOINT).execute();
+        this.#command(`release ${SAVEPOINT}`);
         done.push({ queued, value });
       }
       await trx.commit().execute();
