@@ -26,16 +26,16 @@ export function recordShopperDecision(ctx: SandboxContext, paymentId: string, sh
     if (!payment) return { ok: false, reason: 'not_found' };
     const now = ctx.clock.now();
     const changed = decision.kind === 'paid' ? markPaid(ctx, payment, shopper, now) : ctx.payments.markFailed(paymentId, decision.resultCode, now, shopper);
-    const current = ctx.payments.findByPaymentId(paymentId) as PaymentRow;
-    if (!changed) return { ok: false, reason: 'not_in_process', payment: current };
-    enqueueNotification(ctx, current, now);
-    return { ok: true, payment: current };
+    // Not in process: the row read above is its current state (nothing writes between, in one transaction).
+    if (!changed) return { ok: false, reason: 'not_in_process', payment };
+    enqueueNotification(ctx, changed, now);
+    return { ok: true, payment: changed };
   })();
   if (outcome.ok) ctx.wakeNotifier();
   return outcome;
 }
 
-function markPaid(ctx: SandboxContext, payment: PaymentRow, shopper: TestShopper, now: number): boolean {
+function markPaid(ctx: SandboxContext, payment: PaymentRow, shopper: TestShopper, now: number): PaymentRow | undefined {
   const { settlementAmount, settlementQuote } = settle(
     { currency: payment.currency as PaymentCurrency, amountMinor: BigInt(payment.amount_minor) },
     payment.settlement_currency as SettlementCurrency,
@@ -64,8 +64,8 @@ export function expireDuePayments(ctx: SandboxContext, batch = 100): number {
     const now = ctx.clock.now();
     const due = ctx.payments.findDueForExpiry(now, batch);
     for (const payment of due) {
-      if (!ctx.payments.markFailed(payment.payment_id, 'ORDER_IS_CLOSED', payment.expires_at)) continue;
-      enqueueNotification(ctx, ctx.payments.findByPaymentId(payment.payment_id) as PaymentRow, now);
+      const closed = ctx.payments.markFailed(payment.payment_id, 'ORDER_IS_CLOSED', payment.expires_at);
+      if (closed) enqueueNotification(ctx, closed, now);
     }
     return due.length;
   })();
