@@ -32,19 +32,18 @@ function newPayment(paymentId: string): NewPayment {
 }
 
 describe('sandbox store: state changes guarded in the statement itself', () => {
-  it('markPaid returns the paid row from the UPDATE, and nothing once the payment is no longer in process', () => {
+  it('a payment is marked paid only while in process: a second outcome changes nothing', () => {
     const db = openSandboxDatabase(':memory:');
     const payments = new PaymentRepository(db);
     payments.insert(newPayment('p1'));
-    const paid = payments.markPaid('p1', { paidAt: NOW + 5, customerId: 'c1', walletBrand: 'ALIPAY_CN', settlementAmountMinor: 1300, settlementQuoteJson: '{"q":1}' });
-    assert.equal(paid?.status, 'SUCCESS');
-    assert.equal(paid?.paid_at, NOW + 5);
-    assert.equal(paid?.settlement_amount_minor, 1300);
-    assert.deepEqual(paid, payments.findByPaymentId('p1'), 'the returned row is the stored one');
-    assert.equal(payments.markPaid('p1', { paidAt: NOW + 9, customerId: 'c2', walletBrand: 'ALIPAY_HK', settlementAmountMinor: 1, settlementQuoteJson: '{}' }), undefined);
-    assert.equal(payments.markFailed('p1', 'ORDER_IS_CLOSED', NOW + 9), undefined);
-    assert.equal(payments.findByPaymentId('p1')?.paid_at, NOW + 5, 'a refused change wrote nothing');
-    assert.equal(payments.markFailed('missing', 'ORDER_IS_CLOSED', NOW), undefined);
+    assert.equal(payments.markPaid('p1', { paidAt: NOW + 5, customerId: 'c1', walletBrand: 'ALIPAY_CN', settlementAmountMinor: 1300, settlementQuoteJson: '{"q":1}' }), true);
+    assert.equal(payments.markPaid('p1', { paidAt: NOW + 9, customerId: 'c2', walletBrand: 'ALIPAY_HK', settlementAmountMinor: 1, settlementQuoteJson: '{}' }), false);
+    assert.equal(payments.markFailed('p1', 'ORDER_IS_CLOSED', NOW + 9), false);
+    const stored = payments.findByPaymentId('p1');
+    assert.equal(stored?.status, 'SUCCESS');
+    assert.equal(stored?.paid_at, NOW + 5, 'a refused change wrote nothing');
+    assert.equal(stored?.customer_id, 'c1');
+    assert.equal(payments.markFailed('missing', 'ORDER_IS_CLOSED', NOW), false);
     db.close();
   });
 

@@ -42,12 +42,13 @@ export function groupCommitDurability(db: SandboxDatabase, databaseFile: string,
  * fsync, never a missed one), or another connection committed to the file (data_version changes).
  */
 function writeProbe(db: SandboxDatabase): () => boolean {
-  // Both counters in one statement: the probe runs before every answer and every notification sent.
-  const counters = db.prepare('SELECT total_changes() AS changes, data_version AS version FROM pragma_data_version');
-  const read = () => counters.get() as { changes: number; version: number };
-  let { changes: seenChanges, version: seenVersion } = read();
+  const totalChanges = db.prepare('SELECT total_changes()').pluck();
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
+  let seenChanges = totalChanges.get() as number;
+  let seenVersion = dataVersion.get() as number;
   return () => {
-    const { changes, version } = read();
+    const changes = totalChanges.get() as number;
+    const version = dataVersion.get() as number;
     const written = changes !== seenChanges || version !== seenVersion;
     seenChanges = changes;
     seenVersion = version;

@@ -73,9 +73,9 @@ export class PaymentRepository {
     this.byCodeValueStmt = db.prepare('SELECT * FROM payments WHERE code_value = ?');
     this.markPaidStmt = db.prepare(`UPDATE payments SET status = 'SUCCESS', result_code = 'SUCCESS', paid_at = @paidAt,
         customer_id = @customerId, wallet_brand = @walletBrand, settlement_amount_minor = @settlementAmountMinor,
-        settlement_quote_json = @settlementQuoteJson WHERE payment_id = @paymentId AND status = 'PROCESSING' RETURNING *`);
+        settlement_quote_json = @settlementQuoteJson WHERE payment_id = @paymentId AND status = 'PROCESSING'`);
     this.markFailedStmt = db.prepare(`UPDATE payments SET status = 'FAIL', result_code = @resultCode, closed_at = @closedAt,
-        customer_id = @customerId, wallet_brand = @walletBrand WHERE payment_id = @paymentId AND status = 'PROCESSING' RETURNING *`);
+        customer_id = @customerId, wallet_brand = @walletBrand WHERE payment_id = @paymentId AND status = 'PROCESSING'`);
     this.markCancelledStmt = db.prepare(`UPDATE payments SET status = 'CANCELLED', result_code = 'ORDER_IS_CLOSED', closed_at = @closedAt
         WHERE payment_id = @paymentId AND status IN ('PROCESSING', 'SUCCESS')`);
     this.addRefundedStmt = db.prepare(`UPDATE payments SET refunded_minor = refunded_minor + @amountMinor
@@ -100,18 +100,13 @@ export class PaymentRepository {
     return this.byCodeValueStmt.get(codeValue) as PaymentRow | undefined;
   }
 
-  /**
-   * The payment as paid; undefined when it was no longer in process (already paid, failed, closed).
-   * The changed row comes back from the UPDATE itself (RETURNING), so its notification is built
-   * without reading it again.
-   */
-  markPaid(paymentId: string, outcome: PaidOutcome): PaymentRow | undefined {
-    return this.markPaidStmt.get({ paymentId, ...outcome }) as PaymentRow | undefined;
+  /** Returns false when the payment was no longer in process (already paid, failed, closed). */
+  markPaid(paymentId: string, outcome: PaidOutcome): boolean {
+    return this.markPaidStmt.run({ paymentId, ...outcome }).changes === 1;
   }
 
-  /** The payment as failed; undefined when it was no longer in process. */
-  markFailed(paymentId: string, resultCode: string, closedAt: number, shopper?: { customerId: string; walletBrand: string }): PaymentRow | undefined {
-    return this.markFailedStmt.get({ paymentId, resultCode, closedAt, customerId: shopper?.customerId ?? null, walletBrand: shopper?.walletBrand ?? null }) as PaymentRow | undefined;
+  markFailed(paymentId: string, resultCode: string, closedAt: number, shopper?: { customerId: string; walletBrand: string }): boolean {
+    return this.markFailedStmt.run({ paymentId, resultCode, closedAt, customerId: shopper?.customerId ?? null, walletBrand: shopper?.walletBrand ?? null }).changes === 1;
   }
 
   markCancelled(paymentId: string, closedAt: number): boolean {
