@@ -6,6 +6,15 @@
  * a request runs is timed on random existing keys, median of many.
  *
  *   node dist/bench/sandbox-lookups.js --payments 10000,1000000
+ *
+ * What the raw probes measure at 1M: random keys over the whole store, so each probe reads its
+ * index leaf and its table leaf from the OS page cache (pread), where at 10k most of the store sits
+ * in SQLite's own page cache — about +2–3 µs per probe, one page read per B-tree touched. The whole
+ * requests (the last two rows) stay flat. Measured and rejected (issue 13): a WITHOUT ROWID
+ * payments table keyed by paymentId (no better by paymentId, 1.22×; by paymentRequestId and
+ * codeValue worse, 1.38–1.56×, and 50 % slower in absolute terms with rows of real size: about
+ * five ~0.9 KB rows per leaf, inserted at random places since paymentIds are random within a day),
+ * `mmap_size`, a covering index for a payment's notifications, and `cache_size`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,10 +39,56 @@ const CLIENT_ID = '2026000000000077';
 const OPEN_PAYMENTS = 500;
 const BATCH = 10_000;
 
-const paymentId = (i: number) => `2026113000000${String(i).padStart(11, '0')}`;
+/**
+ * Keys shaped and ordered as the sandbox makes them: a paymentId is the date then random digits and
+ * a codeValue is random, so neither follows the insertion order (scrambled here by a bijection, so
+ * every key stays unique). Sequential keys would keep each index's recent pages together and
+ * flatter the probes.
+ */
+const scrambled = (i: number, salt: number) => String((i * 7_919 + salt) % 1e12).padStart(12, '0');
+const paymentId = (i: number) => `20261130${scrambled(i, 12_345).padStart(20, '0')}`;
 const requestId = (i: number) => `pi_req_${String(i).padStart(10, '0')}`;
-const codeValue = (i: number) => `281666040098${String(i).padStart(12, '0')}`;
+const codeValue = (i: number) => `2816${scrambled(i, 777)}Tk3QvX8rL2mPz9HsWc4YbN6u`;
 const refundRequestId = (i: number) => `re_req_${String(i).padStart(10, '0')}`;
+
+/** Stored JSON of the sizes the sandbox writes (a payment's pay answer, its settlement quote, a notifyPayment body), not `{}`. */
+function payAnswerJson(i: number, createdAt: number): string {
+  const time = new Date(createdAt).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+  return JSON.stringify({
+    result: { resultCode: 'PAYMENT_IN_PROCESS', resultStatus: 'U', resultMessage: 'payment in process' },
+    paymentId: paymentId(i),
+    paymentRequestId: requestId(i),
+    paymentAmount: { currency: 'CNY', value: '2000' },
+    paymentCreateTime: time,
+    paymentExpiryTime: time,
+    normalUrl: `http://127.0.0.1:4343/sandbox/cashier?codeValue=${codeValue(i)}`,
+    orderCodeForm: { codeDetails: [{ codeValue: codeValue(i), displayType: 'TEXT' }], expireTime: time },
+  });
+}
+const QUOTE_JSON = JSON.stringify({ quoteId: 'Q20261130123456789012', quoteCurrencyPair: 'CNY/CNY', quotePrice: '1', quoteStartTime: '2026-11-30T14:00:05+08:00', quoteExpiryTime: '2026-12-01T14:00:05+08:00' });
+const refundAnswerJson = (i: number) =>
+  JSON.stringify({
+    result: { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' },
+    refundId: `20261130${scrambled(i, 4_242).padStart(20, '0')}`,
+    refundTime: '2026-11-30T14:01:00+08:00',
+    refundAmount: { currency: 'CNY', value: '500' },
+    settlementAmount: { currency: 'CNY', value: '500' },
+    settlementQuote: JSON.parse(QUOTE_JSON),
+  });
+const notifyBodyJson = (i: number) =>
+  JSON.stringify({
+    paymentResult: { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' },
+    paymentRequestId: requestId(i),
+    paymentId: paymentId(i),
+    paymentAmount: { currency: 'CNY', value: '2000' },
+    acquirerId: 'ZHIFU_SANDBOX_ACQUIRER',
+    pspId: 'ALIPAY_CN',
+    walletBrandName: 'Alipay',
+    customerId: '2088000000000001',
+    paymentTime: '2026-11-30T14:00:05+08:00',
+    settlementAmount: { currency: 'CNY', value: '2000' },
+    settlementQuote: JSON.parse(QUOTE_JSON),
+  });
 
 /** Seeds `count` payments: the last OPEN_PAYMENTS still PROCESSING (expiring in an hour), the rest final. */
 function seed(file: string, count: number): void {
@@ -46,12 +101,12 @@ function seed(file: string, count: number): void {
       settlement_currency, notify_url, redirect_url, status, result_code, created_at, expires_at, paid_at, closed_at, customer_id, wallet_brand,
       settlement_amount_minor, settlement_quote_json, refunded_minor, pay_response_json)
     VALUES (?, ?, ?, 'fp', ?, 'CNY', 2000, 'WEB', 'IOS', 'ALIPAY_CN', ?, 'Tea', 'Tea House', 'acct_1', 'CNY', 'http://127.0.0.1:4242/alipayplus/test/notify',
-      'https://example.com/done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}')`);
+      'https://example.com/done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const insertNotification = db.prepare(`INSERT INTO notifications (payment_id, client_id, api, url, body, status, sends, next_send_at, created_at, updated_at)
-    VALUES (?, ?, 'notifyPayment', 'http://127.0.0.1:4242/alipayplus/test/notify', '{}', 'acknowledged', 1, ?, ?, ?)`);
+    VALUES (?, ?, 'notifyPayment', 'http://127.0.0.1:4242/alipayplus/test/notify', ?, 'acknowledged', 1, ?, ?, ?)`);
   const insertSend = db.prepare(`INSERT INTO notification_sends (notification_id, attempt, sent_at, outcome, http_status, ack_status) VALUES (?, 1, ?, 'acknowledged', 200, 'S')`);
   const insertRefund = db.prepare(`INSERT INTO refunds (refund_id, client_id, refund_request_id, payment_id, request_fingerprint, currency, amount_minor, created_at, response_json)
-    VALUES (?, ?, ?, ?, 'fp', 'CNY', 500, ?, '{}')`);
+    VALUES (?, ?, ?, ?, 'fp', 'CNY', 500, ?, ?)`);
   const insertBatch = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i += 1) {
       const created = now - (count - i) * 10;
@@ -63,13 +118,13 @@ function seed(file: string, count: number): void {
         paymentId(i), CLIENT_ID, requestId(i), codeValue(i), `order_${i}`, kind,
         open ? null : kind === 'FAIL' ? 'USER_BALANCE_NOT_ENOUGH' : kind === 'CANCELLED' ? 'ORDER_IS_CLOSED' : 'SUCCESS',
         created, open ? now + 3_600_000 : created + 900_000, paid ? created + 5_000 : null, kind === 'FAIL' || kind === 'CANCELLED' ? created + 6_000 : null,
-        open ? null : '2088000000000001', open ? null : 'ALIPAY_CN', paid ? 2000 : null, paid ? '{}' : null, refunded,
+        open ? null : '2088000000000001', open ? null : 'ALIPAY_CN', paid ? 2000 : null, paid ? QUOTE_JSON : null, refunded, payAnswerJson(i, created),
       );
       if (!open && kind !== 'CANCELLED') {
-        const id = Number(insertNotification.run(paymentId(i), CLIENT_ID, created + 5_000, created + 5_000, created + 5_100).lastInsertRowid);
+        const id = Number(insertNotification.run(paymentId(i), CLIENT_ID, notifyBodyJson(i), created + 5_000, created + 5_000, created + 5_100).lastInsertRowid);
         insertSend.run(id, created + 5_100);
       }
-      if (refunded > 0) insertRefund.run(`2026113000009${String(i).padStart(11, '0')}`, CLIENT_ID, refundRequestId(i), paymentId(i), created + 60_000);
+      if (refunded > 0) insertRefund.run(`20261130${scrambled(i, 4_242).padStart(20, '0')}`, CLIENT_ID, refundRequestId(i), paymentId(i), created + 60_000, refundAnswerJson(i));
     }
   });
   for (let from = 0; from < count; from += BATCH) insertBatch(from, Math.min(count, from + BATCH));

@@ -2,7 +2,7 @@ import { isResultCode, RESULT_CODES, type ResultCode } from '../../alipayplus/in
 import { findShopper, TEST_SHOPPERS, type TestShopper } from '../domain/shoppers.js';
 import type { PaymentRow } from '../store/payments.js';
 import type { SandboxContext } from './context.js';
-import { recordShopperDecision } from './outcomes.js';
+import { expireDuePayments, recordShopperDecision } from './outcomes.js';
 
 export type WalletOutcome = 'success' | 'decline';
 /** Our choice: a shopper who presses Decline ends the payment as F / PROCESS_FAIL unless told otherwise. */
@@ -27,6 +27,8 @@ export type WalletActionResult =
  * declines, and the payment's outcome is recorded and notified.
  */
 export function actInWallet(ctx: SandboxContext, action: WalletAction): WalletActionResult {
+  // Expiries first: a payment whose time has run out is closed (and notified) before the shopper acts on it.
+  expireDuePayments(ctx);
   const payment = action.paymentId ? ctx.payments.findByPaymentId(action.paymentId) : action.codeValue ? ctx.payments.findByCodeValue(action.codeValue) : undefined;
   if (!payment) return { ok: false, error: 'payment_not_found', message: 'no payment with that paymentId or codeValue' };
   const shopper = findShopper(action.shopperId);
@@ -38,9 +40,9 @@ export function actInWallet(ctx: SandboxContext, action: WalletAction): WalletAc
     return { ok: false, error: 'invalid_result_code', message: `resultCode ${declineCode} is not an F result code of Alipay+` };
   }
   const decision = declineCode === null ? ({ kind: 'paid' } as const) : ({ kind: 'declined', resultCode: declineCode } as const);
-  const outcome = recordShopperDecision(ctx, payment.payment_id, shopper, decision);
+  const outcome = recordShopperDecision(ctx, payment, shopper, decision);
   if (!outcome.ok) {
-    const current = outcome.payment ?? payment;
+    const current = outcome.payment;
     return { ok: false, error: 'payment_not_in_process', message: `payment is ${current.status}${current.result_code ? ` (${current.result_code})` : ''}, no longer waiting for the shopper`, payment: current };
   }
   return { ok: true, payment: outcome.payment, shopper, redirectUrl: outcome.payment.redirect_url };

@@ -274,19 +274,24 @@ export class Notifier {
     const acknowledged = results.some((result) => result.outcome === 'acknowledged');
     const refusal = acknowledged ? undefined : results.find((result) => result.outcome === 'refused');
     const attempt = row.sends + 1;
+    const { notifications } = this.ctx;
+    const id = row.notification_id;
     this.ctx.db.transaction(() => {
-      const current = this.ctx.notifications.findById(row.notification_id);
-      if (!current || current.status !== 'pending' || current.sends !== row.sends) return;
+      // The guarded UPDATE is the check: it changes nothing (and nothing is recorded) unless the row is still pending at row.sends.
+      const counted = acknowledged
+        ? notifications.finish(id, row.sends, 'acknowledged', sentAt)
+        : refusal
+          ? notifications.finish(id, row.sends, 'refused', sentAt)
+          : attempt >= NOTIFY_SENDS_MAX
+            ? notifications.finish(id, row.sends, 'exhausted', sentAt)
+            : notifications.scheduleNextSend(id, row.sends, sentAt + (NOTIFY_RETRY_INTERVALS_MS[attempt] as number), sentAt);
+      if (!counted) return;
       for (const result of results) {
         const { outcome, httpStatus, ackStatus, ackCode, detail } = result;
-        this.ctx.notifications.recordSend(row.notification_id, { attempt, sentAt, outcome, httpStatus, ackStatus, ackCode, detail });
+        notifications.recordSend(id, { attempt, sentAt, outcome, httpStatus, ackStatus, ackCode, detail });
       }
-      if (acknowledged) this.ctx.notifications.finish(row.notification_id, 'acknowledged', sentAt);
-      else if (refusal) {
-        this.ctx.notifications.finish(row.notification_id, 'refused', sentAt);
-        applyDisputeCallRefusal(this.ctx, row, refusal.ackCode ?? 'UNKNOWN', sentAt);
-      } else if (attempt >= NOTIFY_SENDS_MAX) this.ctx.notifications.finish(row.notification_id, 'exhausted', sentAt);
-      else this.ctx.notifications.scheduleNextSend(row.notification_id, sentAt + (NOTIFY_RETRY_INTERVALS_MS[attempt] as number), sentAt);
+      // After the sends are recorded: whether the acquirer ever accepted the call is read from them.
+      if (refusal) applyDisputeCallRefusal(this.ctx, row, refusal.ackCode ?? 'UNKNOWN', sentAt);
     })();
     if (!acknowledged) this.logUnacknowledged(row, results, attempt, refusal !== undefined);
   }

@@ -178,6 +178,14 @@ export const MIGRATIONS: readonly string[] = [
   `CREATE INDEX payments_processing_by_expiry ON payments (expires_at) WHERE status = 'PROCESSING'`,
   // Every protocol request looks up its armed fault by target; used-up faults stay as history.
   `CREATE INDEX faults_armed_by_target ON faults (target, fault_id) WHERE remaining > 0`,
+  // Issue 13: each outbox index holds only the rows it is searched for, so a payment's notification
+  // writes fewer index pages (its insert and its acknowledgement each touched both indexes). The
+  // notifier asks only for pending rows: acknowledged ones left the due index only to be filed
+  // again under their new status. Only dispute calls are looked up by dispute.
+  `DROP INDEX notifications_due`,
+  `CREATE INDEX notifications_pending_by_due ON notifications (next_send_at) WHERE status = 'pending'`,
+  `DROP INDEX notifications_by_dispute`,
+  `CREATE INDEX notifications_by_dispute ON notifications (dispute_id, notification_id) WHERE dispute_id IS NOT NULL`,
 ];
 
 function migrate(db: SandboxDatabase): void {

@@ -81,8 +81,8 @@ export class NotificationRepository {
     this.sendsStmt = db.prepare('SELECT * FROM notification_sends WHERE notification_id = ? ORDER BY send_id');
     this.recordSendStmt = db.prepare(`INSERT INTO notification_sends (notification_id, attempt, sent_at, outcome, http_status, ack_status, ack_code, detail)
       VALUES (@notificationId, @attempt, @sentAt, @outcome, @httpStatus, @ackStatus, @ackCode, @detail)`);
-    this.rescheduleStmt = db.prepare(`UPDATE notifications SET sends = sends + 1, next_send_at = ?, updated_at = ? WHERE notification_id = ? AND status = 'pending'`);
-    this.finishStmt = db.prepare(`UPDATE notifications SET sends = sends + 1, status = ?, updated_at = ? WHERE notification_id = ? AND status = 'pending'`);
+    this.rescheduleStmt = db.prepare(`UPDATE notifications SET sends = sends + 1, next_send_at = ?, updated_at = ? WHERE notification_id = ? AND status = 'pending' AND sends = ?`);
+    this.finishStmt = db.prepare(`UPDATE notifications SET sends = sends + 1, status = ?, updated_at = ? WHERE notification_id = ? AND status = 'pending' AND sends = ?`);
     this.nextDueStmt = db.prepare(`SELECT MIN(next_send_at) AS at FROM notifications WHERE status = 'pending'`);
   }
 
@@ -129,11 +129,16 @@ export class NotificationRepository {
     this.recordSendStmt.run({ notificationId, ...send });
   }
 
-  scheduleNextSend(notificationId: number, nextSendAt: number, nowMs: number): void {
-    this.rescheduleStmt.run(nextSendAt, nowMs, notificationId);
+  /**
+   * Counts a send and sets the next one's time, only if the row is still pending at `sendsSeen`
+   * sends (the count its send was made at); false otherwise: another pass already counted it.
+   */
+  scheduleNextSend(notificationId: number, sendsSeen: number, nextSendAt: number, nowMs: number): boolean {
+    return this.rescheduleStmt.run(nextSendAt, nowMs, notificationId, sendsSeen).changes === 1;
   }
 
-  finish(notificationId: number, status: Exclude<NotificationStatus, 'pending'>, nowMs: number): void {
-    this.finishStmt.run(status, nowMs, notificationId);
+  /** Counts a send and ends the row, with the same guard as scheduleNextSend. */
+  finish(notificationId: number, sendsSeen: number, status: Exclude<NotificationStatus, 'pending'>, nowMs: number): boolean {
+    return this.finishStmt.run(status, nowMs, notificationId, sendsSeen).changes === 1;
   }
 }
