@@ -57,7 +57,7 @@ export async function confirmPaymentIntent(
     return inTransaction(deps.database, (tx) => startAttempt(tx, deps, ctx, id, params, clientSecret, undefined, known));
   });
   const outcome = await payAtNetwork(deps, started.intent, started.attempt, started.account);
-  const recorded = await withCasRetries(() => inTransaction(deps.database, (tx) => recordPayOutcome(tx, deps, ctx, started.attempt.id, outcome)));
+  const recorded = await recordStartedPayOutcome(deps, ctx, started, outcome);
   notePayOutcome(deps, recorded, ctx.scope.livemode);
   if (recorded.failure !== null) throw recorded.failure;
   return recorded.view;
@@ -86,7 +86,7 @@ export async function replaceAttempt(deps: CoreDeps, ctx: RequestContext, id: st
   const started = await withCasRetries(() => inTransaction(deps.database, (tx) => startAttempt(tx, deps, ctx, id, params, undefined, replacedAttemptId)));
   if (started.replaced !== null) await cancelAtNetwork(deps, started.replaced);
   const outcome = await payAtNetwork(deps, started.intent, started.attempt, started.account);
-  const recorded = await withCasRetries(() => inTransaction(deps.database, (tx) => recordPayOutcome(tx, deps, ctx, started.attempt.id, outcome)));
+  const recorded = await recordStartedPayOutcome(deps, ctx, started, outcome);
   notePayOutcome(deps, recorded, ctx.scope.livemode);
   if (recorded.failure !== null) throw recorded.failure;
   return recorded.view;
@@ -226,9 +226,41 @@ export interface RecordedOutcome {
   settled: 'succeeded' | 'failed' | null;
 }
 
-export async function recordPayOutcome(tx: Executor, deps: CoreDeps, ctx: RequestContext, attemptId: string, outcome: ConnectorPayOutcome): Promise<RecordedOutcome> {
-  const attempt = await findAttemptById(tx, attemptId);
-  const current = attempt === undefined ? undefined : await findPaymentIntentById(tx, attempt.payment_intent_id);
+/**
+ * Records the pay outcome of an attempt this request started, reading neither row back on the
+ * first try: the attempt and PaymentIntent as its start committed them. Sound because every write
+ * an outcome other than `unknown` makes begins with the attempt's compare-and-set from `sending`
+ * (requires_action, declined, succeeded all move the attempt first), and the PaymentIntent's writes
+ * are compare-and-sets on its version: if a notification, cancel or the worker changed either row
+ * meanwhile, that first write fails, the transaction rolls back, and the retry reads both afresh,
+ * as before. `unknown` writes the PaymentIntent alone (and its processing Event), which a changed
+ * attempt would not stop, so it always reads.
+ */
+async function recordStartedPayOutcome(
+  deps: CoreDeps,
+  ctx: RequestContext,
+  started: { intent: PaymentIntentRow; attempt: PaymentAttemptRow },
+  outcome: ConnectorPayOutcome,
+): Promise<RecordedOutcome> {
+  let known: { intent: PaymentIntentRow; attempt: PaymentAttemptRow } | undefined = outcome.kind === 'unknown' ? undefined : started;
+  return withCasRetries(() => {
+    const rows = known;
+    known = undefined;
+    return inTransaction(deps.database, (tx) => recordPayOutcome(tx, deps, ctx, started.attempt.id, outcome, rows));
+  });
+}
+
+export async function recordPayOutcome(
+  tx: Executor,
+  deps: CoreDeps,
+  ctx: RequestContext,
+  attemptId: string,
+  outcome: ConnectorPayOutcome,
+  /** The rows as this request's start committed them (recordStartedPayOutcome); read otherwise. */
+  started?: { intent: PaymentIntentRow; attempt: PaymentAttemptRow },
+): Promise<RecordedOutcome> {
+  const attempt = started?.attempt ?? (await findAttemptById(tx, attemptId));
+  const current = attempt === undefined ? undefined : (started?.intent ?? (await findPaymentIntentById(tx, attempt.payment_intent_id)));
   if (attempt === undefined || current === undefined) throw new Error(`attempt ${attemptId} or its PaymentIntent vanished`);
   const now = deps.clock.now();
   let intent = current;
