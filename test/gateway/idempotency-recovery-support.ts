@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { Writable } from 'node:stream';
-import type { KyselyPlugin, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely, KyselyPlugin, QueryId, Transaction } from 'kysely';
 import { AlipayPlusGateway } from '../../src/gateway/connector/alipayplus/modes.js';
 import { createAccount, createApiKeys, createGatewayLogger, createIdGenerator, migrate, startGateway } from '../../src/gateway/index.js';
 import type { CoreDeps, Database, GatewayConfig, RunningGateway } from '../../src/gateway/index.js';
@@ -45,11 +45,27 @@ class ProcessHandle {
       transformResult: async (args) => args.result,
     };
     const db = base.db.withPlugin(refuseWhenDead);
+    // A statement compiled once and run as text (store/precompiled.ts) passes no plugin's
+    // transformQuery: its executeQuery is refused here instead, on the handle and in transactions.
+    const refuseTextWhenDead = <E extends Kysely<Tables>>(target: E, overrides: Partial<Record<string, unknown>> = {}): E =>
+      new Proxy(target, {
+        get: (t, prop) => {
+          if (typeof prop === 'string' && prop in overrides) return overrides[prop];
+          if (prop === 'executeQuery') {
+            return (query: CompiledQuery, queryId?: QueryId) => {
+              if (this.dead) throw new CrashedError('the process crashed');
+              return t.executeQuery(query, queryId);
+            };
+          }
+          const value = Reflect.get(t, prop, t) as unknown;
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(t) : value;
+        },
+      });
     // inTransaction is `db.transaction().execute(work)`: count commits there, crash after the armed one.
     const transaction = () => ({
       execute: async <T>(work: (tx: Transaction<Tables>) => Promise<T>): Promise<T> => {
         if (this.dead) throw new CrashedError('the process crashed');
-        const result = await db.transaction().execute(work);
+        const result = await db.transaction().execute((tx) => work(refuseTextWhenDead(tx)));
         this.commits += 1;
         if (this.crashAfter !== null && this.commits >= this.crashAfter) {
           this.crash();
@@ -58,13 +74,7 @@ class ProcessHandle {
         return result;
       },
     });
-    const proxy = new Proxy(db, {
-      get(target, prop) {
-        if (prop === 'transaction') return transaction;
-        const value = Reflect.get(target, prop, target) as unknown;
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const proxy = refuseTextWhenDead(db, { transaction });
     this.database = { kind: base.kind, db: proxy, durable: () => base.durable(), close: async () => {} };
   }
 

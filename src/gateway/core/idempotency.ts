@@ -184,6 +184,20 @@ export async function claimInTransaction(tx: Executor, deps: Pick<CoreDeps, 'clo
 }
 
 /**
+ * For a later transaction of a request whose earlier transaction committed its claim: notes the
+ * new recovery point (and renews the lease) in one statement, where claimInTransaction would try
+ * the insert, read the row and then update it. The update's condition is the claim being this
+ * request's with no response yet, exactly what claimInTransaction checks; when it matches no row
+ * (the claim was taken over meanwhile) the full claim runs and decides.
+ */
+export async function claimHeldInTransaction(tx: Executor, deps: Pick<CoreDeps, 'clock'>, ctx: RequestContext, point: RecoveryPoint): Promise<void> {
+  const claim = ctx.idempotency;
+  if (claim === null) return;
+  if (await recordRecoveryPoint(tx, ctx.scope, claim.key, claim.requestId, JSON.stringify(point), deps.clock.now() + IDEMPOTENCY_LEASE_MS)) return;
+  await claimInTransaction(tx, deps, ctx, point);
+}
+
+/**
  * Claims the key and stores the response in one statement, as the LAST write of a request's only
  * transaction (a create without confirm): instead of claiming first and updating the response
  * at the end. Equivalent because the claim and the change commit together either way: a

@@ -24,7 +24,7 @@ import { moveAttemptOrRetry, tryMoveAttempt } from './attempt_moves.js';
 import { completeSessionInTx } from './checkout_completion.js';
 import type { CoreDeps, RequestContext } from './context.js';
 import { recordEvent } from './events.js';
-import { claimInTransaction, completeIdempotentRequest } from './idempotency.js';
+import { claimHeldInTransaction, claimInTransaction, completeIdempotentRequest } from './idempotency.js';
 import type { CancelPaymentIntentParams, ConfirmPaymentIntentParams } from './params.js';
 import { checkPaymentFields, findOwnedIntent, mergeAlipayOptions, resolvePaymentMethod, sameSecret, won, withCasRetries } from './payment_intent_rules.js';
 import { chargeView, paymentIntentView, paymentMethodView } from './views.js';
@@ -44,11 +44,20 @@ export async function confirmPaymentIntent(
   id: string,
   params: ConfirmPaymentIntentParams,
   clientSecret?: string,
+  /** The PaymentIntent as this request's create just committed it (create with confirm: true). */
+  justCreated?: PaymentIntentRow,
 ): Promise<ApiObject> {
   checkPaymentFields(params);
-  const started = await withCasRetries(() => inTransaction(deps.database, (tx) => startAttempt(tx, deps, ctx, id, params, clientSecret)));
+  let created = justCreated;
+  const started = await withCasRetries(() => {
+    // Only the first try may trust the row the create committed: a retry follows a lost
+    // compare-and-set, so the row changed since, and is read afresh.
+    const known = created;
+    created = undefined;
+    return inTransaction(deps.database, (tx) => startAttempt(tx, deps, ctx, id, params, clientSecret, undefined, known));
+  });
   const outcome = await payAtNetwork(deps, started.intent, started.attempt, started.account);
-  const recorded = await withCasRetries(() => inTransaction(deps.database, (tx) => recordPayOutcome(tx, deps, ctx, started.attempt.id, outcome)));
+  const recorded = await recordStartedPayOutcome(deps, ctx, started, outcome);
   notePayOutcome(deps, recorded, ctx.scope.livemode);
   if (recorded.failure !== null) throw recorded.failure;
   return recorded.view;
@@ -77,7 +86,7 @@ export async function replaceAttempt(deps: CoreDeps, ctx: RequestContext, id: st
   const started = await withCasRetries(() => inTransaction(deps.database, (tx) => startAttempt(tx, deps, ctx, id, params, undefined, replacedAttemptId)));
   if (started.replaced !== null) await cancelAtNetwork(deps, started.replaced);
   const outcome = await payAtNetwork(deps, started.intent, started.attempt, started.account);
-  const recorded = await withCasRetries(() => inTransaction(deps.database, (tx) => recordPayOutcome(tx, deps, ctx, started.attempt.id, outcome)));
+  const recorded = await recordStartedPayOutcome(deps, ctx, started, outcome);
   notePayOutcome(deps, recorded, ctx.scope.livemode);
   if (recorded.failure !== null) throw recorded.failure;
   return recorded.view;
@@ -91,12 +100,19 @@ async function startAttempt(
   params: ConfirmPaymentIntentParams,
   clientSecret: string | undefined,
   replacing?: string,
+  justCreated?: PaymentIntentRow,
 ): Promise<{ intent: PaymentIntentRow; attempt: PaymentAttemptRow; replaced: PaymentAttemptRow | null; account: AccountRow | undefined }> {
   // The attempt commits with the key's recovery point naming it: a retry after a crash re-sends
   // this attempt (same paymentRequestId) instead of starting another.
   const attemptId = deps.ids.next('pa');
-  await claimInTransaction(tx, deps, ctx, { step: 'confirm', paymentIntent: id, attempt: attemptId });
-  const current = await findOwnedIntent(tx, ctx.scope, id);
+  const point = { step: 'confirm', paymentIntent: id, attempt: attemptId } as const;
+  // The create with confirm: true that just committed claimed the key: moving its recovery point
+  // on is then the whole claim (claimHeldInTransaction falls back to a full claim otherwise).
+  if (justCreated === undefined) await claimInTransaction(tx, deps, ctx, point);
+  else await claimHeldInTransaction(tx, deps, ctx, point);
+  // The row the create committed is used as read: markProcessing below is a compare-and-set on
+  // its version, so if anyone changed it since, this transaction rolls back and the retry reads.
+  const current = justCreated ?? (await findOwnedIntent(tx, ctx.scope, id));
   if (clientSecret !== undefined && !sameSecret(current.client_secret, clientSecret)) {
     throw new ApiError({ status: 404, type: 'invalid_request_error', code: 'resource_missing', message: `No such payment_intent: '${id}'`, param: 'client_secret' });
   }
@@ -117,7 +133,9 @@ async function startAttempt(
   const options = mergeAlipayOptions(current.payment_method_options, params.payment_method_options);
   const alipay = (JSON.parse(options) as { alipay: { terminal_type: TerminalType; os_type: OsType | null; client_ip: string | null } }).alipay;
   const now = deps.clock.now();
-  const sequence = (await countAttemptsForIntent(tx, id)) + 1;
+  // A PaymentIntent whose version is still the create's has no attempt (each attempt moves the
+  // version on, and the compare-and-set below checks it): it is the first.
+  const sequence = justCreated !== undefined ? 1 : (await countAttemptsForIntent(tx, id)) + 1;
   const attempt: PaymentAttemptRow = {
     id: attemptId,
     account_id: current.account_id,
@@ -208,9 +226,41 @@ export interface RecordedOutcome {
   settled: 'succeeded' | 'failed' | null;
 }
 
-export async function recordPayOutcome(tx: Executor, deps: CoreDeps, ctx: RequestContext, attemptId: string, outcome: ConnectorPayOutcome): Promise<RecordedOutcome> {
-  const attempt = await findAttemptById(tx, attemptId);
-  const current = attempt === undefined ? undefined : await findPaymentIntentById(tx, attempt.payment_intent_id);
+/**
+ * Records the pay outcome of an attempt this request started, reading neither row back on the
+ * first try: the attempt and PaymentIntent as its start committed them. Sound because every write
+ * an outcome other than `unknown` makes begins with the attempt's compare-and-set from `sending`
+ * (requires_action, declined, succeeded all move the attempt first), and the PaymentIntent's writes
+ * are compare-and-sets on its version: if a notification, cancel or the worker changed either row
+ * meanwhile, that first write fails, the transaction rolls back, and the retry reads both afresh,
+ * as before. `unknown` writes the PaymentIntent alone (and its processing Event), which a changed
+ * attempt would not stop, so it always reads.
+ */
+async function recordStartedPayOutcome(
+  deps: CoreDeps,
+  ctx: RequestContext,
+  started: { intent: PaymentIntentRow; attempt: PaymentAttemptRow },
+  outcome: ConnectorPayOutcome,
+): Promise<RecordedOutcome> {
+  let known: { intent: PaymentIntentRow; attempt: PaymentAttemptRow } | undefined = outcome.kind === 'unknown' ? undefined : started;
+  return withCasRetries(() => {
+    const rows = known;
+    known = undefined;
+    return inTransaction(deps.database, (tx) => recordPayOutcome(tx, deps, ctx, started.attempt.id, outcome, rows));
+  });
+}
+
+export async function recordPayOutcome(
+  tx: Executor,
+  deps: CoreDeps,
+  ctx: RequestContext,
+  attemptId: string,
+  outcome: ConnectorPayOutcome,
+  /** The rows as this request's start committed them (recordStartedPayOutcome); read otherwise. */
+  started?: { intent: PaymentIntentRow; attempt: PaymentAttemptRow },
+): Promise<RecordedOutcome> {
+  const attempt = started?.attempt ?? (await findAttemptById(tx, attemptId));
+  const current = attempt === undefined ? undefined : (started?.intent ?? (await findPaymentIntentById(tx, attempt.payment_intent_id)));
   if (attempt === undefined || current === undefined) throw new Error(`attempt ${attemptId} or its PaymentIntent vanished`);
   const now = deps.clock.now();
   let intent = current;

@@ -37,6 +37,7 @@ export async function createPaymentIntent(deps: CoreDeps, ctx: RequestContext, p
   const metadata = applyMetadata({}, params.metadata);
   const id = deps.ids.next('pi');
   const confirm = params.confirm === true;
+  let createdRow: PaymentIntentRow | undefined;
   const view = await inTransaction(deps.database, async (tx) => {
     // With confirm: true the create commits before the confirm starts: the key's recovery point and
     // the pending confirm name this PaymentIntent, so a retry or the worker confirms this one.
@@ -78,6 +79,7 @@ export async function createPaymentIntent(deps: CoreDeps, ctx: RequestContext, p
       checkout_session: null,
     };
     await insertPaymentIntent(tx, row);
+    createdRow = row;
     const created = paymentIntentView(row);
     await recordEvent(tx, deps, ctx, 'payment_intent.created', created);
     if (confirm) {
@@ -89,7 +91,8 @@ export async function createPaymentIntent(deps: CoreDeps, ctx: RequestContext, p
     }
     return created;
   });
-  return confirm ? confirmCreatedIntent(deps, ctx, id) : view;
+  // The confirm starts from the row just committed instead of reading it back.
+  return confirm ? confirmCreatedIntent(deps, ctx, id, createdRow) : view;
 }
 
 /** Retrieves with a secret key, or with a publishable key and the intent's client secret. */

@@ -10,7 +10,7 @@ import {
   takePendingConfirm,
 } from '../store/recovery.js';
 import { findRefundById } from '../store/refunds.js';
-import type { PendingConfirmRow, Tables } from '../store/schema.js';
+import type { PaymentIntentRow, PendingConfirmRow, Tables } from '../store/schema.js';
 import type { CoreDeps, RequestContext } from './context.js';
 import { IDEMPOTENCY_LEASE_MS, completeIdempotentRequest, finishRefusedRequest, keepClaimAlive, takeOverForWorker } from './idempotency.js';
 import type { RecoveryPoint } from './idempotency.js';
@@ -71,9 +71,9 @@ async function recoverCreatedConfirm(deps: CoreDeps, ctx: RequestContext, paymen
  * that finds no attempt yet, and the worker all come here, and all start the attempt with the
  * same derived paymentRequestId (`<pi>_1`), so at most one of them starts it; the others report it.
  */
-export async function confirmCreatedIntent(deps: CoreDeps, ctx: RequestContext, paymentIntentId: string): Promise<ApiObject> {
+export async function confirmCreatedIntent(deps: CoreDeps, ctx: RequestContext, paymentIntentId: string, justCreated?: PaymentIntentRow): Promise<ApiObject> {
   try {
-    return await confirmPaymentIntent(deps, ctx, paymentIntentId, {});
+    return await confirmPaymentIntent(deps, ctx, paymentIntentId, {}, undefined, justCreated);
   } catch (error) {
     if (!(error instanceof ApiError) || error.status >= 500 || error.status === 402) throw error;
     // Someone else started the first attempt meanwhile (the worker, a retry, a merchant's own confirm): report that one.

@@ -1,12 +1,19 @@
 import type { AccountRow, ApiKeyRow, Executor } from './schema.js';
+import { Precompiled } from './precompiled.js';
 
 export function insertAccount(ex: Executor, row: AccountRow): Promise<unknown> {
   return ex.insertInto('accounts').values(row).execute();
 }
 
-export function findAccountById(ex: Executor, id: string): Promise<AccountRow | undefined> {
-  return ex.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findAccountById(ex: Executor, id: string): Promise<AccountRow | undefined> {
+  return (await byIdStatement.execute<AccountRow>(ex, id)).rows[0];
 }
+
+/** Read by every confirm (the merchant's name and settlement currency go to Alipay+). */
+const byIdStatement = new Precompiled(
+  (ex: Executor, id: string) => ex.selectFrom('accounts').selectAll().where('id', '=', id).compile(),
+  (id) => [id],
+);
 
 export function findDefaultAccount(ex: Executor): Promise<AccountRow | undefined> {
   return ex.selectFrom('accounts').selectAll().where('is_default', '=', 1).executeTakeFirst();

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { keysetConditions, keysetOrder, takePage } from './pagination.js';
 import type { ListWindow } from './pagination.js';
 import type { BalanceTransactionRow, Executor } from './schema.js';
+import { Precompiled, insertParameters, insertShape } from './precompiled.js';
 import { bool } from './scope.js';
 import type { Scope } from './scope.js';
 
@@ -12,19 +13,35 @@ import type { Scope } from './scope.js';
  * or refund fail before the sums move.
  */
 export async function insertBalanceTransaction(ex: Executor, row: BalanceTransactionRow): Promise<void> {
-  await ex.insertInto('balance_transactions').values(row).execute();
-  const scope = { account_id: row.account_id, livemode: row.livemode, currency: row.currency };
-  await ex
-    .insertInto('balance_totals')
-    .values({ ...scope, net: row.net })
-    .onConflict((oc) => oc.columns(['account_id', 'livemode', 'currency']).doUpdateSet({ net: sql<number>`balance_totals.net + excluded.net` }))
-    .execute();
-  await ex
-    .insertInto('balance_available_on')
-    .values({ ...scope, available_on: row.available_on, net: row.net })
-    .onConflict((oc) => oc.columns(['account_id', 'livemode', 'currency', 'available_on']).doUpdateSet({ net: sql<number>`balance_available_on.net + excluded.net` }))
-    .execute();
+  await insertStatement.execute(ex, row);
+  await addToTotalStatement.execute(ex, row);
+  await addToAvailableOnStatement.execute(ex, row);
 }
+
+// The three statements of every charge's balance, built once.
+const insertStatement = new Precompiled(
+  (ex: Executor, row: BalanceTransactionRow) => ex.insertInto('balance_transactions').values(row).compile(),
+  (row) => insertParameters(row),
+  (row) => insertShape(row),
+);
+
+const addToTotalStatement = new Precompiled(
+  (ex: Executor, row: BalanceTransactionRow) => ex
+    .insertInto('balance_totals')
+    .values({ account_id: row.account_id, livemode: row.livemode, currency: row.currency, net: row.net })
+    .onConflict((oc) => oc.columns(['account_id', 'livemode', 'currency']).doUpdateSet({ net: sql<number>`balance_totals.net + excluded.net` }))
+    .compile(),
+  (row) => [row.account_id, row.livemode, row.currency, row.net],
+);
+
+const addToAvailableOnStatement = new Precompiled(
+  (ex: Executor, row: BalanceTransactionRow) => ex
+    .insertInto('balance_available_on')
+    .values({ account_id: row.account_id, livemode: row.livemode, currency: row.currency, available_on: row.available_on, net: row.net })
+    .onConflict((oc) => oc.columns(['account_id', 'livemode', 'currency', 'available_on']).doUpdateSet({ net: sql<number>`balance_available_on.net + excluded.net` }))
+    .compile(),
+  (row) => [row.account_id, row.livemode, row.currency, row.available_on, row.net],
+);
 
 export function findBalanceTransactionByAccountAndId(ex: Executor, scope: Scope, id: string): Promise<BalanceTransactionRow | undefined> {
   return ex

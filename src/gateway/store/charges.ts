@@ -1,4 +1,5 @@
 import type { ChargeRow, Executor } from './schema.js';
+import { Precompiled, insertParameters, insertShape } from './precompiled.js';
 import { keysetConditions, keysetOrder, takePage } from './pagination.js';
 import type { ListWindow } from './pagination.js';
 import { bool } from './scope.js';
@@ -9,8 +10,14 @@ import type { Scope } from './scope.js';
  * report of the same success (a duplicate notification) fail instead of charging twice.
  */
 export function insertChargeForSucceededAttempt(ex: Executor, row: ChargeRow): Promise<unknown> {
-  return ex.insertInto('charges').values(row).execute();
+  return insertStatement.execute(ex, row);
 }
+
+const insertStatement = new Precompiled(
+  (ex: Executor, row: ChargeRow) => ex.insertInto('charges').values(row).compile(),
+  (row) => insertParameters(row),
+  (row) => insertShape(row),
+);
 
 export function findChargeByAccountAndId(ex: Executor, scope: Scope, id: string): Promise<ChargeRow | undefined> {
   return ex
@@ -22,9 +29,14 @@ export function findChargeByAccountAndId(ex: Executor, scope: Scope, id: string)
     .executeTakeFirst();
 }
 
-export function findChargeByAttemptId(ex: Executor, attemptId: string): Promise<ChargeRow | undefined> {
-  return ex.selectFrom('charges').selectAll().where('payment_attempt_id', '=', attemptId).executeTakeFirst();
+export async function findChargeByAttemptId(ex: Executor, attemptId: string): Promise<ChargeRow | undefined> {
+  return (await byAttemptIdStatement.execute<ChargeRow>(ex, attemptId)).rows[0];
 }
+
+const byAttemptIdStatement = new Precompiled(
+  (ex: Executor, attemptId: string) => ex.selectFrom('charges').selectAll().where('payment_attempt_id', '=', attemptId).compile(),
+  (attemptId) => [attemptId],
+);
 
 export interface ChargeFilters {
   paymentIntent?: string;

@@ -45,12 +45,17 @@ const findStatement = new Precompiled(
 
 /** Stores the first response for replay; a key's response is written once, by its own request. */
 export async function recordIdempotentResponse(ex: Executor, scope: Scope, key: string, requestId: string, status: number, body: string): Promise<void> {
-  await ex
+  await responseStatement.execute(ex, scope, key, requestId, status, body);
+}
+
+const responseStatement = new Precompiled(
+  (ex: Executor, scope: Scope, key: string, requestId: string, status: number, body: string) => ex
     .updateTable('idempotency_keys')
     .set({ response_status: status, response_body: body, locked_until: null })
     .where(openClaimOf(scope, key, requestId))
-    .execute();
-}
+    .compile(),
+  (scope, key, requestId, status, body) => [status, body, null, scope.accountId, bool(scope.livemode), key, requestId],
+);
 
 /**
  * Frees a key claimed by this request whose response is not to be replayed — only while nothing
@@ -76,13 +81,19 @@ export async function deleteExpiredIdempotencyKey(ex: Executor, scope: Scope, ke
 }
 
 /** Notes what the request durably started, in the transaction that starts it; renews its lease. */
-export async function recordRecoveryPoint(ex: Executor, scope: Scope, key: string, requestId: string, recoveryPoint: string, lockedUntilMs: number): Promise<void> {
-  await ex
+export async function recordRecoveryPoint(ex: Executor, scope: Scope, key: string, requestId: string, recoveryPoint: string, lockedUntilMs: number): Promise<boolean> {
+  const result = await recoveryPointStatement.execute(ex, scope, key, requestId, recoveryPoint, lockedUntilMs);
+  return Number(result.numAffectedRows ?? 0n) === 1;
+}
+
+const recoveryPointStatement = new Precompiled(
+  (ex: Executor, scope: Scope, key: string, requestId: string, recoveryPoint: string, lockedUntilMs: number) => ex
     .updateTable('idempotency_keys')
     .set({ recovery_point: recoveryPoint, locked_until: lockedUntilMs })
     .where(openClaimOf(scope, key, requestId))
-    .execute();
-}
+    .compile(),
+  (scope, key, requestId, recoveryPoint, lockedUntilMs) => [recoveryPoint, lockedUntilMs, scope.accountId, bool(scope.livemode), key, requestId],
+);
 
 /** The running request's heartbeat: pushes its lease on while it still holds the claim. */
 export async function renewIdempotencyLease(ex: Executor, scope: Scope, key: string, requestId: string, lockedUntilMs: number): Promise<boolean> {

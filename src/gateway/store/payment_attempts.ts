@@ -2,28 +2,52 @@ import { sql } from 'kysely';
 import { SENDING_CHECK_DELAY_MS } from '../domain/schedule.js';
 import { OPEN_ATTEMPT_STATUSES, type PaymentAttemptStatus } from '../domain/payment_attempts.js';
 import type { Executor, PaymentAttemptRow } from './schema.js';
+import { Precompiled, insertParameters, insertShape } from './precompiled.js';
 
 export type { PaymentAttemptStatus } from '../domain/payment_attempts.js';
 
 /** Inserts an attempt in `sending`; the worker first looks at it once the request path is surely done. */
 export function insertPaymentAttempt(ex: Executor, row: PaymentAttemptRow): Promise<unknown> {
-  return ex.insertInto('payment_attempts').values({ ...row, next_check_at: row.created + SENDING_CHECK_DELAY_MS, checks: 0 }).execute();
+  return insertStatement.execute(ex, { ...row, next_check_at: row.created + SENDING_CHECK_DELAY_MS, checks: 0 });
 }
 
-export function findAttemptById(ex: Executor, id: string): Promise<PaymentAttemptRow | undefined> {
-  return ex.selectFrom('payment_attempts').selectAll().where('id', '=', id).executeTakeFirst();
-}
+// The payment path's statements on attempts, built once (store/precompiled.ts).
+const insertStatement = new Precompiled(
+  (ex: Executor, row: PaymentAttemptRow) => ex.insertInto('payment_attempts').values(row).compile(),
+  (row) => insertParameters(row),
+  (row) => insertShape(row),
+);
 
-export function findAttemptByPaymentRequestId(ex: Executor, paymentRequestId: string): Promise<PaymentAttemptRow | undefined> {
-  return ex.selectFrom('payment_attempts').selectAll().where('payment_request_id', '=', paymentRequestId).executeTakeFirst();
-}
+const byIdStatement = new Precompiled(
+  (ex: Executor, id: string) => ex.selectFrom('payment_attempts').selectAll().where('id', '=', id).compile(),
+  (id) => [id],
+);
 
-export async function countAttemptsForIntent(ex: Executor, paymentIntentId: string): Promise<number> {
-  const row = await ex
+const byPaymentRequestIdStatement = new Precompiled(
+  (ex: Executor, paymentRequestId: string) => ex.selectFrom('payment_attempts').selectAll().where('payment_request_id', '=', paymentRequestId).compile(),
+  (paymentRequestId) => [paymentRequestId],
+);
+
+const countStatement = new Precompiled(
+  (ex: Executor, paymentIntentId: string) => ex
     .selectFrom('payment_attempts')
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .where('payment_intent_id', '=', paymentIntentId)
-    .executeTakeFirstOrThrow();
+    .compile(),
+  (paymentIntentId) => [paymentIntentId],
+);
+
+export async function findAttemptById(ex: Executor, id: string): Promise<PaymentAttemptRow | undefined> {
+  return (await byIdStatement.execute<PaymentAttemptRow>(ex, id)).rows[0];
+}
+
+export async function findAttemptByPaymentRequestId(ex: Executor, paymentRequestId: string): Promise<PaymentAttemptRow | undefined> {
+  return (await byPaymentRequestIdStatement.execute<PaymentAttemptRow>(ex, paymentRequestId)).rows[0];
+}
+
+export async function countAttemptsForIntent(ex: Executor, paymentIntentId: string): Promise<number> {
+  const row = (await countStatement.execute<{ n: number | string }>(ex, paymentIntentId)).rows[0];
+  if (row === undefined) throw new Error('count(*) returned no row');
   return Number(row.n);
 }
 
@@ -52,14 +76,21 @@ export async function moveAttempt(
   nowMs: number,
   fields: AttemptFields = {},
 ): Promise<boolean> {
-  const result = await ex
+  const result = await moveStatement.execute(ex, id, move, nowMs, fields);
+  return Number(result.numAffectedRows ?? 0n) === 1;
+}
+
+/** One text per set of extra fields a move writes (a handful: the moves of domain/payment_attempts.ts). */
+const moveStatement = new Precompiled(
+  (ex: Executor, id: string, move: { from: PaymentAttemptStatus; to: PaymentAttemptStatus }, nowMs: number, fields: AttemptFields) => ex
     .updateTable('payment_attempts')
     .set({ ...fields, status: move.to, updated: nowMs, checks: 0 })
     .where('id', '=', id)
     .where('status', '=', move.from)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
-}
+    .compile(),
+  (id, move, nowMs, fields) => [...insertParameters(fields), move.to, nowMs, 0, id, move.from],
+  (_id, _move, _nowMs, fields) => insertShape(fields),
+);
 
 /** The attempt a PaymentIntent made last: the only one it can still be awaiting. */
 export function findLatestAttemptForIntent(ex: Executor, paymentIntentId: string): Promise<PaymentAttemptRow | undefined> {

@@ -18,19 +18,29 @@ export function insertPaymentIntent(ex: Executor, row: NewPaymentIntentRow): Pro
   return insertStatement.execute(ex, row);
 }
 
-export function findByAccountAndId(ex: Executor, scope: Scope, id: string): Promise<PaymentIntentRow | undefined> {
-  return ex
+const byAccountAndIdStatement = new Precompiled(
+  (ex: Executor, scope: Scope, id: string) => ex
     .selectFrom('payment_intents')
     .selectAll()
     .where('id', '=', id)
     .where('account_id', '=', scope.accountId)
     .where('livemode', '=', bool(scope.livemode))
-    .executeTakeFirst();
+    .compile(),
+  (scope, id) => [id, scope.accountId, bool(scope.livemode)],
+);
+
+const byIdStatement = new Precompiled(
+  (ex: Executor, id: string) => ex.selectFrom('payment_intents').selectAll().where('id', '=', id).compile(),
+  (id) => [id],
+);
+
+export async function findByAccountAndId(ex: Executor, scope: Scope, id: string): Promise<PaymentIntentRow | undefined> {
+  return (await byAccountAndIdStatement.execute<PaymentIntentRow>(ex, scope, id)).rows[0];
 }
 
 /** For the connector and workers, which act on ids they minted themselves. */
-export function findPaymentIntentById(ex: Executor, id: string): Promise<PaymentIntentRow | undefined> {
-  return ex.selectFrom('payment_intents').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findPaymentIntentById(ex: Executor, id: string): Promise<PaymentIntentRow | undefined> {
+  return (await byIdStatement.execute<PaymentIntentRow>(ex, id)).rows[0];
 }
 
 type Changes = Omit<Updateable<PaymentIntentsTable>, 'id' | 'account_id' | 'livemode' | 'created' | 'version' | 'updated'>;
@@ -40,15 +50,22 @@ type Changes = Omit<Updateable<PaymentIntentsTable>, 'id' | 'account_id' | 'live
  * was read, on both databases and without row locks. Returns the new row, or null on a lost race.
  */
 async function writeIfUnchanged(ex: Executor, current: PaymentIntentRow, changes: Changes, nowMs: number): Promise<PaymentIntentRow | null> {
-  const result = await ex
+  const result = await writeStatement.execute(ex, current, changes, nowMs);
+  if (Number(result.numAffectedRows ?? 0n) !== 1) return null;
+  return { ...current, ...changes, version: current.version + 1, updated: nowMs } as PaymentIntentRow;
+}
+
+/** One text per set of changed columns: the status moves below, and the update endpoint's combinations. */
+const writeStatement = new Precompiled(
+  (ex: Executor, current: PaymentIntentRow, changes: Changes, nowMs: number) => ex
     .updateTable('payment_intents')
     .set({ ...changes, version: current.version + 1, updated: nowMs })
     .where('id', '=', current.id)
     .where('version', '=', current.version)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) return null;
-  return { ...current, ...changes, version: current.version + 1, updated: nowMs } as PaymentIntentRow;
-}
+    .compile(),
+  (current, changes, nowMs) => [...insertParameters(changes), current.version + 1, nowMs, current.id, current.version],
+  (_current, changes) => insertShape(changes),
+);
 
 /** Merchant-editable fields (update endpoint), with the status the domain decided. */
 export type MerchantFields = Pick<

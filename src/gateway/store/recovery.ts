@@ -1,4 +1,5 @@
 import type { Executor, PendingConfirmRow } from './schema.js';
+import { Precompiled, insertParameters, insertShape } from './precompiled.js';
 
 /**
  * What crash recovery keeps beside the idempotency keys (core/recovery.ts): the PaymentIntents
@@ -7,13 +8,25 @@ import type { Executor, PendingConfirmRow } from './schema.js';
  */
 
 export function insertPendingConfirm(ex: Executor, row: Omit<PendingConfirmRow, 'tries'>): Promise<unknown> {
-  return ex.insertInto('pending_confirms').values(row).execute();
+  return insertStatement.execute(ex, row);
 }
 
 /** Gone with the transaction that starts the PaymentIntent's first attempt, or when its confirm was refused. */
 export async function deletePendingConfirm(ex: Executor, paymentIntentId: string): Promise<void> {
-  await ex.deleteFrom('pending_confirms').where('payment_intent_id', '=', paymentIntentId).execute();
+  await deleteStatement.execute(ex, paymentIntentId);
 }
+
+// Both run on every create with confirm: true, built once.
+const insertStatement = new Precompiled(
+  (ex: Executor, row: Omit<PendingConfirmRow, 'tries'>) => ex.insertInto('pending_confirms').values(row).compile(),
+  (row) => insertParameters(row),
+  (row) => insertShape(row),
+);
+
+const deleteStatement = new Precompiled(
+  (ex: Executor, paymentIntentId: string) => ex.deleteFrom('pending_confirms').where('payment_intent_id', '=', paymentIntentId).compile(),
+  (paymentIntentId) => [paymentIntentId],
+);
 
 export function findDuePendingConfirms(ex: Executor, nowMs: number, limit: number): Promise<PendingConfirmRow[]> {
   return ex.selectFrom('pending_confirms').selectAll().where('due_at', '<=', nowMs).orderBy('due_at').limit(limit).execute();

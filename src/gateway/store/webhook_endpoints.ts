@@ -2,6 +2,7 @@ import type { Updateable } from 'kysely';
 import type { Executor, WebhookEndpointRow, WebhookEndpointsTable } from './schema.js';
 import { keysetConditions, keysetOrder, takePage } from './pagination.js';
 import type { ListWindow } from './pagination.js';
+import { Precompiled } from './precompiled.js';
 import { bool } from './scope.js';
 import type { Scope } from './scope.js';
 
@@ -23,15 +24,20 @@ export function findEndpointByAccountAndId(ex: Executor, scope: Scope, id: strin
  * The enabled endpoints of one account and mode with their subscriptions. Runs inside every
  * state change's transaction, so it is one seek on the (account_id, livemode, …) index.
  */
-export function findEnabledEndpointsByAccount(ex: Executor, scope: Scope): Promise<Pick<WebhookEndpointRow, 'id' | 'enabled_events'>[]> {
-  return ex
+export async function findEnabledEndpointsByAccount(ex: Executor, scope: Scope): Promise<Pick<WebhookEndpointRow, 'id' | 'enabled_events'>[]> {
+  return (await enabledEndpointsStatement.execute<Pick<WebhookEndpointRow, 'id' | 'enabled_events'>>(ex, scope)).rows;
+}
+
+const enabledEndpointsStatement = new Precompiled(
+  (ex: Executor, scope: Scope) => ex
     .selectFrom('webhook_endpoints')
     .select(['id', 'enabled_events'])
     .where('account_id', '=', scope.accountId)
     .where('livemode', '=', bool(scope.livemode))
     .where('status', '=', 'enabled')
-    .execute();
-}
+    .compile(),
+  (scope) => [scope.accountId, bool(scope.livemode), 'enabled'],
+);
 
 export type EndpointChanges = Pick<Updateable<WebhookEndpointsTable>, 'url' | 'enabled_events' | 'status' | 'description' | 'metadata'>;
 
