@@ -9,7 +9,6 @@ import { WalGroupCommit } from './durability.js';
 import type { WalSyncIo } from './durability.js';
 import { WalCheckpointer } from './wal_checkpointer.js';
 import { SqliteTransactionBatch } from './transaction_batch.js';
-import { runPrecompiledDirectly } from './precompiled.js';
 import { CurrentSchemaPostgresDialect } from './pg_introspector.js';
 import type { Tables } from './schema.js';
 
@@ -102,7 +101,8 @@ function openSqlite(file: string, options: OpenDatabaseOptions): Database {
   connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   const cache = withStatementCache(connection);
   const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect({ database: cache.database }) });
-  runPrecompiledDirectly(db, {
+  const batch = new SqliteTransactionBatch(db, {
+    command: (text) => void cache.database.prepare(text).run([]),
     execute(text, parameters) {
       // As Kysely's SQLite driver runs it, through the same statement cache (which counts writes).
       const statement = cache.database.prepare(text) as unknown as BetterSqlite3.Statement;
@@ -111,7 +111,6 @@ function openSqlite(file: string, options: OpenDatabaseOptions): Database {
       return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
     },
   });
-  const batch = new SqliteTransactionBatch(db, (text) => void cache.database.prepare(text).run([]));
   if (!groupCommit) return { kind: 'sqlite', db, batch, durable: () => RESOLVED, close: () => db.destroy() };
   const barrier = new WalGroupCommit(path.resolve(file), writeProbe(connection, cache), options.walSyncIo);
   // Checkpoints (a copy and two fsyncs every ~1,000 pages) move to a worker thread (wal_checkpointer.ts);

@@ -46,10 +46,10 @@ export class Precompiled<Args extends unknown[]> {
       text = compiled.sql;
       texts.set(shape, text);
     }
-    // Inside a transaction the work holds SQLite's one connection: run the prepared statement on it
-    // directly (Kysely's executor would add a connection hand-off and a chain of promises per call).
-    // Outside one, Kysely queues the statement behind whichever transaction holds the connection.
-    const direct = ex.isTransaction ? directStatements.get(adapter) : undefined;
+    // In a SQLite batch's transaction the work holds the one connection: run the prepared statement
+    // on it directly (Kysely's executor would add a connection hand-off and a chain of promises per
+    // call). Anywhere else Kysely queues the statement behind whichever transaction holds it.
+    const direct = directStatements.get(ex);
     if (direct !== undefined) {
       try {
         return Promise.resolve(direct.execute(text, parameters) as QueryResult<R>);
@@ -66,11 +66,11 @@ export interface DirectStatements {
   execute(text: string, parameters: readonly unknown[]): QueryResult<unknown>;
 }
 
-const directStatements = new WeakMap<object, DirectStatements>();
+const directStatements = new WeakMap<Executor, DirectStatements>();
 
-/** Lets the precompiled statements of `db`'s transactions run on its SQLite connection directly. */
-export function runPrecompiledDirectly(db: Executor, direct: DirectStatements): void {
-  directStatements.set(db.getExecutor().adapter, direct);
+/** Lets the precompiled statements run in `tx` (a transaction holding SQLite's connection) go to it directly. */
+export function runPrecompiledDirectly(tx: Executor, direct: DirectStatements): void {
+  directStatements.set(tx, direct);
 }
 
 /** The columns an insert of `row` writes (Kysely leaves out undefined values), as the statement's shape. */

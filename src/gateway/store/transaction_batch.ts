@@ -1,4 +1,6 @@
 import type { ControlledTransaction, Kysely, Transaction } from 'kysely';
+import { runPrecompiledDirectly } from './precompiled.js';
+import type { DirectStatements } from './precompiled.js';
 import type { Tables } from './schema.js';
 
 /**
@@ -17,17 +19,17 @@ import type { Tables } from './schema.js';
  */
 export class SqliteTransactionBatch {
   readonly #db: Kysely<Tables>;
-  readonly #command: (text: string) => void;
+  readonly #connection: BatchConnection;
   readonly #queue: Array<QueuedWork<unknown>> = [];
   #draining = false;
 
   /**
-   * `command` runs a statement on the connection directly: the batch's transaction holds the
-   * connection, and its savepoints cost no Kysely objects per work.
+   * `connection` runs statements on SQLite's connection directly: the batch's transaction holds
+   * it, so its savepoints and the works' precompiled statements need no Kysely executor.
    */
-  constructor(db: Kysely<Tables>, command: (text: string) => void) {
+  constructor(db: Kysely<Tables>, connection: BatchConnection) {
     this.#db = db;
-    this.#command = command;
+    this.#connection = connection;
   }
 
   run<T>(work: (tx: Transaction<Tables>) => Promise<T>): Promise<T> {
@@ -51,6 +53,7 @@ export class SqliteTransactionBatch {
     let trx: ControlledTransaction<Tables>;
     try {
       trx = await this.#db.startTransaction().execute();
+      runPrecompiledDirectly(trx, this.#connection);
     } catch (error) {
       // BEGIN IMMEDIATE failed (the write lock stayed busy past the timeout): every work waiting now
       // would have failed its own BEGIN the same way.
@@ -71,7 +74,7 @@ export class SqliteTransactionBatch {
           if (this.#queue.length === 0) break;
         }
         const queued = this.#queue.shift() as QueuedWork<unknown>;
-        this.#command(`savepoint ${SAVEPOINT}`);
+        this.#connection.command(`savepoint ${SAVEPOINT}`);
         let value: unknown;
         try {
           value = await queued.work(trx);
@@ -79,11 +82,11 @@ export class SqliteTransactionBatch {
           queued.reject(error);
           // ROLLBACK TO keeps the savepoint open; RELEASE closes it. If SQLite already rolled the
           // whole transaction back (an I/O error, a full disk), this throws and the batch fails.
-          this.#command(`rollback to ${SAVEPOINT}`);
-          this.#command(`release ${SAVEPOINT}`);
+          this.#connection.command(`rollback to ${SAVEPOINT}`);
+          this.#connection.command(`release ${SAVEPOINT}`);
           continue;
         }
-        this.#command(`release ${SAVEPOINT}`);
+        this.#connection.command(`release ${SAVEPOINT}`);
         done.push({ queued, value });
       }
       await trx.commit().execute();
@@ -98,6 +101,11 @@ export class SqliteTransactionBatch {
     }
     for (const { queued, value } of done) queued.resolve(value);
   }
+}
+
+/** What the batch runs on the connection it holds: its savepoint commands and precompiled statements. */
+export interface BatchConnection extends DirectStatements {
+  command(text: string): void;
 }
 
 interface QueuedWork<T> {
