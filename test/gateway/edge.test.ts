@@ -216,6 +216,31 @@ describe('the HTTP edge', () => {
       assert.ok(!lines.some((line) => line.req?.route !== undefined && line.req.url !== undefined), 'a matched request logs no URL');
       assert.ok(lines.some((line) => line.req?.url?.startsWith('/nowhere?') && line.req.url.includes('plain=visible')), 'an unmatched URL is logged, blanked');
     });
+    it('one line per request, laid out as the request logger writes it: its request id once, first, then the request, status and time', async () => {
+      const intent = (await post('/v1/payment_intents', { amount: 20, currency: 'cny' })).body;
+      const start = gw.logs.length;
+      const answered = await inject({ method: 'GET', url: `/v1/payment_intents/${intent.id}`, key: gw.secretKey });
+      const unmatched = await inject({ method: 'GET', url: '/nowhere?token=tok-123456&plain=visible' });
+      for (const [response, status] of [[answered, 200], [unmatched, 404]] as const) {
+        assert.equal(response.statusCode, status);
+        const requestId = String(response.headers['request-id']);
+        const lines = gw.logs.slice(start).filter((line) => line.includes(`"${requestId}"`));
+        assert.equal(lines.length, 1, lines.join(''));
+        const line = lines[0]!;
+        assert.equal(line.split('"request_id"').length, 2, `the request id is written once: ${line}`);
+        const parsed = JSON.parse(line) as Record<string, unknown>;
+        assert.deepEqual(Object.keys(parsed), ['level', 'time', 'pid', 'hostname', 'request_id', 'req', 'res', 'responseTime', 'msg']);
+        assert.equal(parsed.request_id, requestId);
+        assert.equal(parsed.msg, 'request completed');
+        assert.equal(parsed.level, 30);
+        assert.deepEqual(parsed.res, { statusCode: status });
+        assert.equal(typeof parsed.responseTime, 'number');
+        const req = parsed.req as Record<string, unknown>;
+        assert.equal(req.method, 'GET');
+        if (status === 200) assert.equal(req.route, '/v1/payment_intents/:id');
+        else assert.equal(req.url, '/nowhere?token=[REDACTED]&plain=visible');
+      }
+    });
     it('redactUrl blanks secret values by their decoded parameter name', () => {
       assert.equal(redactUrl('/v1/payment_intents/pi_1?client_secret=pi_1_secret_abc&x=1'), '/v1/payment_intents/pi_1?client_secret=[REDACTED]&x=1');
       assert.equal(redactUrl('/x?client%5Fsecret=s&a[token]=t&%ZZ=u&k=v'), '/x?client%5Fsecret=[REDACTED]&a[token]=[REDACTED]&%ZZ=[REDACTED]&k=v');

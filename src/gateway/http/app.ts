@@ -70,17 +70,19 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   const metrics = options.metrics ?? new GatewayMetrics();
   installScrapeGauges(metrics, options.database, options.clock);
   const core: CoreDeps = { database: options.database, clock: options.clock, ids, connector: options.connector, logger, metrics };
+  const requestLines = new OneLinePerRequest();
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     // Request ids are ours (`req_…`); an inbound X-Request-Id is not trusted.
     requestIdHeader: false,
-    logController: new OneLinePerRequest({ requestIdLogLabel: 'request_id' }),
+    logController: requestLines,
     genReqId: () => ids.next('req'),
     clientErrorHandler,
     frameworkErrors: frameworkErrorHandler,
     routerOptions: { querystringParser: parseQuery, ignoreTrailingSlash: true },
   });
+  requestLines.writeCompletedLinesWith(app.log);
   app.decorate('core', core);
   // Before any route: every route must declare who may call it (auth.ts).
   app.decorate('declaredRoutes', requireDeclaredAuth(app));
