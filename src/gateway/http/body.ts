@@ -38,6 +38,36 @@ function containsNul(param: string): ApiError {
  * parameter). Iterative, so the check itself cannot overflow the stack.
  */
 export function checkParameters(value: unknown): void {
+  // Nearly every request is fine: find that without building a parameter name per member, and
+  // only for a request that is refused walk again, naming the parameter.
+  if (hasRefusedParameter(value)) nameRefusedParameter(value);
+}
+
+/** Whether anything in `value` is nested too deeply or holds U+0000 (in a name or a string). */
+function hasRefusedParameter(value: unknown): boolean {
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const current = values.pop();
+    const depth = depths.pop()!;
+    if (typeof current === 'string') {
+      if (current.includes(NUL)) return true;
+      continue;
+    }
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > NESTING_DEPTH_MAX) return true;
+    const record = current as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      if (key.includes(NUL)) return true;
+      values.push(record[key]);
+      depths.push(depth + 1);
+    }
+  }
+  return false;
+}
+
+/** Throws checkParameters' 400 for the first refused parameter, by name. */
+function nameRefusedParameter(value: unknown): void {
   const stack: Array<[unknown, number, string]> = [[value, 0, '']];
   while (stack.length > 0) {
     const [current, depth, param] = stack.pop()!;
