@@ -19,7 +19,7 @@ import { installExpandParameter, installExpandRemoval } from './expand.js';
 import { installIdempotency } from './idempotency.js';
 import { installRequestLog } from './request_log.js';
 import type { RequestLogSink } from '../core/request_logs.js';
-import { OneLinePerRequest, serializeRequest, REDACT_PATHS } from './logging.js';
+import { OneLinePerRequest, requestLoggerFactory, serializeRequest, REDACT_PATHS } from './logging.js';
 import { registerAlipayPlusRoutes, type InboundConnector } from './routes/alipayplus.js';
 import { registerChargeRoutes } from './routes/charges.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -77,6 +77,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     // Request ids are ours (`req_…`); an inbound X-Request-Id is not trusted.
     requestIdHeader: false,
     logController: requestLines,
+    childLoggerFactory: requestLoggerFactory,
     genReqId: () => ids.next('req'),
     clientErrorHandler,
     frameworkErrors: frameworkErrorHandler,

@@ -1,5 +1,6 @@
 import { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import type { Bindings, ChildLoggerOptions } from 'pino';
 import pino from 'pino';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 
@@ -134,4 +135,80 @@ export class OneLinePerRequest extends LogController {
     if (lines === null) reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
     else lines.info({ request_id: request.id, req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
   }
+}
+
+type LogMethod = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/**
+ * A request's logger (`req.log`, `reply.log`), made by `requestLoggerFactory`: the pino child
+ * with the request's bindings is created when the request first logs through it, which most
+ * requests never do (their one line is written by OneLinePerRequest). Creating it for every
+ * request cost about as much as writing a line: pino runs its redaction over the bindings.
+ * Every line it writes is the child's, exactly as if it had been made up front.
+ */
+class RequestLogger implements FastifyBaseLogger {
+  readonly #parent: FastifyBaseLogger;
+  readonly #bindings: Bindings;
+  readonly #options: ChildLoggerOptions;
+  #child: FastifyBaseLogger | null = null;
+
+  constructor(parent: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+    this.#options = options;
+  }
+
+  #logger(): FastifyBaseLogger {
+    return (this.#child ??= this.#parent.child(this.#bindings, this.#options));
+  }
+
+  #write(method: LogMethod, args: unknown[]): void {
+    const logger = this.#logger();
+    Reflect.apply(logger[method], logger, args);
+  }
+
+  get level(): string {
+    return this.#child?.level ?? this.#options.level ?? this.#parent.level;
+  }
+
+  set level(level: string) {
+    this.#logger().level = level;
+  }
+
+  fatal(...args: unknown[]): void {
+    this.#write('fatal', args);
+  }
+
+  error(...args: unknown[]): void {
+    this.#write('error', args);
+  }
+
+  warn(...args: unknown[]): void {
+    this.#write('warn', args);
+  }
+
+  info(...args: unknown[]): void {
+    this.#write('info', args);
+  }
+
+  debug(...args: unknown[]): void {
+    this.#write('debug', args);
+  }
+
+  trace(...args: unknown[]): void {
+    this.#write('trace', args);
+  }
+
+  silent(...args: unknown[]): void {
+    this.#write('silent', args);
+  }
+
+  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.#logger().child(bindings, options);
+  }
+}
+
+/** Fastify's `childLoggerFactory`: each request's logger, its pino child made on first use (RequestLogger). */
+export function requestLoggerFactory(logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
+  return new RequestLogger(logger, bindings, options);
 }
