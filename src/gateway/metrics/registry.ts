@@ -28,12 +28,6 @@ export interface AlipayPlusCall {
   seconds: number;
 }
 
-/** The labels of one answered route, method and status (prom-client keeps them as given: never mutated). */
-interface HttpLabels {
-  readonly answered: { method: string; route: string; status_code: number };
-  readonly timed: { method: string; route: string };
-}
-
 /** Result codes are an enum of the protocol; anything else is folded so a peer cannot grow the label set. */
 const RESULT_CODE = /^[A-Z0-9_]{1,64}$/;
 const modeLabel = (livemode: boolean) => (livemode ? 'live' : 'test');
@@ -127,24 +121,10 @@ export class GatewayMetrics {
     if (this.#withProcessMetrics) processMetrics();
   }
 
-  /** The label sets of each answered route, method and status, built once (routes are a fixed set). */
-  readonly #httpLabels = new Map<string, Map<string, Map<number, HttpLabels>>>();
-
   /** The onResponse hook: `route` is the route pattern (never the URL, which carries ids). */
   httpAnswered(method: string, route: string, statusCode: number, seconds: number): void {
-    const labels = this.#httpLabelsOf(method, route, statusCode);
-    this.httpRequests.inc(labels.answered);
-    this.httpDuration.observe(labels.timed, seconds);
-  }
-
-  #httpLabelsOf(method: string, route: string, statusCode: number): HttpLabels {
-    let byMethod = this.#httpLabels.get(route);
-    if (byMethod === undefined) this.#httpLabels.set(route, (byMethod = new Map()));
-    let byStatus = byMethod.get(method);
-    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
-    let labels = byStatus.get(statusCode);
-    if (labels === undefined) byStatus.set(statusCode, (labels = { answered: { method, route, status_code: statusCode }, timed: { method, route } }));
-    return labels;
+    this.httpRequests.inc({ method, route, status_code: statusCode });
+    this.httpDuration.observe({ method, route }, seconds);
   }
 
   paymentOutcome(outcome: PaymentOutcome, livemode: boolean): void {
