@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { buildGatewayApp, createGatewayLogger } from '../../src/gateway/index.js';
 import { CLIENT_SAFE_PAYMENT_INTENT_FIELDS } from '../../src/gateway/core/views.js';
-import { redactUrl } from '../../src/gateway/http/logging.js';
+import { redactUrl, requestLoggerFactory } from '../../src/gateway/http/logging.js';
 import { api, ManualClock, ScriptedConnector, startTestGateway } from '../support/gateway-server.js';
 import type { TestGateway } from '../support/gateway-server.js';
 
@@ -215,6 +215,50 @@ describe('the HTTP edge', () => {
       assert.ok(lines.some((line) => line.req?.route === '/v1/payment_intents/:id'), 'the route pattern is logged');
       assert.ok(!lines.some((line) => line.req?.route !== undefined && line.req.url !== undefined), 'a matched request logs no URL');
       assert.ok(lines.some((line) => line.req?.url?.startsWith('/nowhere?') && line.req.url.includes('plain=visible')), 'an unmatched URL is logged, blanked');
+    });
+    it('one line per request, laid out as the request logger writes it: its request id once, first, then the request, status and time', async () => {
+      const intent = (await post('/v1/payment_intents', { amount: 20, currency: 'cny' })).body;
+      const start = gw.logs.length;
+      const answered = await inject({ method: 'GET', url: `/v1/payment_intents/${intent.id}`, key: gw.secretKey });
+      const unmatched = await inject({ method: 'GET', url: '/nowhere?token=tok-123456&plain=visible' });
+      for (const [response, status] of [[answered, 200], [unmatched, 404]] as const) {
+        assert.equal(response.statusCode, status);
+        const requestId = String(response.headers['request-id']);
+        const lines = gw.logs.slice(start).filter((line) => line.includes(`"${requestId}"`));
+        assert.equal(lines.length, 1, lines.join(''));
+        const line = lines[0]!;
+        assert.equal(line.split('"request_id"').length, 2, `the request id is written once: ${line}`);
+        const parsed = JSON.parse(line) as Record<string, unknown>;
+        assert.deepEqual(Object.keys(parsed), ['level', 'time', 'pid', 'hostname', 'request_id', 'req', 'res', 'responseTime', 'msg']);
+        assert.equal(parsed.request_id, requestId);
+        assert.equal(parsed.msg, 'request completed');
+        assert.equal(parsed.level, 30);
+        assert.deepEqual(parsed.res, { statusCode: status });
+        assert.equal(typeof parsed.responseTime, 'number');
+        const req = parsed.req as Record<string, unknown>;
+        assert.equal(req.method, 'GET');
+        if (status === 200) assert.equal(req.route, '/v1/payment_intents/:id');
+        else assert.equal(req.url, '/nowhere?token=[REDACTED]&plain=visible');
+      }
+    });
+    it("a request's logger writes the request child's lines, redacted, and makes the child only when the request logs", () => {
+      const out: string[] = [];
+      const root = createGatewayLogger({ level: 'info' }, new Writable({ write(chunk, _enc, done) { out.push(String(chunk)); done(); } }));
+      let children = 0;
+      const parent = new Proxy(root, { get: (target, name, receiver) => (name === 'child' ? (...args: Parameters<typeof root.child>) => { children++; return target.child(...args); } : Reflect.get(target, name, receiver)) });
+      const requestLogger = requestLoggerFactory(parent, { request_id: 'req_lazy' }, {});
+      assert.equal(children, 0, 'no child for a request that does not log');
+      assert.equal(requestLogger.level, 'info');
+      requestLogger.warn({ intent: { client_secret: 'pi_1_secret_x' }, note: 'kept' }, 'rejected %s', 'twice');
+      requestLogger.debug('below the level');
+      requestLogger.error(new Error('boom'));
+      assert.equal(children, 1, 'one child, made on the first line');
+      root.child({ request_id: 'req_lazy' }, {}).warn({ intent: { client_secret: 'pi_1_secret_x' }, note: 'kept' }, 'rejected %s', 'twice');
+      const withoutTime = (line: string) => line.replace(/"time":\d+,/, '');
+      assert.equal(out.length, 3, out.join(''));
+      assert.equal(withoutTime(out[0]!), withoutTime(out[2]!));
+      assert.ok(out[0]!.includes('"request_id":"req_lazy"') && out[0]!.includes('"msg":"rejected twice"') && !out[0]!.includes('pi_1_secret_x'), out[0]);
+      assert.match(out[1]!, /"level":50,.*"request_id":"req_lazy".*"msg":"boom"/);
     });
     it('redactUrl blanks secret values by their decoded parameter name', () => {
       assert.equal(redactUrl('/v1/payment_intents/pi_1?client_secret=pi_1_secret_abc&x=1'), '/v1/payment_intents/pi_1?client_secret=[REDACTED]&x=1');

@@ -33,6 +33,14 @@ describe('rate limit per API key (429)', () => {
     assert.match(limited.body.error.message, /at most 5 per second per API key/);
     assert.ok(limited.headers.get('request-id')?.startsWith('req_'));
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    const granted = burst.filter((r) => r.status === 200);
+    for (const answer of granted) {
+      assert.equal(answer.headers.get('x-ratelimit-limit'), '5');
+      assert.ok(Number(answer.headers.get('x-ratelimit-reset')) >= 1);
+      assert.equal(answer.headers.get('retry-after'), null);
+    }
+    assert.deepEqual(granted.map((r) => Number(r.headers.get('x-ratelimit-remaining'))).sort(), [0, 1, 2, 3, 4], 'each granted request says what is left of the window');
+    assert.equal(limited.headers.get('x-ratelimit-remaining'), '0');
 
     const otherKey = await api(gateway, 'GET', '/v1/payment_intents', { key: other.test.secretKey });
     assert.equal(otherKey.status, 200, 'another key has its own budget');

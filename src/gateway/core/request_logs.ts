@@ -42,15 +42,109 @@ export interface RequestLogSink {
 
 /** Parameter names whose values never reach the log: webhook secrets, client secrets, passwords, keys. */
 const SECRET_NAME = /secret|password|passphrase|api_?key|private_?key|token/i;
-/** `"name": "value"` in JSON text whose name is secret-looking; an unterminated value (cut body) too. */
-const SECRET_JSON_MEMBER = /"([^"\\]*(?:secret|password|passphrase|api_?key|private_?key|token)[^"\\]*)"(\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)/gi;
 /** Values that are credentials whatever their name: secret and restricted keys, webhook secrets, client secrets. */
 const SECRET_VALUE = /\b(?:(?:sk|rk)_(?:test|live)_[A-Za-z0-9]+|whsec_[A-Za-z0-9+/=_-]+|[a-z]+_\d+_secret_[A-Za-z0-9]+)/g;
 export const REDACTED = '[REDACTED]';
 
-/** Blanks secret-named members and secret-looking values in JSON (or any) text. Linear-time patterns. */
+/** Blanks secret-named members and secret-looking values in JSON (or any) text. Linear time. */
 export function redactText(text: string): string {
-  return text.replace(SECRET_JSON_MEMBER, (_m, name: string, colon: string) => `"${name}"${colon}"${REDACTED}"`).replace(SECRET_VALUE, REDACTED);
+  return redactSecretValues(redactSecretMembers(text));
+}
+
+/**
+ * SECRET_VALUE replaced, skipping the pass when none of the literal parts every match holds
+ * (`sk_`, `rk_`, `whsec_`, `_secret_`) occurs: the usual case once secret-named members (a
+ * PaymentIntent's client_secret) are blanked.
+ */
+function redactSecretValues(text: string): string {
+  if (!text.includes('sk_') && !text.includes('rk_') && !text.includes('whsec_') && !text.includes('_secret_')) return text;
+  return text.replace(SECRET_VALUE, REDACTED);
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+
+/** What `\s` matches in a JavaScript regular expression. */
+function isRegExpSpace(c: number): boolean {
+  return (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/** What `.` does not match (no `s` flag): the line terminators. */
+function isLineTerminator(c: number): boolean {
+  return c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029;
+}
+
+/** The secret words of SECRET_NAME, to find where a secret-named member can start. */
+const SECRET_WORD = /secret|password|passphrase|api_?key|private_?key|token/gi;
+
+/**
+ * Replaces the value of every `"name": "value"` whose name is secret-looking (SECRET_NAME) by
+ * `"[REDACTED]"`; a value cut short by the cap (no closing quote) is blanked to the end. The
+ * same replacements as the regular expression
+ * `/"([^"\\]*(?:secret|…|token)[^"\\]*)"(\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)/gi`, which tried every
+ * quote of the text (names and values alike) and searched each string for each word: here only
+ * the quote opening the string around each secret word is tried. Linear time: quotes and
+ * backslashes are each passed once, and a start that failed is not tried again.
+ */
+function redactSecretMembers(text: string): string {
+  let out = '';
+  let copiedUpTo = 0;
+  // The quotes and backslashes around the scan: the last one before the current word and the next one after it.
+  let lastQuote = -1;
+  let nextQuote = text.indexOf('"');
+  let lastBackslash = -1;
+  let nextBackslash = text.indexOf('\\');
+  let failedStart = -1;
+  SECRET_WORD.lastIndex = 0;
+  for (let word = SECRET_WORD.exec(text); word !== null; word = SECRET_WORD.exec(text)) {
+    const at = word.index;
+    if (at < copiedUpTo) continue;
+    while (nextQuote !== -1 && nextQuote < at) {
+      lastQuote = nextQuote;
+      nextQuote = text.indexOf('"', nextQuote + 1);
+    }
+    while (nextBackslash !== -1 && nextBackslash < at) {
+      lastBackslash = nextBackslash;
+      nextBackslash = text.indexOf('\\', nextBackslash + 1);
+    }
+    // A member's name runs from a quote to the next quote, with no backslash, around the word.
+    const start = lastQuote;
+    if (start < copiedUpTo || start === failedStart || lastBackslash > start || nextQuote === -1 || (nextBackslash !== -1 && nextBackslash < nextQuote)) continue;
+    const end = secretValueEnd(text, nextQuote);
+    if (end === null) {
+      failedStart = start;
+      continue;
+    }
+    out += `${text.slice(copiedUpTo, end.valueStart)}"${REDACTED}"`;
+    copiedUpTo = end.valueEnd;
+    if (SECRET_WORD.lastIndex < copiedUpTo) SECRET_WORD.lastIndex = copiedUpTo;
+  }
+  return copiedUpTo === 0 ? text : out + text.slice(copiedUpTo);
+}
+
+/**
+ * After a name's closing quote at `nameEnd`: `\s*:\s*` and a string value, its characters and
+ * escapes (a backslash and any character but a line terminator) up to a quote or the end of the
+ * text. Null when the name is not followed by a string value.
+ */
+function secretValueEnd(text: string, nameEnd: number): { valueStart: number; valueEnd: number } | null {
+  const length = text.length;
+  let at = nameEnd + 1;
+  while (at < length && isRegExpSpace(text.charCodeAt(at))) at++;
+  if (at >= length || text.charCodeAt(at) !== COLON) return null;
+  at++;
+  while (at < length && isRegExpSpace(text.charCodeAt(at))) at++;
+  if (at >= length || text.charCodeAt(at) !== QUOTE) return null;
+  for (let i = at + 1; i < length; ) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) return { valueStart: at, valueEnd: i + 1 };
+    if (c === BACKSLASH) {
+      if (i + 1 >= length || isLineTerminator(text.charCodeAt(i + 1))) return null;
+      i += 2;
+    } else i++;
+  }
+  return { valueStart: at, valueEnd: length };
 }
 
 /** A copy of parsed parameters with secret-named members blanked (form bodies never were JSON text). */

@@ -19,7 +19,7 @@ import { installExpandParameter, installExpandRemoval } from './expand.js';
 import { installIdempotency } from './idempotency.js';
 import { installRequestLog } from './request_log.js';
 import type { RequestLogSink } from '../core/request_logs.js';
-import { OneLinePerRequest, serializeRequest, REDACT_PATHS } from './logging.js';
+import { OneLinePerRequest, requestLoggerFactory, serializeRequest, REDACT_PATHS } from './logging.js';
 import { registerAlipayPlusRoutes, type InboundConnector } from './routes/alipayplus.js';
 import { registerChargeRoutes } from './routes/charges.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -70,17 +70,20 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   const metrics = options.metrics ?? new GatewayMetrics();
   installScrapeGauges(metrics, options.database, options.clock);
   const core: CoreDeps = { database: options.database, clock: options.clock, ids, connector: options.connector, logger, metrics };
+  const requestLines = new OneLinePerRequest();
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     // Request ids are ours (`req_…`); an inbound X-Request-Id is not trusted.
     requestIdHeader: false,
-    logController: new OneLinePerRequest({ requestIdLogLabel: 'request_id' }),
+    logController: requestLines,
+    childLoggerFactory: requestLoggerFactory,
     genReqId: () => ids.next('req'),
     clientErrorHandler,
     frameworkErrors: frameworkErrorHandler,
     routerOptions: { querystringParser: parseQuery, ignoreTrailingSlash: true },
   });
+  requestLines.writeCompletedLinesWith(app.log);
   app.decorate('core', core);
   // Before any route: every route must declare who may call it (auth.ts).
   app.decorate('declaredRoutes', requireDeclaredAuth(app));
@@ -95,17 +98,13 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     done();
   });
   // Counted when the answer is sent: the route pattern (never the URL, which carries ids) and Fastify's own timing.
+  // One hook for both (each hook costs every request its own step through Fastify's hook runner).
+  const afterWrite = options.afterWrite ?? null;
   app.addHook('onResponse', (req, reply, done) => {
     metrics.httpAnswered(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    if (afterWrite !== null && req.method !== 'GET' && req.method !== 'HEAD') afterWrite();
     done();
   });
-  const afterWrite = options.afterWrite;
-  if (afterWrite) {
-    app.addHook('onResponse', (req, _reply, done) => {
-      if (req.method !== 'GET' && req.method !== 'HEAD') afterWrite();
-      done();
-    });
-  }
   installErrorHandling(app, options.requestLog ? requestLogUrlResolver(() => publicUrlOf(app, options.config.publicUrl)) : null);
   installBodyParsers(app);
   const authenticator = new ApiKeyAuthenticator(options.database, options.clock);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.js';
 import type { Database } from '../store/database.js';
@@ -91,6 +91,20 @@ export class SharedRateLimiter {
     return this.#limit;
   }
 
+  /**
+   * Takes one request from the tokens this process holds, without waiting: true (granted) or
+   * false (the window is used up) when that decides it, null when a block must be claimed first
+   * (`take`). Nearly every request is decided here.
+   */
+  takeHeld(keyHash: string, nowMs: number): boolean | null {
+    const allowance = this.#allowanceOf(keyHash, nowMs - (nowMs % WINDOW_MS));
+    if (allowance.tokens > 0) {
+      allowance.tokens -= 1;
+      return true;
+    }
+    return allowance.exhausted ? false : null;
+  }
+
   /** Takes one request of the key's current window: true if granted. */
   async take(keyHash: string, nowMs: number, log: FastifyBaseLogger): Promise<boolean> {
     const windowStart = nowMs - (nowMs % WINDOW_MS);
@@ -153,13 +167,31 @@ export class SharedRateLimiter {
  */
 export function installRateLimit(app: FastifyInstance, perSecond: number, database: Database): void {
   const limiter = new SharedRateLimiter(database.kind === 'postgres' ? databaseCounter(database) : memoryCounter(), perSecond);
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+  // Callback style: a request the held tokens decide (nearly all) is answered without a promise.
+  app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done) => {
     // By the route's declaration, not the raw URL (which the router decodes): `/%761/…` is limited too.
-    if (req.is404 || req.routeOptions.config.auth === 'none') return;
+    if (req.is404 || req.routeOptions.config.auth === 'none') return done();
     // Keyed by a hash of the credential, so neither memory nor the database ever holds a secret key.
-    const keyHash = createHash('sha256').update(req.headers.authorization ?? `ip:${req.ip}`).digest('base64url').slice(0, 22);
+    const keyHash = hash('sha256', req.headers.authorization ?? `ip:${req.ip}`, 'base64url').slice(0, 22);
     const now = Date.now();
-    const granted = await limiter.take(keyHash, now, req.log);
+    const held = limiter.takeHeld(keyHash, now);
+    if (held !== null) {
+      answer(reply, keyHash, now, held);
+      return done();
+    }
+    limiter.take(keyHash, now, req.log).then((granted) => {
+      let refused: Error | undefined;
+      try {
+        answer(reply, keyHash, now, granted);
+      } catch (error) {
+        refused = error as Error;
+      }
+      done(refused);
+    }, done);
+  });
+
+  /** Sets the rate limit headers, and throws the 429 when the request was not granted. */
+  function answer(reply: FastifyReply, keyHash: string, now: number, granted: boolean): void {
     const resetSeconds = Math.ceil((WINDOW_MS - (now % WINDOW_MS)) / 1000);
     void reply.header('x-ratelimit-limit', perSecond).header('x-ratelimit-remaining', limiter.remaining(keyHash)).header('x-ratelimit-reset', resetSeconds);
     if (granted) return;
@@ -170,5 +202,5 @@ export function installRateLimit(app: FastifyInstance, perSecond: number, databa
       code: 'rate_limit',
       message: `Too many requests: at most ${perSecond} per second per API key. Retry after ${resetSeconds} s.`,
     });
-  });
+  }
 }
