@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { REDACTED, redactText } from '../../src/gateway/core/request_logs.js';
+import { seededRandom } from '../support/crash-load.js';
 
 /**
  * The request log's text redaction scans quotes instead of running one regular expression over
@@ -11,18 +12,6 @@ const REFERENCE_MEMBER = /"([^"\\]*(?:secret|password|passphrase|api_?key|privat
 const REFERENCE_VALUE = /\b(?:(?:sk|rk)_(?:test|live)_[A-Za-z0-9]+|whsec_[A-Za-z0-9+/=_-]+|[a-z]+_\d+_secret_[A-Za-z0-9]+)/g;
 const reference = (text: string) => text.replace(REFERENCE_MEMBER, (_m, name: string, colon: string) => `"${name}"${colon}"${REDACTED}"`).replace(REFERENCE_VALUE, REDACTED);
 
-/** A small seeded generator, so a failure names an input that can be replayed. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const PIECES = [
   '"', '"', '"', '\\', '\\"', ':', ': ', ' :', '\t', '\n', '\r', '\u2028', '\u00a0', '\ufeff', ',', '{', '}', '[', ']',
   'secret', 'SeCrEt', 'client_secret', 'password', 'passphrase', 'apikey', 'api_key', 'private_key', 'privatekey', 'token', 'tok',
@@ -31,7 +20,7 @@ const PIECES = [
 
 describe('request log redaction', () => {
   it('blanks exactly what the former regular expressions blanked, for random JSON-like and broken text', () => {
-    const random = generator(13);
+    const random = seededRandom(13); // seeded: a failure names an input that can be replayed
     for (let round = 0; round < 40_000; round++) {
       const count = 1 + Math.floor(random() * 24);
       let text = '';
