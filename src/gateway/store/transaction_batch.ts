@@ -62,14 +62,14 @@ export class SqliteTransactionBatch {
     }
     const done: Array<{ queued: QueuedWork<unknown>; value: unknown }> = [];
     try {
-      let waited = false;
+      let turns = 0;
       for (let count = 0; count < BATCH_WORKS_MAX; count++) {
         if (this.#queue.length === 0) {
           // A work runs start to end in one turn of the event loop (its statements are synchronous
           // underneath), so the requests that arrived with it have not reached their work yet: give
-          // them one turn to join before committing.
-          if (waited) break;
-          waited = true;
+          // them a turn to join before committing, and another while each turn brings some.
+          if (turns === BATCH_TURNS_MAX) break;
+          turns++;
           await new Promise<void>((resolve) => setImmediate(resolve));
           if (this.#queue.length === 0) break;
         }
@@ -121,3 +121,6 @@ const SAVEPOINT = 'work';
  * lock between batches, and a batch's first work waits for at most this many others to commit.
  */
 const BATCH_WORKS_MAX = 32;
+
+/** At most this many turns of the event loop are given to works joining a batch (see #runBatch). */
+const BATCH_TURNS_MAX = 4;
