@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomFillSync, randomInt } from 'node:crypto';
 import type { Clock } from './clock.js';
 
 /** Object id prefixes of api.md §1, plus `pa_` for internal payment attempts. */
@@ -38,13 +38,28 @@ export function createIdGenerator(clock: Clock): IdGenerator {
   };
 }
 
+/**
+ * Bytes from the CSPRNG drawn 4 KiB at a time and handed out once each, as Node's own randomUUID
+ * and randomInt do: a synchronous randomBytes per client secret cost ~3 % of a create.
+ */
+const RANDOM_POOL_BYTES = 4096;
+const randomPool = Buffer.alloc(RANDOM_POOL_BYTES);
+let randomPoolNext = RANDOM_POOL_BYTES;
+
+function randomByte(): number {
+  if (randomPoolNext === RANDOM_POOL_BYTES) {
+    randomFillSync(randomPool);
+    randomPoolNext = 0;
+  }
+  return randomPool[randomPoolNext++]!;
+}
+
 /** Uniformly random characters from [A-Za-z0-9] (rejection sampling keeps the distribution flat). */
 export function randomAlphanumeric(length: number): string {
   let out = '';
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248 && out.length < length) out += ALPHANUMERIC[byte % 62];
-    }
+    const byte = randomByte();
+    if (byte < 248) out += ALPHANUMERIC[byte % 62];
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ApiError } from '../errors.js';
 import {
   claimIdempotencyKey,
@@ -70,7 +70,7 @@ export class IdempotencyConflict extends Error {
 
 /** SHA-256 of the parameters with object keys sorted, so `{a,b}` and `{b,a}` are the same request. */
 export function fingerprintParams(params: unknown): string {
-  return createHash('sha256').update(canonicalJson(params)).digest('hex');
+  return hash('sha256', canonicalJson(params), 'hex');
 }
 
 function keyInUse(key: string): ApiError {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { Precompiled } from './precompiled.js';
 import type { Executor, WebhookDeliveryAttemptRow, WebhookDeliveryRow, WebhookDeliveryStatus } from './schema.js';
 import { keysetConditions, keysetOrder, takePage } from './pagination.js';
 import type { ListWindow } from './pagination.js';
@@ -15,20 +16,26 @@ export async function insertDeliveries(ex: Executor, rows: WebhookDeliveryRow[])
  * this one order (ties broken by id), so on PostgreSQL two claiming transactions wait on each
  * other's row locks in the same order and never deadlock.
  */
-export function findDueDeliveries(ex: Executor, nowMs: number, limit: number, excludedEndpointIds: string[] = []): Promise<Pick<WebhookDeliveryRow, 'id' | 'endpoint_id'>[]> {
-  let query = ex
-    .selectFrom('webhook_deliveries')
-    .select(['id', 'endpoint_id'])
-    .where('status', '=', 'pending')
-    .where('next_attempt_at', '<=', nowMs)
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', nowMs)]));
-  if (excludedEndpointIds.length > 0) query = query.where('endpoint_id', 'not in', excludedEndpointIds);
-  return query
-    .orderBy('next_attempt_at')
-    .orderBy('id')
-    .limit(limit)
-    .execute();
+export async function findDueDeliveries(ex: Executor, nowMs: number, limit: number, excludedEndpointIds: string[] = []): Promise<Pick<WebhookDeliveryRow, 'id' | 'endpoint_id'>[]> {
+  const result = await dueStatement.execute<Pick<WebhookDeliveryRow, 'id' | 'endpoint_id'>>(ex, nowMs, limit, excludedEndpointIds);
+  return result.rows;
 }
+
+/** Built once per count of excluded endpoints: the worker asks on every wake-up, mostly finding nothing. */
+const dueStatement = new Precompiled(
+  (ex: Executor, nowMs: number, limit: number, excludedEndpointIds: string[]) => {
+    let query = ex
+      .selectFrom('webhook_deliveries')
+      .select(['id', 'endpoint_id'])
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', nowMs)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', nowMs)]));
+    if (excludedEndpointIds.length > 0) query = query.where('endpoint_id', 'not in', excludedEndpointIds);
+    return query.orderBy('next_attempt_at').orderBy('id').limit(limit).compile();
+  },
+  (nowMs, limit, excludedEndpointIds) => ['pending', nowMs, nowMs, ...excludedEndpointIds, limit],
+  (_nowMs, _limit, excludedEndpointIds) => String(excludedEndpointIds.length),
+);
 
 /**
  * Claims the given due deliveries in one statement (one round trip, one commit however many):
