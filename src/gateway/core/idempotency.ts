@@ -10,6 +10,7 @@ import {
   renewIdempotencyLease,
   takeOverIdempotencyKey,
 } from '../store/idempotency.js';
+import { readOnce } from '../store/database.js';
 import type { Executor, IdempotencyRow, NewIdempotencyRow } from '../store/schema.js';
 import type { Scope } from '../store/scope.js';
 import type { CoreDeps, RequestContext } from './context.js';
@@ -102,7 +103,7 @@ export async function decideIdempotentRequest(
   options: { takeOver?: boolean } = {},
 ): Promise<IdempotencyDecision> {
   const now = deps.clock.now();
-  const existing = await findIdempotencyKey(deps.database.db, scope, claim.key);
+  const existing = await readOnce(deps.database, (ex) => findIdempotencyKey(ex, scope, claim.key));
   if (existing === undefined) return { kind: 'execute' };
   if (existing.expires_at <= now) {
     await deleteExpiredIdempotencyKey(deps.database.db, scope, claim.key, now);

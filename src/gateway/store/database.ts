@@ -10,7 +10,7 @@ import type { WalSyncIo } from './durability.js';
 import { WalCheckpointer } from './wal_checkpointer.js';
 import { SqliteTransactionBatch } from './transaction_batch.js';
 import { CurrentSchemaPostgresDialect } from './pg_introspector.js';
-import type { Tables } from './schema.js';
+import type { Executor, Tables } from './schema.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -224,6 +224,17 @@ export async function inTransaction<T>(database: Database, work: (tx: Transactio
   const result = database.batch === undefined ? await database.db.transaction().execute(work) : await database.batch.run(work);
   if (database.afterCommit !== undefined) await database.afterCommit();
   return result;
+}
+
+/**
+ * A read on its own, outside the caller's transactions. On SQLite it joins the batch of
+ * transactions in progress (or starts one): an autocommit read opens a read transaction of its
+ * own, whose WAL locks cost more than a lookup by key, and in the batch it shares the batch's.
+ * Like any work of a batch, its result arrives after the batch's COMMIT, so it never reports a
+ * row that then fails to commit. PostgreSQL: the read itself, on the pool.
+ */
+export function readOnce<T>(database: Database, read: (ex: Executor) => Promise<T>): Promise<T> {
+  return database.batch === undefined ? read(database.db) : database.batch.run(read);
 }
 
 /** Whether the database answers a trivial query (for `/readyz`). */
