@@ -5,8 +5,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
-import { inTransaction, migrate, openDatabase } from '../../src/gateway/index.js';
+import { createIdGenerator, inTransaction, migrate, openDatabase, systemClock } from '../../src/gateway/index.js';
 import type { Database } from '../../src/gateway/index.js';
+import { recordEvent } from '../../src/gateway/core/events.js';
+import { insertWebhookEndpoint } from '../../src/gateway/store/webhook_endpoints.js';
 
 /** SQLite only: PostgreSQL runs each transaction on its own pooled connection, unbatched. */
 describe('SQLite transaction batches', () => {
@@ -75,6 +77,37 @@ describe('SQLite transaction batches', () => {
     });
     const [seen] = await Promise.all([first, last]);
     assert.deepEqual(seen, { lastRan: true, committed: ['acct_wait_first', 'acct_wait_last'] });
+  });
+
+  it('gives each work of a batch its own transaction: an endpoint added by one work receives the events of the next', async () => {
+    await inTransaction(database, async (tx) => {
+      await tx.insertInto('accounts').values(account('acct_batch_events')).execute();
+    });
+    const deps = { clock: systemClock, ids: createIdGenerator(systemClock) };
+    const ctx = { scope: { accountId: 'acct_batch_events', livemode: false }, requestId: null, idempotency: null };
+    // Queued in one turn, so they run one after another in one batch (the first test shows it).
+    const [before, , after] = await Promise.all([
+      inTransaction(database, async (tx) => {
+        await recordEvent(tx, deps, ctx, 'product.created', { id: 'prod_before', object: 'product' });
+        return 'prod_before';
+      }),
+      inTransaction(database, async (tx) => {
+        await insertWebhookEndpoint(tx, {
+          id: 'we_batch', account_id: 'acct_batch_events', livemode: 0, created: 1, url: 'https://merchant.example/hooks',
+          enabled_events: '["*"]', status: 'enabled', secret: 'whsec_batch', description: null, api_version: null, metadata: '{}',
+        });
+      }),
+      inTransaction(database, async (tx) => {
+        await recordEvent(tx, deps, ctx, 'product.created', { id: 'prod_after', object: 'product' });
+        return 'prod_after';
+      }),
+    ]);
+    const pending = await sql<{ object_id: string; pending_webhooks: number }>`
+      select json_extract(data, '$.object.id') as object_id, pending_webhooks from events
+      where account_id = 'acct_batch_events' order by created, id`.execute(database.db);
+    assert.deepEqual(pending.rows.map((row) => [row.object_id, row.pending_webhooks]), [[before, 0], [after, 1]]);
+    const deliveries = await sql<{ n: number }>`select count(*) as n from webhook_deliveries where endpoint_id = 'we_batch'`.execute(database.db);
+    assert.equal(deliveries.rows[0]!.n, 1);
   });
 
   it('rejects every work of a batch whose COMMIT fails, keeps none of their writes, and runs the next batch', async () => {

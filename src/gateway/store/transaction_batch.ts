@@ -53,7 +53,6 @@ export class SqliteTransactionBatch {
     let trx: ControlledTransaction<Tables>;
     try {
       trx = await this.#db.startTransaction().execute();
-      runPrecompiledDirectly(trx, this.#connection);
     } catch (error) {
       // BEGIN IMMEDIATE failed (the write lock stayed busy past the timeout): every work waiting now
       // would have failed its own BEGIN the same way.
@@ -74,10 +73,14 @@ export class SqliteTransactionBatch {
           if (this.#queue.length === 0) break;
         }
         const queued = this.#queue.shift() as QueuedWork<unknown>;
+        // Each work gets a transaction object of its own on the batch's connection: what a work
+        // keeps per transaction (core/events.ts keeps the endpoints it read) must not outlive it.
+        const tx = trx.withoutPlugins();
+        runPrecompiledDirectly(tx, this.#connection);
         this.#connection.command(`savepoint ${SAVEPOINT}`);
         let value: unknown;
         try {
-          value = await queued.work(trx);
+          value = await queued.work(tx);
         } catch (error) {
           queued.reject(error);
           // ROLLBACK TO keeps the savepoint open; RELEASE closes it. If SQLite already rolled the
