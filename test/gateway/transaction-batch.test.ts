@@ -79,7 +79,7 @@ describe('SQLite transaction batches', () => {
     assert.deepEqual(seen, { lastRan: true, committed: ['acct_wait_first', 'acct_wait_last'] });
   });
 
-  it('gives each work of a batch its own transaction: an endpoint added by one work receives the events of the next', async () => {
+  it('lets no work of a batch see what an earlier one remembered of the transaction: an endpoint added by one work receives the events of the next', async () => {
     await inTransaction(database, async (tx) => {
       await tx.insertInto('accounts').values(account('acct_batch_events')).execute();
     });

@@ -1,4 +1,5 @@
 import { invalidRequest, resourceMissing } from '../errors.js';
+import { TransactionMemo } from '../store/transaction_memo.js';
 import { findEventByAccountAndId, insertEvent, listEventsByAccount } from '../store/events.js';
 import type { EventFilters } from '../store/events.js';
 import { findEnabledEndpointsByAccount } from '../store/webhook_endpoints.js';
@@ -71,13 +72,14 @@ export async function recordEvent(
 type EnabledEndpoints = Awaited<ReturnType<typeof findEnabledEndpointsByAccount>>;
 
 /** The endpoints a transaction read, by account and mode (see enabledEndpointsInTx). */
-const endpointsReadInTx = new WeakMap<Executor, Map<string, Promise<EnabledEndpoints>>>();
+const endpointsReadInTx = new TransactionMemo<Map<string, Promise<EnabledEndpoints>>>();
 
 /**
  * The account's enabled endpoints, read once per transaction: a state change records several
  * Events (payment_intent.succeeded and charge.succeeded), and no transaction that records Events
- * also changes webhook endpoints, so the first read holds for the rest of it. Outside a
- * transaction every call reads.
+ * also changes webhook endpoints, so the first read holds for the rest of it (a SQLite batch ends
+ * the memory with each of its works: store/transaction_memo.ts). Outside a transaction every call
+ * reads.
  */
 function enabledEndpointsInTx(tx: Executor, scope: Scope): Promise<EnabledEndpoints> {
   if (!tx.isTransaction) return findEnabledEndpointsByAccount(tx, scope);

@@ -1,5 +1,6 @@
 import type { ControlledTransaction, Kysely, Transaction } from 'kysely';
 import { runPrecompiledDirectly } from './precompiled.js';
+import { forgetWork } from './transaction_memo.js';
 import type { DirectStatements } from './precompiled.js';
 import type { Tables } from './schema.js';
 
@@ -53,6 +54,7 @@ export class SqliteTransactionBatch {
     let trx: ControlledTransaction<Tables>;
     try {
       trx = await this.#db.startTransaction().execute();
+      runPrecompiledDirectly(trx, this.#connection);
     } catch (error) {
       // BEGIN IMMEDIATE failed (the write lock stayed busy past the timeout): every work waiting now
       // would have failed its own BEGIN the same way.
@@ -73,14 +75,10 @@ export class SqliteTransactionBatch {
           if (this.#queue.length === 0) break;
         }
         const queued = this.#queue.shift() as QueuedWork<unknown>;
-        // Each work gets a transaction object of its own on the batch's connection: what a work
-        // keeps per transaction (core/events.ts keeps the endpoints it read) must not outlive it.
-        const tx = trx.withoutPlugins();
-        runPrecompiledDirectly(tx, this.#connection);
         this.#connection.command(`savepoint ${SAVEPOINT}`);
         let value: unknown;
         try {
-          value = await queued.work(tx);
+          value = await queued.work(trx);
         } catch (error) {
           queued.reject(error);
           // ROLLBACK TO keeps the savepoint open; RELEASE closes it. If SQLite already rolled the
@@ -88,6 +86,10 @@ export class SqliteTransactionBatch {
           this.#connection.command(`rollback to ${SAVEPOINT}`);
           this.#connection.command(`release ${SAVEPOINT}`);
           continue;
+        } finally {
+          // What the work remembered of its transaction (core/events.ts: the endpoints it read) must
+          // not reach the next work, which may follow one that changed it.
+          forgetWork(trx);
         }
         this.#connection.command(`release ${SAVEPOINT}`);
         done.push({ queued, value });
