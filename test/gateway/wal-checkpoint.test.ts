@@ -10,6 +10,7 @@ import { openDatabase } from '../../src/gateway/store/database.js';
 const ROW_BYTES = 2_000;
 const ROWS_PER_COMMIT = 500;
 const COMMITS = 80; // ~80 MB of rows: far past where an unchecked WAL would stop
+const RESTART_FRAMES = 10_000; // ~40 MB
 
 const sizeOf = (file: string) => (existsSync(file) ? statSync(file).size : 0);
 
@@ -17,7 +18,8 @@ describe('WAL checkpoints off the event loop', () => {
   it('copies commits into the database file and keeps the WAL bounded while the writer only writes', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'zhifu-checkpoint-'));
     const file = path.join(dir, 'zhifu.db');
-    const database = openDatabase(`sqlite:${file}`);
+    // The shipped restart point (128 MiB) would need far more rows than this test writes.
+    const database = openDatabase(`sqlite:${file}`, { walRestartFrames: RESTART_FRAMES });
     try {
       await sql`create table ledger (id integer primary key, memo text not null)`.execute(database.db);
       let walMax = 0;
@@ -36,7 +38,7 @@ describe('WAL checkpoints off the event loop', () => {
       const deadline = Date.now() + 10_000;
       while (sizeOf(file) < written && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       assert.ok(sizeOf(file) >= written, `the database file holds the ${written} bytes written (it has ${sizeOf(file)})`);
-      // Unchecked, the WAL would hold all of it; the checkpointer restarts it past ~40 MB.
+      // Unchecked, the WAL would hold all of it; the checkpointer restarts it past RESTART_FRAMES.
       assert.ok(walMax < written * 0.75, `the WAL stayed bounded: at most ${walMax} bytes for ${written} written`);
     } finally {
       await database.close();

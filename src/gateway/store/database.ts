@@ -50,6 +50,8 @@ export interface OpenDatabaseOptions {
   sqliteCommitSync?: 'group' | 'each';
   /** Test-only: the file operations of the group commit (an fsync to hold or fail). */
   walSyncIo?: WalSyncIo;
+  /** Test-only: the WAL length that makes the checkpoint thread restart it (wal_checkpointer.ts). */
+  walRestartFrames?: number;
 }
 
 const SQLITE_BUSY_TIMEOUT_MS = 5_000;
@@ -118,7 +120,7 @@ function openSqlite(file: string, options: OpenDatabaseOptions): Database {
   connection.pragma('wal_autocheckpoint = 0');
   const checkpointer = new WalCheckpointer(path.resolve(file), () => {
     if (connection.open) connection.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
-  });
+  }, options.walRestartFrames === undefined ? {} : { restartFrames: options.walRestartFrames });
   return {
     kind: 'sqlite',
     db,

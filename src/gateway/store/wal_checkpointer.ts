@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
  * `wal_autocheckpoint = 0` and a worker thread with its own connection checkpoints
  * (wal_checkpoint_worker.ts): PASSIVE every `intervalMs` when something was committed, RESTART
  * once the WAL holds `restartFrames` frames, so the WAL stays bounded under continuous writes
- * (its file keeps the largest size it reached, ~40 MB at most, overwritten from its start).
+ * (its file keeps the largest size it reached, ~128 MiB at most, overwritten from its start).
  *
  * Durability is unchanged (store/durability.ts): a checkpoint only copies committed frames and,
  * with syncs on, fsyncs the WAL before copying and the database file after; a restarted WAL is
@@ -60,8 +60,10 @@ export class WalCheckpointer {
 /** How often the worker looks for new commits to copy. */
 const CHECKPOINT_INTERVAL_MS = 100;
 /**
- * ~40 MB of 4 KiB pages: past it the WAL is restarted (SQLite's own default is 1,000 pages). A
- * RESTART holds the writer for the tail's copy and two fsyncs, so it should be rare: at 1,000
- * creates/s (~8 pages each) about one every 1.2 s, where the automatic checkpoint ran ~8 times a second.
+ * 128 MiB of 4 KiB pages: past it the WAL is restarted (SQLite's own default is 1,000 pages). A
+ * RESTART holds the writer for the tail's copy and its fsyncs, ~13 ms under load on the
+ * development machine, so it should be rare: at 6,400 durable creates/s (~2.3 pages each, batched)
+ * about one every 2.2 s. At 10,000 pages it came every 0.7 s, and those stalls were the create
+ * path's p99 (bench/README.md, issue 13's fourth round).
  */
-const RESTART_FRAMES = 10_000;
+const RESTART_FRAMES = 32_768;
