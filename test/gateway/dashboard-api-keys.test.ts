@@ -105,6 +105,27 @@ describe('dashboard API keys', () => {
     assert.match(JSON.stringify(entries), new RegExp(row!.id));
   });
 
+  it('shows a new secret whichever gateway process serves the redirect, having stored it only sealed', async () => {
+    const created = await post(admin, '/dashboard/api_keys/create', { kind: 'secret' });
+    assert.equal(created.status, 303);
+    const waiting = await gw.database.db.selectFrom('api_key_reveals').selectAll().execute();
+    // The redirect's GET lands on another process (several gateways share the database): here the
+    // same gateway restarted, with nothing of the first one's memory.
+    await gw.restart();
+    const shown = await admin.get(created.location!);
+    const secret = secretOn(shown.text);
+    assert.match(secret ?? '', /^sk_test_[A-Za-z0-9]{32}$/);
+    assert.equal(await works(gw, secret!), 200);
+    // What waited in the database could not be read without the URL's token…
+    const row = waiting.find((reveal) => keysOn(shown.text).some((key) => key.id === reveal.key_id && key.key.endsWith(secret!.slice(-4))));
+    assert.ok(row !== undefined, 'the new key waited in the database');
+    assert.ok(!JSON.stringify(waiting).includes(secret!) && !JSON.stringify(waiting).includes(secret!.slice(8)), 'only sealed');
+    assert.ok(!created.location!.includes(row.token_hash), 'the URL holds the token, the database its hash');
+    // …and is gone once shown.
+    assert.deepEqual(await gw.database.db.selectFrom('api_key_reveals').select('key_id').where('token_hash', '=', row.token_hash).execute(), []);
+    assert.equal(secretOn((await admin.get(created.location!)).text), null);
+  });
+
   it('creates live keys in live mode, and a publishable key on request', async () => {
     const created = await post(admin, '/dashboard/api_keys/create?mode=live', { kind: 'secret' });
     assert.equal(created.status, 303);

@@ -16,6 +16,7 @@ import { dashboardWebhooks } from './migrations_dashboard_webhooks.js';
 import { chargeBillingDetails } from './migrations_charge_billing.js';
 import { webhookClaimCovering, webhookClaimOrder } from './migrations_workers.js';
 import { rateLimitWindows } from './migrations_rate_limits.js';
+import { apiKeyReveals } from './migrations_key_reveals.js';
 import { balanceTotals, lookupIndexes, metadataIndexNoPendingList, metadataSearch } from './migrations_lookups.js';
 
 /* Migrations take Kysely<any>: they describe tables that the typed schema does not know yet. */
@@ -229,6 +230,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0095_webhook_claim_order': webhookClaimOrder,
   '0096_webhook_claim_covering': webhookClaimCovering,
   '0100_rate_limit_windows': rateLimitWindows,
+  '0105_api_key_reveals': apiKeyReveals,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

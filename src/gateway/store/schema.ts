@@ -360,6 +360,19 @@ export interface Tables {
   operator_sessions: OperatorSessionsTable;
   audit_log: AuditLogTable;
   rate_limit_windows: RateLimitWindowsTable;
+  api_key_reveals: ApiKeyRevealsTable;
+}
+
+/** A new API key's plaintext waiting for its one showing, sealed (core/api_key_reveals.ts). */
+export interface ApiKeyRevealsTable {
+  /** SHA-256 hex of the showing's token (the token is only in the operator's URL). */
+  token_hash: string;
+  /** The operator session that made the key: only it can take the reveal. */
+  session_id: string;
+  key_id: string;
+  /** AES-256-GCM of the plaintext under a key derived from the token: base64url of IV, tag and ciphertext. */
+  sealed: string;
+  expires_at: number;
 }
 
 /** Requests granted to one API key in one second, shared by every gateway process (store/rate_limits.ts). */

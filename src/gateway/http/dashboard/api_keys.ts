@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { stashForReveal, takeRevealed } from '../../core/api_key_reveals.js';
 import { createApiKey, listApiKeys, parseApiKeyKind, revokeApiKey, rollApiKey } from '../../core/dashboard_api_keys.js';
 import type { ApiKeyDeps, IssuedApiKey } from '../../core/dashboard_api_keys.js';
 import { ApiError } from '../../errors.js';
@@ -13,48 +13,15 @@ import { sendDashboardPage } from './page.js';
 import { formField, sessionOf } from './session.js';
 import { modePath, withParam } from './views.js';
 
-/** How long a new key's secret waits for its one showing (the redirect's GET comes at once). */
-const REVEAL_TTL_MS = 5 * 60 * 1000;
-/** Secrets waiting to be shown at once, at most: a bound, so posting forms cannot grow memory without end. */
-const REVEALS_MAX = 1_000;
-
-/**
- * A new key's plaintext between the action (POST) and its one showing (the GET it redirects to):
- * kept in this process's memory only — never in the database, a log, the audit log or a URL —
- * under a random token that only the operator's own session can redeem, and deleted when shown
- * or after REVEAL_TTL_MS. The URL carries the token, so a reload or the back button shows
- * "already shown", never the secret again, and never re-posts the action.
- */
-class OneTimeSecrets {
-  readonly #entries = new Map<string, { sessionId: string; keyId: string; plaintext: string; expiresAtMs: number }>();
-
-  put(sessionId: string, issued: IssuedApiKey, nowMs: number): string {
-    for (const [token, entry] of this.#entries) if (entry.expiresAtMs <= nowMs) this.#entries.delete(token);
-    if (this.#entries.size >= REVEALS_MAX) this.#entries.delete(this.#entries.keys().next().value as string);
-    const token = randomBytes(24).toString('base64url');
-    this.#entries.set(token, { sessionId, keyId: issued.listing.id, plaintext: issued.plaintext, expiresAtMs: nowMs + REVEAL_TTL_MS });
-    return token;
-  }
-
-  /** The secret under this token for this session, removed as it is taken; null if gone, expired or someone else's. */
-  take(token: string, sessionId: string, nowMs: number): { id: string; plaintext: string } | null {
-    const entry = this.#entries.get(token);
-    if (entry === undefined || entry.sessionId !== sessionId) return null;
-    this.#entries.delete(token);
-    return entry.expiresAtMs > nowMs ? { id: entry.keyId, plaintext: entry.plaintext } : null;
-  }
-}
-
 /** Developers → API keys: the account's keys in the page's mode; admins create, roll and revoke. */
 export function registerApiKeyPages(scope: FastifyInstance, kit: DashboardKit): void {
-  const secrets = new OneTimeSecrets();
   const deps: ApiKeyDeps = { database: kit.core.database, clock: kit.core.clock, ids: kit.core.ids, authenticator: kit.authenticator };
 
   scope.get(API_KEYS_PATH, routeAuth('none'), async (req, reply) => {
     const session = sessionOf(req);
     const dataScope = scopeOf(req);
     const token = queryParam(req.query, 'revealed');
-    const revealed = token === undefined ? null : (secrets.take(token, session.sessionId, kit.core.clock.now()) ?? 'gone');
+    const revealed = token === undefined ? null : ((await takeRevealed(kit.core, token, session.sessionId)) ?? 'gone');
     const keys = await listApiKeys(deps, dataScope);
     const done = queryParam(req.query, 'done') ?? null;
     const error = queryParam(req.query, 'error') ?? null;
@@ -63,7 +30,7 @@ export function registerApiKeyPages(scope: FastifyInstance, kit: DashboardKit): 
 
   /** After an action: back to the list (in the same mode and language), with what to show there. */
   const back = (req: FastifyRequest, reply: FastifyReply, name: string, value: string) => reply.redirect(withParam(modePath(API_KEYS_PATH, req.dashboardLivemode), name, value), 303);
-  const reveal = (req: FastifyRequest, reply: FastifyReply, issued: IssuedApiKey) => back(req, reply, 'revealed', secrets.put(sessionOf(req).sessionId, issued, kit.core.clock.now()));
+  const reveal = async (req: FastifyRequest, reply: FastifyReply, issued: IssuedApiKey) => back(req, reply, 'revealed', await stashForReveal(kit.core, sessionOf(req).sessionId, issued));
   /** Refusals an operator can fix on the page come back as a notice there; the rest are error pages. */
   const refusedOnPage = (req: FastifyRequest, reply: FastifyReply, error: unknown) => {
     const code = error instanceof ApiError ? error.fields.code : undefined;
@@ -90,7 +57,7 @@ export function registerApiKeyPages(scope: FastifyInstance, kit: DashboardKit): 
         run: () => rollApiKey(deps, scopeOf(req), req.params.id),
         outcome: (result) => ({ id: result.listing.id, key: result.listing.redacted, revoked: result.rolled.id }),
       });
-      return reveal(req, reply, issued);
+      return await reveal(req, reply, issued);
     } catch (error) {
       return refusedOnPage(req, reply, error);
     }
