@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, hash, hkdfSync, randomBytes } from 'node:crypto';
+import { inTransaction } from '../store/database.js';
 import { deleteApiKeyRevealsExpired, insertApiKeyReveal, takeApiKeyReveal } from '../store/api_key_reveals.js';
 import type { CoreDeps } from './context.js';
 import type { IssuedApiKey } from './dashboard_api_keys.js';
@@ -27,13 +28,17 @@ export async function stashForReveal(deps: Pick<CoreDeps, 'database' | 'clock'>,
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', sealingKey(token), iv);
   const sealed = Buffer.concat([cipher.update(issued.plaintext, 'utf8'), cipher.final()]);
-  await deleteApiKeyRevealsExpired(deps.database.db, nowMs);
-  await insertApiKeyReveal(deps.database.db, {
+  const row = {
     token_hash: tokenHash(token),
     session_id: sessionId,
     key_id: issued.listing.id,
     sealed: Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url'),
     expires_at: nowMs + REVEAL_TTL_MS,
+  };
+  // One commit: the reveals nobody came for go as this one is stored.
+  await inTransaction(deps.database, async (tx) => {
+    await deleteApiKeyRevealsExpired(tx, nowMs);
+    await insertApiKeyReveal(tx, row);
   });
   return token.toString('base64url');
 }

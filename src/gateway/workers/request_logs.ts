@@ -40,8 +40,9 @@ export const REQUEST_LOG_PRUNE_MS_DEFAULT = 5 * 60 * 1000;
  * (never waits, never grows past `capacity`: an overflow is dropped, counted and logged), and
  * this writer inserts batches with one multi-row INSERT each, every `flushIntervalMs` or when
  * `batchSize` rows wait, in a transaction of their own (on SQLite one that shares the COMMIT of
- * the requests' transactions running with it: store/transaction_batch.ts). `close` writes what is left. A crash loses at most the unflushed buffer
- * (≤ one interval of traffic): logs are diagnostics, never the record of a payment.
+ * the requests' transactions running with it: store/transaction_batch.ts). `close` writes what is
+ * left. A crash loses at most the unflushed buffer (≤ one interval of traffic): logs are
+ * diagnostics, never the record of a payment.
  */
 export class RequestLogWriter implements RequestLogSink {
   private buffer: CapturedRequest[] = [];
